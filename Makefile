@@ -1,0 +1,39 @@
+# The README's two commands: `make run` and `make test`. Both create .venv/ with
+# the project installed (editable, with test extras) on a fresh machine.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+BOOKS  ?= books
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+# Parallel test workers (pytest-xdist); `make test JOBS=0` runs serially.
+JOBS   ?= auto
+
+.PHONY: run test bench venv clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+## make run: books in ./books (created if missing), checked, served on http://127.0.0.1:5000 (Fava at /fava/)
+run: $(STAMP)
+	@test -f $(BOOKS)/main.beancount || $(BIN)/isu-ledger --ledger $(BOOKS) init
+	$(BIN)/isu-ledger --ledger $(BOOKS) check
+	$(BIN)/isu-ledger --ledger $(BOOKS) serve --host $(HOST) --port $(PORT)
+
+## make test: the whole test suite
+test: $(STAMP)
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(if $(filter 0,$(JOBS)),,-n $(JOBS))
+
+## make bench: the benchmark scripts (print figures; not part of the tests)
+bench: $(STAMP)
+	$(BIN)/python bench/import_bench.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,1 @@
+"""Bank files -> normalised statements -> Beancount entries. Pure: never write."""

@@ -1,0 +1,2 @@
+"""The books: load (cached), validate (plugins), write (one locked writer),
+registry of States Parties, matching rules, year close and lock."""

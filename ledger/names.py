@@ -1,0 +1,150 @@
+"""Text normalisation for matching payer names against the registry.
+
+Bank text arrives upper case, often stripped to ASCII ("AUSWAERTIGES AMT",
+"REPUBLIQUE DU SENEGAL"), while the registry's names come from CLDR with
+accents, apostrophes and ampersands ("Côte d’Ivoire", "Bosnia & Herzegovina").
+Both sides go through :func:`normalise` so that they meet on plain lower-case
+word tokens; registry names are indexed under every :func:`variants` spelling
+(German umlauts both as ``a`` and ``ae``, apostrophes as a word break and
+glued) so the payer text itself needs only one normal form.
+
+Matching is on whole tokens only, so "Oman" can never be found inside
+"ROMANIA" nor "Niger" inside "NIGERIA".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Letters that Unicode does not decompose into base letter + combining mark.
+_FOLD = str.maketrans(
+    {
+        "ß": "ss",
+        "ø": "o",
+        "æ": "ae",
+        "œ": "oe",
+        "ı": "i",
+        "ł": "l",
+        "đ": "d",
+        "ð": "d",
+        "þ": "th",
+        "ħ": "h",
+        "ŀ": "l",
+        "ŧ": "t",
+    }
+)
+# The German transliteration of umlauts, used by banks that only send ASCII.
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue"})
+_APOSTROPHES = re.compile(r"['’‘`´ʼ]")
+_NON_WORD = re.compile(r"[\W_]+")
+_PARENS = re.compile(r"\s*\(([^)]*)\)\s*")
+
+# Phrases that name an institution every State has. They must never identify a
+# contributor, so the registry refuses them as aliases (normalised forms).
+GENERIC_PHRASES = frozenset(
+    {
+        "ministry of foreign affairs",
+        "ministry of foreign affairs and trade",
+        "ministry for foreign affairs",
+        "ministry of external affairs",
+        "ministry of finance",
+        "department of foreign affairs",
+        "department of foreign affairs and trade",
+        "foreign office",
+        "foreign ministry",
+        "permanent mission",
+        "embassy",
+        "treasury",
+        "state treasury",
+        "national treasury",
+        "central bank",
+        "banque centrale",
+        "tresor public",
+        "tresorerie generale",
+        "ministere des affaires etrangeres",
+        "ministere des finances",
+        "ministerio de relaciones exteriores",
+        "ministerio de asuntos exteriores",
+        "ministerio de hacienda",
+        "ministerio de finanzas",
+        "secretaria de relaciones exteriores",
+        "cancilleria",
+        "kementerian luar negeri",
+        "ministerium fur auswartige angelegenheiten",
+        "aussenministerium",
+        "banco central",
+        "mission permanente",
+        "mision permanente",
+        "republic",
+        "republique",
+        "republica",
+        "government",
+        "gouvernement",
+        "gobierno",
+    }
+)
+
+
+def _basic(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return " ".join(_NON_WORD.sub(" ", text).split())
+
+
+def normalise(text: str) -> str:
+    """Lower-case, accent-free, punctuation-free text with single spaces.
+
+    "Côte d’Ivoire" -> "cote d ivoire"; "AUSWÄRTIGES AMT" -> "auswartiges amt".
+    """
+    text = unicodedata.normalize("NFC", text).casefold().translate(_FOLD)
+    return _basic(text)
+
+
+def variants(name: str) -> set[str]:
+    """Every normalised spelling under which a registry name is indexed.
+
+    Covers umlauts written ``ae``/``oe``/``ue``, apostrophes dropped rather
+    than split ("cote divoire"), "&" spelled "and", and a parenthesised part
+    either removed or kept ("Myanmar (Burma)" -> "myanmar", "myanmar burma").
+    """
+    forms = {name, name.replace("&", " and ")}
+    for form in list(forms):
+        if "(" in form:
+            forms.add(_PARENS.sub(" ", form))
+    out: set[str] = set()
+    for form in forms:
+        folded = unicodedata.normalize("NFC", form).casefold().translate(_FOLD)
+        for spelled in (folded, folded.translate(_UMLAUTS)):
+            out.add(_basic(spelled))
+            out.add(_basic(_APOSTROPHES.sub("", spelled)))
+    out.discard("")
+    return out
+
+
+def inverted(name: str) -> list[str]:
+    """ISO-style inverted names as words run in text.
+
+    "Korea, Republic of" -> ["Korea", "Republic of Korea"];
+    "Congo, The Democratic Republic of the" -> ["Congo",
+    "The Democratic Republic of the Congo"]; "Virgin Islands, British" ->
+    ["Virgin Islands"]. Names without a comma: [].
+    """
+    if "," not in name:
+        return []
+    head, _, tail = name.partition(",")
+    head, tail = head.strip(), tail.strip()
+    if not head or not tail:
+        return []
+    last = tail.split()[-1].casefold()
+    if last == "of" or tail.casefold().endswith(" of the"):
+        return [head, f"{tail} {head}"]
+    return [head]
+
+
+def tokens(text: str) -> tuple[str, ...]:
+    return tuple(normalise(text).split())
+
+
+def is_generic(text: str) -> bool:
+    return normalise(text) in GENERIC_PHRASES

@@ -1,0 +1,488 @@
+"""The registry of States Parties and other contributors, and name matching.
+
+The packaged ``ledger/data/contributors.csv`` lists every State Party of the
+Anti-Personnel Mine Ban Convention (kind ``state_party``), the States not
+party (kind ``other``: they may still fund the ISU) and a few non-State
+contributors with ISO user-assigned ``X..`` codes. A ledger's own
+``registry/contributors.csv`` adds rows and extends existing ones (aliases of
+a ministry the staff met on a statement), so the matching improves without a
+software release.
+
+Names in many languages come from CLDR (through Babel) and pycountry, not from
+the CSV; the CSV holds what those cannot know: demonyms, ministries,
+treasuries, missions, old names. All of it is folded into one token index that
+is built once (lazily) per registry, with the CLDR/pycountry part shared at
+module level, so matching a payer line costs a few dictionary look-ups.
+
+Why the matching is conservative: a wrong attribution is far worse than a
+review item. A name that belongs to several codes ("Congo", "Korea",
+"Dominican") never resolves in :meth:`Registry.lookup`, and
+:meth:`Registry.find_names` returns all its candidates with reduced scores.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import re
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+
+import pycountry
+from babel import Locale, UnknownLocaleError
+
+from ledger import conventions
+from ledger.names import inverted, is_generic, normalise, tokens, variants
+
+__all__ = [
+    "CSV_FIELDS",
+    "Contributor",
+    "NameMatch",
+    "Registry",
+    "RegistryError",
+    "render_csv",
+]
+
+CSV_FIELDS = ("iso3", "iso2", "name", "kind", "accession", "aliases", "demonyms", "ministries")
+KINDS = ("state_party", "other")
+MULTI_SEP = "|"
+
+# Locales whose CLDR territory names are indexed: the Convention's and the UN's
+# languages plus those of the States that usually pay.
+NAME_LOCALES = (
+    "en", "fr", "es", "de", "it", "pt", "nl", "ar", "ru", "zh", "nb", "nn", "sv", "da",
+    "fi", "pl", "tr", "lt", "lv", "et", "sk", "cs", "hu", "ro", "hr", "sl", "el", "ja",
+    "ko", "id", "ms", "fil", "sw", "is", "bg", "sr",
+)  # fmt: skip
+
+# Scores: how specific a kind of evidence is (full official name > short name
+# > demonym). Names that are also ordinary words or given names ("Chad",
+# "Jordan") are weak whatever their source.
+SCORE_OFFICIAL = Decimal("1.00")
+SCORE_MINISTRY = Decimal("0.95")
+SCORE_NAME = Decimal("0.90")
+SCORE_ALIAS = Decimal("0.90")
+SCORE_DEMONYM = Decimal("0.60")
+SCORE_WEAK = Decimal("0.40")
+_CENT = Decimal("0.01")
+
+# Normalised single-word names that are also given names or ordinary words in
+# the text banks carry ("CHAD SMITH", "MICHAEL JORDAN", "GEORGIA STATE",
+# Croatian "mali", Spanish "gana"): still found, but only as weak evidence.
+WEAK_NAMES = frozenset(
+    {"chad", "jordan", "georgia", "jersey", "mali", "gana", "kina", "israel", "guernsey"}
+)
+# CLDR names that are common words in a language of bank text (Spanish "cada"
+# = each, Croatian "samo" = only) and would only ever match by accident. They
+# are not indexed at all; staff can still add any of them as an alias.
+STOP_NAMES = frozenset({"cada", "pala", "toga", "siri", "samo", "gane", "sead", "moen"})
+
+_SINGULAR = {"aliases": "alias", "demonyms": "demonym", "ministries": "ministry"}
+_ISO3 = re.compile(r"^[A-Z]{3}$")
+_ISO2 = re.compile(r"^[A-Z]{2}$")
+_ACCESSION = re.compile(r"^\d{4}(-\d{2}-\d{2})?$")
+
+
+class RegistryError(ValueError):
+    """A contributors file that cannot be used: ``FILE:LINE: problem``."""
+
+
+@dataclass(frozen=True)
+class Contributor:
+    iso3: str  # ISO 3166-1 alpha-3, or a user-assigned X.. code for non-States
+    iso2: str | None
+    name: str  # English short name
+    kind: str  # "state_party" | "other"
+    aliases: tuple[str, ...] = ()  # staff-added: missions, treasuries, old names
+    demonyms: tuple[str, ...] = ()
+    ministries: tuple[str, ...] = ()
+    accession: str | None = field(default=None, compare=False)  # "YYYY[-MM-DD]" when known
+
+
+@dataclass(frozen=True)
+class NameMatch:
+    iso3: str
+    matched: str  # the registry text that matched
+    source: str  # "name", "alias", "demonym", "ministry"
+    score: Decimal  # 0..1, how specific
+
+
+# --- The CSV ----------------------------------------------------------------
+
+
+def _split(value: str | None) -> tuple[str, ...]:
+    if not value:
+        return ()
+    return tuple(v.strip() for v in value.split(MULTI_SEP) if v.strip())
+
+
+def parse_csv(text: str, source: str) -> list[tuple[int, Contributor]]:
+    """Rows of a contributors CSV with their line numbers, validated.
+
+    Raises :class:`RegistryError` naming ``source`` and the line.
+    """
+    reader = csv.DictReader(io.StringIO(text))
+    header = reader.fieldnames or []
+    if "iso3" not in header:
+        raise RegistryError(f"{source}:1: header must start with {','.join(CSV_FIELDS)}")
+    unknown = [h for h in header if h not in CSV_FIELDS]
+    if unknown:
+        raise RegistryError(f"{source}:1: unknown column(s) {', '.join(unknown)}")
+    rows: list[tuple[int, Contributor]] = []
+    seen: dict[str, int] = {}
+    for raw in reader:
+        line = reader.line_num
+
+        def fail(problem: str, line: int = line) -> RegistryError:
+            return RegistryError(f"{source}:{line}: {problem}")
+
+        if None in raw:
+            raise fail("too many fields")
+        iso3 = (raw.get("iso3") or "").strip()
+        if not iso3 and not any((v or "").strip() for v in raw.values()):
+            continue  # blank line
+        if not _ISO3.match(iso3):
+            raise fail(f"bad iso3 {iso3!r}: must be 3 upper-case letters")
+        if iso3 in seen:
+            raise fail(f"duplicate iso3 {iso3} (first on line {seen[iso3]})")
+        seen[iso3] = line
+        iso2 = (raw.get("iso2") or "").strip() or None
+        if iso2 is not None and not _ISO2.match(iso2):
+            raise fail(f"bad iso2 {iso2!r}: must be 2 upper-case letters")
+        kind = (raw.get("kind") or "").strip()
+        if kind and kind not in KINDS:
+            raise fail(f"unknown kind {kind!r} (expected {' or '.join(KINDS)})")
+        accession = (raw.get("accession") or "").strip() or None
+        if accession and not _ACCESSION.match(accession):
+            raise fail(f"bad accession {accession!r}: expected YYYY or YYYY-MM-DD")
+        multi = {k: _split(raw.get(k)) for k in ("aliases", "demonyms", "ministries")}
+        for key, values in multi.items():
+            for value in values:
+                if not normalise(value):
+                    raise fail(f"{_SINGULAR[key]} {value!r} has no letters")
+                if is_generic(value):
+                    raise fail(
+                        f"{_SINGULAR[key]} {value!r} is generic: it names no single contributor"
+                    )
+        contributor = Contributor(
+            iso3=iso3,
+            iso2=iso2,
+            name=(raw.get("name") or "").strip(),
+            kind=kind,
+            accession=accession,
+            **multi,
+        )
+        rows.append((line, contributor))
+    return rows
+
+
+def render_csv(contributors) -> str:
+    """The CSV text of ``contributors`` (the inverse of :func:`parse_csv`).
+
+    The ledger writer uses this to write staff additions back; it writes no
+    file itself.
+    """
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_FIELDS)
+    for c in sorted(contributors, key=lambda c: c.iso3):
+        writer.writerow(
+            [
+                c.iso3,
+                c.iso2 or "",
+                c.name,
+                c.kind,
+                c.accession or "",
+                MULTI_SEP.join(c.aliases),
+                MULTI_SEP.join(c.demonyms),
+                MULTI_SEP.join(c.ministries),
+            ]
+        )
+    return out.getvalue()
+
+
+def _merge(base: Contributor, extra: Contributor) -> Contributor:
+    """A staff row over a packaged one: scalars override, lists extend."""
+
+    def union(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:
+        return a + tuple(v for v in b if v not in a)
+
+    return replace(
+        base,
+        iso2=extra.iso2 or base.iso2,
+        name=extra.name or base.name,
+        kind=extra.kind or base.kind,
+        accession=extra.accession or base.accession,
+        aliases=union(base.aliases, extra.aliases),
+        demonyms=union(base.demonyms, extra.demonyms),
+        ministries=union(base.ministries, extra.ministries),
+    )
+
+
+def _complete(c: Contributor, source: str, line: int) -> Contributor:
+    """Fill a new row's missing name from ISO and insist on name and kind."""
+    name = c.name
+    if not name and c.iso2:
+        country = pycountry.countries.get(alpha_2=c.iso2)
+        name = getattr(country, "common_name", None) or getattr(country, "name", "")
+    if not name:
+        raise RegistryError(f"{source}:{line}: a new contributor needs a name")
+    if not c.kind:
+        raise RegistryError(f"{source}:{line}: a new contributor needs a kind")
+    return replace(c, name=name)
+
+
+@functools.cache
+def _packaged_rows() -> tuple[Contributor, ...]:
+    text = resources.files("ledger").joinpath("data/contributors.csv").read_text("utf-8")
+    source = "ledger/data/contributors.csv"
+    return tuple(_complete(c, source, line) for line, c in parse_csv(text, source))
+
+
+# --- The name index ---------------------------------------------------------
+
+# key (tuple of tokens) -> {iso3: (matched text, source, score)}
+Index = dict[tuple[str, ...], dict[str, tuple[str, str, Decimal]]]
+
+
+def _add(index: Index, text: str, iso3: str, source: str, score: Decimal) -> None:
+    for form in variants(text):
+        key = tuple(form.split())
+        if len(key) > 1 and key[0] == "the":
+            key = key[1:]
+        if len(key) == 1 and source == "name" and key[0].isascii():
+            if len(key[0]) <= 3 or key[0] in STOP_NAMES:
+                continue  # "Çad", "Irã", "Man": codes and fragments, not names
+        weak = len(key) == 1 and key[0] in WEAK_NAMES and source != "ministry"
+        value = (text, source, min(score, SCORE_WEAK) if weak else score)
+        best = index.setdefault(key, {}).get(iso3)
+        if best is None or value[2] > best[2]:
+            index[key][iso3] = value
+
+
+@functools.cache
+def _locales() -> tuple[Locale, ...]:
+    locales = []
+    for tag in NAME_LOCALES:
+        try:
+            locales.append(Locale.parse(tag))
+        except (UnknownLocaleError, ValueError):
+            continue
+    return tuple(locales)
+
+
+@functools.cache
+def _iso_index() -> Index:
+    """Names of every ISO 3166 country from pycountry and CLDR: built once.
+
+    Territories that are not contributors (American Samoa, Hong Kong) are in
+    the index too: their names must mask the shorter names they contain
+    ("AMERICAN SAMOA" is not Samoa) even though they are never reported.
+    """
+    index: Index = {}
+    locales = _locales()
+    for country in pycountry.countries:
+        iso3, iso2 = country.alpha_3, country.alpha_2
+        official = getattr(country, "official_name", None)
+        if official:
+            _add(index, official, iso3, "name", SCORE_OFFICIAL)
+            for part in inverted(official):
+                _add(index, part, iso3, "name", SCORE_OFFICIAL)
+        for attr in ("name", "common_name"):
+            name = getattr(country, attr, None)
+            if name:
+                _add(index, name, iso3, "name", SCORE_NAME)
+                for part in inverted(name):
+                    _add(index, part, iso3, "name", SCORE_NAME)
+        for locale in locales:
+            name = locale.territories.get(iso2)
+            if name:
+                _add(index, name, iso3, "name", SCORE_NAME)
+    return index
+
+
+def _build_index(contributors: dict[str, Contributor]) -> Index:
+    index: Index = {k: dict(v) for k, v in _iso_index().items()}
+    for c in contributors.values():
+        _add(index, c.name, c.iso3, "name", SCORE_NAME)
+        if c.iso2 and pycountry.countries.get(alpha_2=c.iso2) is None:
+            for locale in _locales():  # CLDR also names "EU", "XK"
+                name = locale.territories.get(c.iso2)
+                if name:
+                    _add(index, name, c.iso3, "name", SCORE_NAME)
+        for alias in c.aliases:
+            _add(index, alias, c.iso3, "alias", SCORE_ALIAS)
+        for ministry in c.ministries:
+            _add(index, ministry, c.iso3, "ministry", SCORE_MINISTRY)
+        for demonym in c.demonyms:
+            _add(index, demonym, c.iso3, "demonym", SCORE_DEMONYM)
+    return index
+
+
+# --- The registry -----------------------------------------------------------
+
+
+class Registry:
+    """All contributors, by ISO alpha-3 code, with name matching."""
+
+    def __init__(self, contributors: dict[str, Contributor]):
+        self._by_code = dict(contributors)
+        self._by_iso2 = {c.iso2: c.iso3 for c in self._by_code.values() if c.iso2}
+        self._index: Index | None = None
+        self._max_len = 0
+
+    @classmethod
+    def load(cls, ledger_dir: Path | None = None) -> Registry:
+        """The packaged registry, extended by ``<ledger_dir>/registry/contributors.csv``.
+
+        Without a ledger file (or ``ledger_dir``) the packaged registry is
+        returned, one shared instance so its index is built once per process.
+        """
+        path = Path(ledger_dir) / conventions.REGISTRY_FILE if ledger_dir else None
+        if path is None or not path.is_file():
+            return _packaged_registry()
+        stat = path.stat()
+        return _ledger_registry(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+
+    @classmethod
+    def from_csv_text(cls, text: str, source: str = conventions.REGISTRY_FILE) -> Registry:
+        """The packaged registry extended by a contributors CSV given as text.
+
+        Lets the ledger writer validate staff edits before writing the file.
+        """
+        contributors = {c.iso3: c for c in _packaged_rows()}
+        for line, extra in parse_csv(text, source):
+            base = contributors.get(extra.iso3)
+            contributors[extra.iso3] = (
+                _merge(base, extra) if base else _complete(extra, source, line)
+            )
+        return cls(contributors)
+
+    # -- codes
+
+    def codes(self) -> set[str]:
+        return set(self._by_code)
+
+    def contributors(self) -> list[Contributor]:
+        return [self._by_code[k] for k in sorted(self._by_code)]
+
+    def state_parties(self) -> set[str]:
+        return {k for k, c in self._by_code.items() if c.kind == "state_party"}
+
+    def get(self, iso3: str) -> Contributor | None:
+        return self._by_code.get(iso3)
+
+    def __contains__(self, iso3: object) -> bool:
+        return iso3 in self._by_code
+
+    def __len__(self) -> int:
+        return len(self._by_code)
+
+    def from_iso2(self, iso2: str) -> str | None:
+        """"DE" -> "DEU": any ISO 3166 country (from pycountry), or a registry row."""
+        if not iso2:
+            return None
+        code = iso2.strip().upper()
+        if code in self._by_iso2:
+            return self._by_iso2[code]
+        country = pycountry.countries.get(alpha_2=code) if _ISO2.match(code) else None
+        return country.alpha_3 if country else None
+
+    def is_state_party(self, iso3: str) -> bool:
+        c = self._by_code.get(iso3)
+        return c is not None and c.kind == "state_party"
+
+    def display_name(self, iso3: str, locale: str = "en") -> str:
+        """The CLDR name in ``locale`` (Babel), else the registry's English name."""
+        c = self._by_code.get(iso3)
+        if c is None:
+            country = pycountry.countries.get(alpha_3=iso3)
+            return country.name if country else iso3
+        if c.iso2 and locale != "en":
+            try:
+                name = Locale.parse(locale).territories.get(c.iso2)
+            except (UnknownLocaleError, ValueError):
+                name = None
+            if name:
+                return name
+        return c.name
+
+    # -- names
+
+    def _names(self) -> Index:
+        if self._index is None:
+            self._index = _build_index(self._by_code)
+            self._max_len = max(len(k) for k in self._index)
+        return self._index
+
+    def find_names(self, text: str) -> list[NameMatch]:
+        """Every contributor named in free text, best first, one match per code.
+
+        Whole tokens only; the longest name wins a stretch of text and the
+        names inside it are not reported ("Guinea-Bissau" is not also Guinea).
+        A name belonging to several codes yields all of them, each with its
+        score divided among them, so the caller sees the conflict.
+        """
+        index = self._names()
+        words = tokens(text or "")
+        spans = []
+        for start in range(len(words)):
+            for size in range(min(self._max_len, len(words) - start), 0, -1):
+                hit = index.get(words[start : start + size])
+                if hit:
+                    spans.append((size, start, hit))
+        spans.sort(key=lambda s: (-s[0], s[1]))
+        taken = [False] * len(words)
+        best: dict[str, NameMatch] = {}
+        for size, start, hit in spans:
+            if any(taken[start : start + size]):
+                continue
+            for i in range(start, start + size):
+                taken[i] = True
+            share = len(hit)
+            for iso3, (matched, source, score) in hit.items():
+                if iso3 not in self._by_code:
+                    continue
+                if share > 1:
+                    score = (score / share).quantize(_CENT)
+                match = NameMatch(iso3, matched, source, score)
+                if iso3 not in best or score > best[iso3].score:
+                    best[iso3] = match
+        return sorted(best.values(), key=lambda m: (-m.score, m.iso3))
+
+    def lookup(self, name: str) -> str | None:
+        """The code whose name, alias, demonym or ministry is exactly ``name``.
+
+        None when nothing matches, when the name belongs to several codes, or
+        when it names a territory that is not a contributor.
+        """
+        key = tokens(name or "")
+        if len(key) > 1 and key[0] == "the":
+            key = key[1:]
+        hit = self._names().get(key)
+        if not hit or len(hit) != 1:
+            return None
+        (iso3,) = hit
+        return iso3 if iso3 in self._by_code else None
+
+    # -- writing back
+
+    def render_csv(self, codes: set[str] | None = None) -> str:
+        """CSV text of the registry (or of ``codes``) for the ledger writer."""
+        chosen = self._by_code if codes is None else {k: self._by_code[k] for k in codes}
+        return render_csv(chosen.values())
+
+
+@functools.cache
+def _packaged_registry() -> Registry:
+    return Registry({c.iso3: c for c in _packaged_rows()})
+
+
+@functools.lru_cache(maxsize=8)
+def _ledger_registry(path: str, mtime_ns: int, size: int) -> Registry:
+    """One registry per version of a ledger's file (keyed by mtime and size)."""
+    text = Path(path).read_text(encoding="utf-8-sig")
+    return Registry.from_csv_text(text, conventions.REGISTRY_FILE)

@@ -1,0 +1,1 @@
+"""Pure computations ledger -> report model; renderers model -> html/pdf/xlsx/json."""
