@@ -16,6 +16,7 @@ from lxml import etree
 
 from importers.camt import detect_version, parse_camt
 from importers.model import BadFile, ParseResult
+from importers.serialize import to_json  # noqa: F401  (re-exported: the parse --json contract)
 from importers.mt940 import parse_mt940
 from importers.ubs_csv import looks_like_ubs_csv, parse_ubs_csv
 from importers.xmlsafe import parse_xml

@@ -1,0 +1,453 @@
+"""Which State Party sent a receipt, for which work plan and work-plan year.
+
+A wrong attribution is far worse than a review item (DESIGN.md section 4):
+a receipt credited to the wrong State misstates two States' contributions in
+every report the Coordinating Committee reads, while a review item costs a
+minute of staff time. So :func:`identify` collects *evidence* from every field
+of the payment, and assigns automatically only when
+
+1. at least one *identifying* source names the State - a learned rule, a
+   name/alias/ministry/demonym in the payer or ultimate payer, or a country
+   named in the remittance text - and
+2. no source points to a different State, and
+3. the State is a contributor in the registry, and
+4. the remittance gives one plausible year and a known work plan.
+
+Everything else goes to review, with the best candidate as a suggestion when
+there is one. Country-only evidence (IBAN country, address country) supports
+a name but never identifies on its own: many payers share a country's banks.
+
+The host country. Most Permanent Missions in Geneva bank in Switzerland, so a
+CH account or a CH address says nothing about the State that pays: they are
+recorded as "no evidence". Likewise Switzerland named by its country name,
+alias or demonym ("... GENEVA, SUISSE") next to another State is incidental
+and cannot contradict it. Switzerland is identified by a Swiss ministry
+("DFAE"), a rule, or a payer name that names Switzerland and no other State
+("CONFEDERATION SUISSE"); Switzerland named only in the remittance text is a
+suggestion, not an identification.
+
+Rules against names. A staff-confirmed account rule is the strongest
+evidence, and it explains the country of that account and its address (an
+embassy paying from its host country's bank is why the rule was learned).
+But a payer or ultimate-payer *name* of a different State is a conflict and
+goes to review: the account may be shared (a treasury or a central bank
+paying for several States) or the rule may be wrong. A name rule (no account)
+is strong too, but country evidence against it is a conflict; and a name
+rule on a generic name ("MINISTRY OF FOREIGN AFFAIRS", shared by every
+State) is only a hint: it suggests, it never identifies.
+
+Scores are Decimal, deterministic: each source has a weight in 0..1; a
+State's score is the noisy-OR of its evidence, 1 - prod(1 - w); with a
+conflict the confidence is that score times (1 - the strongest other score).
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
+
+from importers.model import Detail, Entry
+from importers.remittance import YearWorkPlan, parse_remittance
+from ledger import conventions
+from ledger.names import is_generic
+from ledger.rules import Rule, RuleIndex, index_rules
+
+HOST_ISO2 = "CH"  # the GICHD, and the ISU's bank, are in Geneva
+HOST_ISO3 = "CHE"
+CONTRIBUTOR_KINDS = ("state_party", "other")
+# A stated year outside [booking year - 3, booking year + 2] is more likely a
+# reference number than a work plan: late payments rarely lag three years,
+# advances rarely run ahead two.
+YEARS_BACK = 3
+YEARS_AHEAD = 2
+
+# Weights of each source (a registry match is further scaled by its score).
+W_RULE_ACCOUNT = Decimal("0.99")
+W_RULE_NAME = Decimal("0.90")
+W_RULE_GENERIC_NAME = Decimal("0.40")
+F_PAYER_NAME = Decimal("0.90")
+F_ULTIMATE_PAYER = Decimal("0.90")
+F_REMITTANCE = Decimal("0.80")
+W_IBAN_COUNTRY = Decimal("0.30")
+W_ADDRESS_COUNTRY = Decimal("0.25")
+STRONG_MATCH = Decimal("0.50")  # a registry match below this is a hint (shared or weak name)
+ZERO = Decimal(0)
+ONE = Decimal(1)
+CENT = Decimal("0.01")
+
+_IBAN = re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$")
+_NAME_SOURCES = ("payer_name", "ultimate_payer", "remittance")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One thing seen in the payment and the State it points to (None: neutral)."""
+
+    # "rule" (by payer account or name), "payer_name", "ultimate_payer",
+    # "remittance", "iban_country", "address_country" (payer's or ultimate payer's)
+    source: str
+    state_party: str | None
+    weight: Decimal
+    text: str  # what was seen, e.g. "IBAN DE02… (DE)"
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """The importer's decision for one receipt (one camt ``TxDtls``)."""
+
+    state_party: str | None  # None when it must go to review
+    wp_year: int | None
+    work_plan: str  # "core" unless the text says otherwise
+    confidence: Decimal  # 0..1, two decimals
+    why: str  # one human line
+    needs_review: bool
+    suggestion: str | None  # best candidate State when needs_review (may be None)
+    suggested_year: int | None
+    evidence: tuple[Evidence, ...]
+
+
+@dataclass(frozen=True)
+class _Seen:
+    """Evidence plus how it may be used in the decision."""
+
+    evidence: Evidence
+    strong: bool = False  # may identify a State on its own
+    incidental: bool = False  # host country mentioned by name: never a conflict
+    account_country: bool = False  # the paying account's IBAN or address country
+
+
+# --- IBAN -------------------------------------------------------------------
+
+
+@lru_cache(maxsize=4096)
+def iban_country(account: str) -> tuple[str | None, bool]:
+    """(country code, check digits valid) of an IBAN; (None, False) if not one.
+
+    ISO 13616 mod-97: move the first four characters to the end, letters to
+    numbers (A=10 … Z=35), the whole number mod 97 must be 1.
+    """
+    compact = "".join(account.split()).upper()
+    if not _IBAN.match(compact):
+        return None, False
+    digits = "".join(str(int(ch, 36)) for ch in compact[4:] + compact[:4])
+    return compact[:2], int(digits) % 97 == 1
+
+
+def _one_line(text: str) -> str:
+    """Bank text as it may appear in ``why``: one line, single spaces."""
+    return " ".join(text.split())
+
+
+def _short(account: str) -> str:
+    compact = "".join(account.split()).upper()
+    return compact[:4] + "…" if len(compact) > 4 else compact
+
+
+# --- Per-registry memo ----------------------------------------------------------
+# Evidence from one field depends only on the field's text and the registry,
+# and bank files repeat the same payers, accounts and texts all year: the
+# evidence of each (source, text) is computed once per registry.
+
+_memo: dict[int, tuple[object, dict]] = {}
+_MEMO_MAX = 50_000
+
+
+def _memo_for(registry) -> dict:
+    slot = _memo.get(id(registry))
+    if slot is None or slot[0] is not registry:
+        if len(_memo) > 8:
+            _memo.clear()
+        slot = (registry, {})
+        _memo[id(registry)] = slot
+    cache = slot[1]
+    if len(cache) >= _MEMO_MAX:
+        cache.clear()
+    return cache
+
+
+def _memoised(fn):
+    """Cache ``fn(registry, *key)`` per registry; results are immutable tuples."""
+
+    def wrapper(registry, *key):
+        cache = _memo_for(registry)
+        full = (fn.__name__, *key)
+        hit = cache.get(full)
+        if hit is None:
+            hit = cache[full] = tuple(fn(registry, *key))
+        return hit
+
+    wrapper.__name__ = fn.__name__
+    wrapper.__doc__ = fn.__doc__
+    return wrapper
+
+
+def _q(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+# --- Evidence ------------------------------------------------------------------
+
+
+def find_rule(rules: RuleIndex, detail: Detail) -> tuple[Rule | None, str | None]:
+    """The learned rule for this payer and what it matched: "account", or the name matched.
+
+    An account rule wins over a name rule; the payer's name is tried before
+    the ultimate payer's.
+    """
+    rule = rules.for_account(detail.payer_account)
+    if rule is not None:
+        return rule, "account"
+    for name in (detail.payer, detail.ultimate_payer):
+        rule = rules.for_name(name)
+        if rule is not None:
+            return rule, name
+    return None, None
+
+
+def _rule_evidence(rule: Rule | None, matched: str | None, account: str | None) -> list[_Seen]:
+    if rule is None:
+        return []
+    if matched == "account":
+        text = f"rule: payer account {_short(account or '')} -> {rule.state_party}"
+        return [_Seen(Evidence("rule", rule.state_party, W_RULE_ACCOUNT, text), strong=True)]
+    name = _one_line(matched or "")
+    if is_generic(name):
+        # "MINISTRY OF FOREIGN AFFAIRS" names an office every State has: a
+        # rule learned on it can only suggest, never identify.
+        text = f"rule: generic payer name '{name}' -> {rule.state_party} (a hint only)"
+        return [_Seen(Evidence("rule", rule.state_party, W_RULE_GENERIC_NAME, text))]
+    text = f"rule: payer name '{name}' -> {rule.state_party}"
+    return [_Seen(Evidence("rule", rule.state_party, W_RULE_NAME, text), strong=True)]
+
+
+_LABELS = {"payer_name": "payer", "ultimate_payer": "ultimate payer", "remittance": "remittance"}
+_FACTORS = {"payer_name": F_PAYER_NAME, "ultimate_payer": F_ULTIMATE_PAYER, "remittance": F_REMITTANCE}
+
+
+@_memoised
+def _name_evidence(registry, source: str, text: str | None) -> list[_Seen]:
+    if not text or not text.strip():
+        return []
+    matches = registry.find_names(text)
+    states = {m.iso3 for m in matches}
+    out = []
+    for m in matches:
+        host = m.iso3 == HOST_ISO3 and m.source != "ministry"
+        # Switzerland named next to another State ("MISSION OF X, GENEVA,
+        # SWITZERLAND"), or only in the remittance, is where, not who.
+        incidental = host and (len(states) > 1 or source == "remittance")
+        strong = m.score >= STRONG_MATCH and not incidental
+        weight = _q(m.score * _FACTORS[source])
+        label = f"{_LABELS[source]} '{_one_line(text)}' -> {m.iso3} ({m.source} '{m.matched}', {m.score})"
+        out.append(_Seen(Evidence(source, m.iso3, weight, label), strong=strong, incidental=host))
+    return out
+
+
+@_memoised
+def _country_evidence(registry, source: str, iso2: str | None, what: str, own: bool = True) -> list[_Seen]:
+    """Country evidence; ``own``: of the paying account (an account rule explains it)."""
+    if not iso2:
+        return []
+    iso2 = iso2.strip().upper()
+    if iso2 == HOST_ISO2:
+        text = f"{what} ({iso2}): host country, no evidence"
+        return [_Seen(Evidence(source, None, ZERO, text), account_country=own)]
+    iso3 = registry.from_iso2(iso2)
+    weight = W_IBAN_COUNTRY if source == "iban_country" else W_ADDRESS_COUNTRY
+    if iso3 is None:
+        return [_Seen(Evidence(source, None, ZERO, f"{what} ({iso2}): unknown country"), account_country=own)]
+    return [_Seen(Evidence(source, iso3, weight, f"{what} ({iso2}) -> {iso3}"), account_country=own)]
+
+
+@_memoised
+def _iban_evidence(registry, account: str | None) -> list[_Seen]:
+    if not account:
+        return []
+    country, valid = iban_country(account)
+    if country is None:
+        return []  # not an IBAN (Othr/Id, a national account number)
+    if not valid:
+        text = f"IBAN {_short(account)} ({country}): check digits wrong, country not trusted"
+        return [_Seen(Evidence("iban_country", None, ZERO, text), account_country=True)]
+    return _country_evidence(registry, "iban_country", country, f"IBAN {_short(account)}")
+
+
+def remittance_text(detail: Detail, entry: Entry) -> str:
+    """The text the payer wrote: remittance, else the unsplit detail text, else the entry's."""
+    return (detail.remittance or detail.text or entry.text or "").strip()
+
+
+def _collect(registry, rule, matched, payer, ultimate, remittance, account, country, ult_country) -> list[_Seen]:
+    seen = _rule_evidence(rule, matched, account)
+    seen += _name_evidence(registry, "payer_name", payer)
+    seen += _name_evidence(registry, "ultimate_payer", ultimate)
+    seen += _name_evidence(registry, "remittance", remittance)
+    seen += _iban_evidence(registry, account)
+    seen += _country_evidence(registry, "address_country", country, "payer address")
+    seen += _country_evidence(registry, "address_country", ult_country, "ultimate payer address", False)
+    return seen
+
+
+# --- Decision ----------------------------------------------------------------------
+
+
+def _noisy_or(weights) -> Decimal:
+    miss = ONE
+    for w in weights:
+        miss *= ONE - w
+    return ONE - miss
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    state: str | None  # the best candidate
+    score: Decimal
+    confidence: Decimal
+    conflicts: tuple[_Seen, ...]
+    problem: str | None  # why it cannot be assigned (None: it can)
+    used: tuple[_Seen, ...]  # evidence for the best candidate
+    explained: tuple[_Seen, ...] = ()  # other countries an account rule accounts for
+
+
+def _decide(seen: list[_Seen], registry, rule_by_account: bool, rule: Rule | None) -> _Verdict:
+    pointing = [s for s in seen if s.evidence.state_party is not None]
+    states = {s.evidence.state_party for s in pointing}
+    if len(states) > 1:
+        # Switzerland mentioned by name beside another State says where, not who.
+        pointing = [s for s in pointing if not (s.incidental and s.evidence.state_party == HOST_ISO3)]
+        states = {s.evidence.state_party for s in pointing}
+    if not states:
+        return _Verdict(None, ZERO, ZERO, (), "no evidence of a State", ())
+
+    by_state: dict[str, list[_Seen]] = {}
+    for s in pointing:
+        by_state.setdefault(s.evidence.state_party, []).append(s)
+    scores = {st: _noisy_or(s.evidence.weight for s in ev) for st, ev in by_state.items()}
+    ranked = sorted(
+        scores, key=lambda st: (not any(s.strong for s in by_state[st]), -scores[st], st)
+    )
+    best = ranked[0]
+    used = tuple(by_state[best])
+    has_strong = any(s.strong for s in used)
+
+    conflicts: list[_Seen] = []
+    explained: list[_Seen] = []
+    for st in ranked[1:]:
+        for s in by_state[st]:
+            if rule_by_account and rule is not None and best == rule.state_party and s.account_country:
+                explained.append(s)  # the account's own country: the rule explains it
+            else:
+                conflicts.append(s)
+    other = max((scores[s.evidence.state_party] for s in conflicts), default=ZERO)
+    confidence = _q(scores[best] * (ONE - other))
+
+    if conflicts:
+        runner_up = ranked[1]
+        tied = scores[runner_up] == scores[best] and any(s.strong for s in by_state[runner_up]) == has_strong
+        names = ", ".join(sorted({best} | {c.evidence.state_party for c in conflicts}))
+        return _Verdict(
+            None if tied else best, scores[best], confidence, tuple(conflicts),
+            f"conflict between {names}", used, tuple(explained),
+        )  # fmt: skip
+    if not has_strong:
+        return _Verdict(best, scores[best], confidence, (), "country evidence only, no name", used, tuple(explained))
+    contributor = registry.get(best)
+    if contributor is None or contributor.kind not in CONTRIBUTOR_KINDS:
+        problem = f"{best} is not a contributor in the registry"
+        return _Verdict(best, scores[best], confidence, (), problem, used, tuple(explained))
+    return _Verdict(best, scores[best], confidence, (), None, used, tuple(explained))
+
+
+def _year_problem(ywp: YearWorkPlan, booking_year: int) -> tuple[int | None, int | None, str | None, str]:
+    """(wp_year, suggested year, problem, why-part) from the remittance."""
+    if ywp.ambiguous:
+        years = ", ".join(str(y) for y in ywp.years)
+        return None, ywp.years[0], f"several years in remittance ({years})", f"years {years} in '{_one_line(ywp.matched)}'"
+    if ywp.year is None:
+        note = "no year in remittance; booking year assumed"
+        return booking_year, booking_year, note, f"booking year {booking_year} assumed"
+    if not booking_year - YEARS_BACK <= ywp.year <= booking_year + YEARS_AHEAD:
+        note = f"year {ywp.year} is far from the booking year {booking_year}"
+        return ywp.year, ywp.year, note, note
+    return ywp.year, ywp.year, None, f"'{_one_line(ywp.matched)}' -> {ywp.year}"
+
+
+def identify(detail: Detail, entry: Entry, *, registry, rules, booking_date: datetime.date) -> Attribution:
+    """Attribute one receipt; see the module docstring for the rules.
+
+    ``rules`` is the list of :class:`ledger.rules.Rule` (or a prebuilt
+    :class:`ledger.rules.RuleIndex`); ``booking_date`` gives the year
+    assumed when the remittance names none (always flagged for review).
+
+    The result depends only on the payer fields, the remittance text, the
+    rule that applies and the booking year, so it is memoised on exactly
+    those per registry: statements repeat the same payers all year.
+    """
+    rule, matched = find_rule(index_rules(rules), detail)
+    key = (
+        "identify", rule, matched, detail.payer, detail.ultimate_payer,
+        remittance_text(detail, entry), detail.payer_account, detail.payer_country,
+        detail.ultimate_payer_country, booking_date.year,
+    )  # fmt: skip
+    cache = _memo_for(registry)
+    hit = cache.get(key)
+    if hit is None:
+        hit = cache[key] = _attribute(registry, *key[1:])
+    return hit
+
+
+def _attribute(
+    registry, rule, matched, payer, ultimate, text, account, country, ult_country, booking_year
+) -> Attribution:
+    seen = _collect(registry, rule, matched, payer, ultimate, text, account, country, ult_country)
+    verdict = _decide(seen, registry, matched == "account", rule)
+
+    ywp = parse_remittance(text)
+    wp_year, suggested_year, year_problem, year_why = _year_problem(ywp, booking_year)
+    work_plan = ywp.work_plan or (rule.work_plan if rule and rule.state_party == verdict.state else None)
+    work_plan = work_plan or conventions.DEFAULT_WORK_PLAN
+    plan_problem = None
+    if work_plan not in conventions.WORK_PLANS:
+        plan_problem = f"work plan '{work_plan}' has no account in the chart"
+
+    problems = [p for p in (verdict.problem, year_problem, plan_problem) if p]
+    evidence = tuple(s.evidence for s in seen)
+    parts = [s.evidence.text for s in verdict.used]
+    parts += [f"against: {s.evidence.text}" for s in verdict.conflicts]
+    parts += [f"explained by the rule: {s.evidence.text}" for s in verdict.explained]
+    parts += [s.evidence.text for s in seen if s.evidence.state_party is None]
+    if not parts:
+        parts.append(f"payer '{_one_line(payer or '')}'")
+    parts.append(f"year: {year_why}; work plan: {work_plan}")
+
+    if problems:
+        head = "review: " + "; ".join(problems)
+        if verdict.state:
+            head += f"; suggest {verdict.state} (score {_q(verdict.score)})"
+        why = "; ".join([head, *parts])
+        return Attribution(
+            state_party=None,
+            wp_year=wp_year,
+            work_plan=work_plan,
+            confidence=verdict.confidence,
+            why=why,
+            needs_review=True,
+            suggestion=verdict.state,
+            suggested_year=suggested_year,
+            evidence=evidence,
+        )
+    head = f"{verdict.state} {wp_year} {work_plan} (score {verdict.confidence})"
+    return Attribution(
+        state_party=verdict.state,
+        wp_year=wp_year,
+        work_plan=work_plan,
+        confidence=verdict.confidence,
+        why="; ".join([head, *parts]),
+        needs_review=False,
+        suggestion=None,
+        suggested_year=None,
+        evidence=evidence,
+    )

@@ -1,0 +1,222 @@
+"""``isu-ledger init``: a new ledger directory with the ISU chart of accounts.
+
+The layout is the one of docs/booking.md: ``main.beancount`` (options,
+plugins, includes), ``accounts.beancount`` (every account of
+``ledger.conventions``, CHF only, opened 2000-01-01), ``txns/YYYY.beancount``,
+the registry files and ``documents/``. The directory is a git repository
+from its first minute, so the very first state of the books is on record.
+
+Entries are rendered with Beancount's printer (through the writer's
+``render_entry``); only the static header of main.beancount is literal text.
+"""
+
+from __future__ import annotations
+
+import datetime
+import importlib.resources
+import re
+import shutil
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import pycountry
+from beancount.core import amount, data
+
+from ledger import conventions as C
+from ledger import gitrepo
+from ledger.writer import atomic_write, render_entries, year_file_header
+
+DEFAULT_IBAN = "CH4500240240FP1006276"  # UBS Geneva, held by the GICHD for the ISU
+OPEN_DATE = datetime.date(2000, 1, 1)
+TITLE = "ISU — APMBC Implementation Support Unit"
+RULES_HEADER = "payer_account,payer_name,state_party,work_plan,created_by,created_at,note\n"
+
+MAIN_TEXT = f"""\
+; The ISU contributions ledger: the root file Fava and bean-check open.
+; Written by isu-ledger init. Entries live in the included files.
+option "title" "{TITLE}"
+option "operating_currency" "{C.CURRENCY}"
+
+plugin "ledger.plugins.isu_rules"
+plugin "ledger.plugins.year_lock"
+
+include "{C.ACCOUNTS_FILE}"
+include "{C.TXN_DIR}/*.beancount"
+"""
+
+GITIGNORE_TEXT = f"""\
+# isu-ledger working files: never part of the books
+{C.LOCK_FILE}
+{C.JOURNAL_FILE}
+.isu-tmp-*
+.*.picklecache
+__pycache__/
+*.sqlite
+*.sqlite3
+*.sqlite-journal
+*.sqlite-wal
+*.sqlite-shm
+"""
+
+_IBAN_SHAPE = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")
+
+
+class InitRefused(Exception):
+    """``init`` cannot create the ledger; ``str()`` is ``<path or value>: problem``."""
+
+
+def normalise_iban(iban: str) -> str:
+    """The IBAN without spaces, upper case, if its check digits are right.
+
+    ISO 13616: move the first four characters to the end, letters to
+    numbers (A=10 ... Z=35), the number modulo 97 must be 1.
+    """
+    compact = re.sub(r"\s+", "", iban or "").upper()
+    if not _IBAN_SHAPE.match(compact):
+        raise InitRefused(f"{iban}: not an IBAN (two letters, two check digits, up to 30 letters/digits)")
+    if pycountry.countries.get(alpha_2=compact[:2]) is None:
+        raise InitRefused(f"{iban}: not an IBAN (unknown country {compact[:2]})")
+    digits = "".join(str(int(ch, 36)) for ch in compact[4:] + compact[:4])
+    if int(digits) % 97 != 1:
+        raise InitRefused(f"{iban}: IBAN check digits are wrong")
+    return compact
+
+
+def parse_amount(text: str | Decimal) -> Decimal:
+    """A CHF amount with at most two decimals (``612408.15``, ``-12.5``)."""
+    try:
+        value = Decimal(str(text).strip().replace("'", "").replace("_", ""))
+    except InvalidOperation:
+        raise InitRefused(f"{text}: not an amount") from None
+    if not value.is_finite() or value.as_tuple().exponent < -2:
+        raise InitRefused(f"{text}: not an amount in CHF with at most two decimals")
+    return value.quantize(Decimal("0.01"))
+
+
+def parse_date(text: str | datetime.date) -> datetime.date:
+    if isinstance(text, datetime.date):
+        return text
+    try:
+        return datetime.date.fromisoformat(str(text).strip())
+    except ValueError:
+        raise InitRefused(f"{text}: not a date (YYYY-MM-DD)") from None
+
+
+def _meta(**values) -> dict:
+    return data.new_metadata("<isu-ledger init>", 0, values or None)
+
+
+def chart_of_accounts(iban: str) -> list[data.Open]:
+    """Every account of ``ledger.conventions``, opened on OPEN_DATE in CHF."""
+    names = [C.BANK, C.GICHD_CLEARING, C.UNRECONCILED, C.ADVANCE]
+    names += [C.contribution_account(wp) for wp in C.WORK_PLANS]
+    names += [C.UNIDENTIFIED, C.INTEREST, C.BANK_CHARGES]
+    names += [f"{C.EXPENSES}:{line}" for line in C.BUDGET_LINES]
+    names += [C.FUND_BALANCE, C.BUFFER, C.OPENING]
+    opens = []
+    for name in dict.fromkeys(names):
+        meta = _meta(**{C.META_IBAN: iban}) if name == C.BANK else _meta()
+        opens.append(data.Open(meta, OPEN_DATE, name, [C.CURRENCY], None))
+    return opens
+
+
+def opening_entries(balance: Decimal, as_of: datetime.date) -> list:
+    """The opening balance (Opening-Balances -> bank) on ``as_of`` and its
+    balance assertion on the next day (the bank's closing-balance rule)."""
+    units = amount.Amount(balance, C.CURRENCY)
+    txn = data.Transaction(
+        _meta(),
+        as_of,
+        "*",
+        None,
+        f"Opening balance of the ISU account as of {as_of.isoformat()}",
+        data.EMPTY_SET,
+        data.EMPTY_SET,
+        [
+            data.Posting(C.BANK, units, None, None, None, None),
+            data.Posting(C.OPENING, -units, None, None, None, None),
+        ],
+    )
+    check = data.Balance(_meta(), as_of + datetime.timedelta(days=1), C.BANK, units, None, None)
+    return [txn, check]
+
+
+@dataclass(frozen=True)
+class InitResult:
+    ledger_dir: Path
+    iban: str
+    commit: str
+
+
+def _packaged_registry() -> bytes:
+    resource = importlib.resources.files("ledger") / "data" / "contributors.csv"
+    return resource.read_bytes()
+
+
+def init_ledger(
+    ledger_dir: Path | str,
+    iban: str = DEFAULT_IBAN,
+    opening_balance: Decimal | str | None = None,
+    as_of: datetime.date | str | None = None,
+    user: str = "isu-ledger",
+) -> InitResult:
+    """Create a new ledger in ``ledger_dir`` and commit it. Refuses (InitRefused)
+    a directory that already holds a ledger or anything else, a bad IBAN, and
+    an opening balance without its date (or the reverse)."""
+    ledger_dir = Path(ledger_dir).absolute()
+    iban = normalise_iban(iban)
+    if (opening_balance is None) != (as_of is None):
+        raise InitRefused("--opening-balance: needs --as-of DATE (and --as-of needs --opening-balance)")
+    balance = parse_amount(opening_balance) if opening_balance is not None else None
+    as_of_date = parse_date(as_of) if as_of is not None else None
+    if as_of_date is not None and as_of_date < OPEN_DATE:
+        raise InitRefused(f"{as_of_date}: the ledger starts on {OPEN_DATE}")
+    if (ledger_dir / C.MAIN_FILE).exists() or (ledger_dir / ".git").exists():
+        raise InitRefused(f"{ledger_dir}: already holds a ledger")
+    if ledger_dir.exists() and (not ledger_dir.is_dir() or any(ledger_dir.iterdir())):
+        raise InitRefused(f"{ledger_dir}: exists and is not an empty directory")
+    registry = _packaged_registry()
+
+    created = not ledger_dir.exists()
+    ledger_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        gitrepo.init(ledger_dir)
+        files: dict[str, bytes] = {
+            C.MAIN_FILE: MAIN_TEXT.encode("utf-8"),
+            C.ACCOUNTS_FILE: (
+                "; The ISU chart of accounts (written by isu-ledger init).\n\n"
+                + render_entries(chart_of_accounts(iban))
+            ).encode("utf-8"),
+            C.REGISTRY_FILE: registry,
+            C.RULES_FILE: RULES_HEADER.encode("utf-8"),
+            f"{C.DOCUMENTS_DIR}/.keep": b"",
+            ".gitignore": GITIGNORE_TEXT.encode("utf-8"),
+        }
+        by_year: dict[int, list] = {}
+        if balance is not None:
+            for entry in opening_entries(balance, as_of_date):
+                by_year.setdefault(entry.date.year, []).append(entry)
+        else:
+            # The glob include must match a file, or Beancount reports an error.
+            by_year[datetime.date.today().year] = []
+        for year, entries in sorted(by_year.items()):
+            text = year_file_header(year) + ("\n" + render_entries(entries) if entries else "")
+            files[f"{C.TXN_DIR}/{year}.beancount"] = text.encode("utf-8")
+        for rel, content in files.items():
+            atomic_write(ledger_dir / rel, content)
+        gitrepo.add(ledger_dir, sorted(files))
+        desc = f"opening balance {balance} {C.CURRENCY} as of {as_of_date}" if balance is not None else "no opening balance"
+        sha = gitrepo.commit(
+            ledger_dir,
+            f"init ledger ({desc})\n\nUser: {user}\nAction: init\nIBAN: {iban}\n",
+            user,
+        )
+    except BaseException:
+        if created:
+            shutil.rmtree(ledger_dir, ignore_errors=True)
+        else:
+            for child in ledger_dir.iterdir():
+                shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
+        raise
+    return InitResult(ledger_dir=ledger_dir, iban=iban, commit=sha)

@@ -1,0 +1,575 @@
+"""The one writer of the ledger files.
+
+Everything that changes the books — imports, review decisions, year close,
+registry edits — goes through :class:`LedgerWriter`, so every change is
+
+* **serialised**: an exclusive ``flock`` on ``.isu-ledger.lock``;
+* **rendered by Beancount's printer**, and each rendered entry parsed back
+  and compared with what was asked, so bank text (quotes, backslashes,
+  newlines, ``include``/``option`` lookalikes) can only ever be inert text;
+* **checked**: the whole ledger is loaded with the ISU plugins after the
+  write; any error restores the previous bytes and raises ``CheckFailed``;
+* **committed**: one git commit naming the user (as author) and the action;
+* **crash-safe**: before touching a file the previous bytes of every file
+  are journalled (fsynced); a journal left by a crash is rolled back by the
+  next writer (or ``check``) before anything else happens.
+
+Changes are staged in memory inside the ``with`` block and written only on
+a normal exit, so an exception in the block leaves the files untouched.
+"""
+
+from __future__ import annotations
+
+import base64
+import fcntl
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from beancount.core import data
+from beancount.parser import parser, printer
+from beancount.utils.misc_utils import escape_string
+
+from ledger import conventions as C
+from ledger import gitrepo
+
+DEFAULT_TIMEOUT = 30.0
+
+# Test hook: called after the files are written and before check/commit
+# (a crash test blocks here and is killed). Never set in production.
+AFTER_WRITE_HOOK: Callable[[Path], None] | None = None
+
+_META_SKIP = ("filename", "lineno")
+
+
+class WriteRefused(Exception):
+    """The write cannot start or cannot be committed: lock busy, dirty tree,
+    files changed underneath, a path outside the ledger. Nothing was written."""
+
+
+class CheckFailed(Exception):
+    """The ledger would not pass ``check`` after the write; nothing was kept.
+
+    ``errors`` lists each problem as ``file:line: message``.
+    """
+
+    def __init__(self, errors: Iterable[str]):
+        self.errors = list(errors)
+        first = self.errors[0] if self.errors else "unknown error"
+        more = f" (and {len(self.errors) - 1} more)" if len(self.errors) > 1 else ""
+        super().__init__(f"the change fails the ledger check: {first}{more}")
+
+
+# --- rendering ------------------------------------------------------------
+
+
+def _escaped_for_printer(entry: Any) -> Any:
+    """Pre-escape the string fields the printer writes without escaping.
+
+    Beancount's printer escapes payee, narration and metadata strings but
+    writes Custom string values, Note comments, Document filenames and Event
+    texts verbatim between quotes; we escape them with Beancount's own
+    ``escape_string`` so a quote can never end the string early.
+    """
+    if isinstance(entry, data.Custom):
+        values = [
+            (escape_string(v), t) if isinstance(v, str) and t is str else (v, t)
+            for v, t in entry.values
+        ]
+        return entry._replace(values=values)
+    if isinstance(entry, data.Note):
+        return entry._replace(comment=escape_string(entry.comment))
+    if isinstance(entry, data.Document):
+        return entry._replace(filename=escape_string(entry.filename))
+    if isinstance(entry, data.Event):
+        return entry._replace(type=escape_string(entry.type), description=escape_string(entry.description))
+    if isinstance(entry, data.Query):
+        return entry._replace(name=escape_string(entry.name), query_string=escape_string(entry.query_string))
+    return entry
+
+
+def _comparable(value: Any) -> Any:
+    """An entry with source metadata dropped, for comparing a parse-back."""
+    if isinstance(value, dict):
+        return {k: _comparable(v) for k, v in value.items() if k not in _META_SKIP and not k.startswith("__")}
+    if isinstance(value, tuple) and hasattr(value, "_fields"):
+        items = {f: getattr(value, f) for f in value._fields}
+        if "meta" in items:
+            items["meta"] = _comparable(items["meta"] or {})
+        for key in ("postings", "values"):
+            if key in items and items[key] is not None:
+                items[key] = [_comparable(v) for v in items[key]]
+        for key in ("tags", "links"):
+            if key in items:
+                items[key] = frozenset(items[key] or ())
+        return (type(value).__name__, items)
+    if isinstance(value, tuple):
+        return tuple(_comparable(v) for v in value)
+    return value
+
+
+def render_entry(entry: Any) -> str:
+    """Ledger text for one directive, proven to parse back to exactly it.
+
+    Raises ValueError when the printed text would not mean the same entry
+    (a malformed account or tag, an int in metadata, ...): better a refused
+    write than a ledger that says something else than what was meant.
+    """
+    text = printer.format_entry(_escaped_for_printer(entry))
+    parsed, errors, _ = parser.parse_string(text)
+    if errors or len(parsed) != 1 or _comparable(parsed[0]) != _comparable(entry):
+        why = errors[0].message if errors else f"{len(parsed)} directive(s) parsed back"
+        raise ValueError(f"entry dated {entry.date} does not render to itself ({why})")
+    return text
+
+
+def render_entries(entries: Iterable[Any]) -> str:
+    """Entries as ledger text, one blank line between entries."""
+    return "\n".join(render_entry(e) for e in entries)
+
+
+def year_file_header(year: int) -> str:
+    """The comment that opens a new ``txns/YYYY.beancount`` (static text)."""
+    return (
+        f"; Entries dated in {int(year)}. Written by isu-ledger: change them through\n"
+        "; isu-ledger so every change is checked and committed.\n"
+    )
+
+
+# --- files ----------------------------------------------------------------
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, content: bytes) -> None:
+    """Replace ``path`` with ``content``: temp file, fsync, rename, fsync dir.
+
+    A reader (Fava, bean-check) sees the old or the new file, never half.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".isu-tmp-")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(content)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if path.exists():
+            os.chmod(tmp, path.stat().st_mode & 0o7777)
+        else:
+            os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def safe_relpath(ledger_dir: Path, rel: str | os.PathLike) -> str:
+    """A ledger-relative path, refusing anything that could escape the ledger
+    or touch git's or the writer's own files."""
+    raw = str(rel)
+    pure = PurePosixPath(raw)
+    if not raw or pure.is_absolute() or raw.startswith("~") or ".." in pure.parts:
+        raise WriteRefused(f"{raw}: not a path inside the ledger")
+    parts = pure.parts
+    norm = str(pure)
+    if not parts or norm == "." or parts[0] == ".git" or norm in (C.LOCK_FILE, C.JOURNAL_FILE):
+        raise WriteRefused(f"{raw}: not a file the writer may change")
+    target = (ledger_dir / norm).resolve()
+    if ledger_dir not in target.parents:
+        raise WriteRefused(f"{raw}: resolves outside the ledger")
+    return str(PurePosixPath(*parts))
+
+
+# --- the journal -----------------------------------------------------------
+
+
+def _write_journal(ledger_dir: Path, head: str | None, user: str, action: str, before: dict[str, bytes | None]) -> None:
+    doc = {
+        "version": 1,
+        "head": head,
+        "user": user,
+        "action": action,
+        "files": {
+            rel: None if content is None else base64.b64encode(content).decode("ascii")
+            for rel, content in before.items()
+        },
+    }
+    atomic_write(ledger_dir / C.JOURNAL_FILE, json.dumps(doc, indent=1).encode("utf-8"))
+
+
+def _remove_journal(ledger_dir: Path) -> None:
+    try:
+        (ledger_dir / C.JOURNAL_FILE).unlink()
+    except FileNotFoundError:
+        return
+    _fsync_dir(ledger_dir)
+
+
+def _restore(ledger_dir: Path, before: dict[str, bytes | None]) -> None:
+    for rel, content in before.items():
+        path = ledger_dir / rel
+        if content is None:
+            if path.exists():
+                path.unlink()
+                _prune_empty_dirs(ledger_dir, path.parent)
+        elif _read(path) != content:
+            atomic_write(path, content)
+
+
+def _prune_empty_dirs(ledger_dir: Path, directory: Path) -> None:
+    while directory != ledger_dir and ledger_dir in directory.parents:
+        try:
+            directory.rmdir()
+        except OSError:
+            return
+        directory = directory.parent
+
+
+def _recover_locked(ledger_dir: Path) -> bool:
+    """Roll back a write interrupted by a crash (the lock is held by us).
+
+    When HEAD moved since the journal was written the commit happened and
+    only the journal deletion was lost: the files are the committed ones.
+    Otherwise the files go back to the journalled bytes and the index to HEAD.
+    """
+    journal = ledger_dir / C.JOURNAL_FILE
+    if not journal.exists():
+        return False
+    doc = json.loads(journal.read_text(encoding="utf-8"))
+    files = {
+        rel: None if b64 is None else base64.b64decode(b64)
+        for rel, b64 in doc.get("files", {}).items()
+    }
+    if gitrepo.head(ledger_dir) == doc.get("head"):
+        _restore(ledger_dir, files)
+        try:
+            gitrepo.unstage(ledger_dir, list(files))
+        except gitrepo.GitError:
+            pass
+        what = f"restored {len(files)} file(s)"
+    else:
+        what = "the change had been committed; nothing to restore"
+    _remove_journal(ledger_dir)
+    print(
+        f"isu-ledger: {ledger_dir}: recovered from an interrupted write "
+        f"({doc.get('action', '?')} by {doc.get('user', '?')}): {what}",
+        file=sys.stderr,
+    )
+    return True
+
+
+class _Lock:
+    """An exclusive flock on the ledger's lock file, waited for up to ``timeout``."""
+
+    def __init__(self, ledger_dir: Path, timeout: float):
+        self.path = ledger_dir / C.LOCK_FILE
+        self.timeout = timeout
+        self.fh = None
+
+    def acquire(self) -> None:
+        fh = open(self.path, "a+b")
+        deadline = time.monotonic() + max(self.timeout, 0.0)
+        while True:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                self.fh = fh
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    fh.close()
+                    raise WriteRefused("ledger is busy: another write is in progress") from None
+                time.sleep(0.05)
+
+    def release(self) -> None:
+        if self.fh is not None:
+            fcntl.flock(self.fh.fileno(), fcntl.LOCK_UN)
+            self.fh.close()
+            self.fh = None
+
+
+def recover_journal(ledger_dir: Path | str, timeout: float = DEFAULT_TIMEOUT) -> bool:
+    """Roll back an interrupted write, if a journal was left. True if one was.
+
+    Takes the lock first: a journal under a live writer is not a crash.
+    """
+    ledger_dir = Path(ledger_dir).resolve()
+    if not (ledger_dir / C.JOURNAL_FILE).exists():
+        return False
+    lock = _Lock(ledger_dir, timeout)
+    lock.acquire()
+    try:
+        return _recover_locked(ledger_dir)
+    finally:
+        lock.release()
+
+
+# --- the writer -------------------------------------------------------------
+
+
+@dataclass
+class _Pending:
+    """What will become of one file: the bytes read at first touch plus either
+    a raw replacement or entry edits (block replacements, appends)."""
+
+    base: bytes | None
+    raw: bytes | None = None
+    replacements: dict[int, tuple[int, str]] = field(default_factory=dict)  # start -> (end, text)
+    appends: list[str] = field(default_factory=list)
+    directives: dict[int, Any] | None = None  # lineno -> parsed directive of base
+
+    @property
+    def entry_edits(self) -> bool:
+        return bool(self.replacements or self.appends)
+
+    def result(self, rel: str) -> bytes:
+        if self.raw is not None:
+            return self.raw
+        text = (self.base or b"").decode("utf-8")
+        if self.base is None and rel.startswith(C.TXN_DIR + "/"):
+            text = year_file_header(int(PurePosixPath(rel).stem)) if PurePosixPath(rel).stem.isdigit() else ""
+        if self.replacements:
+            lines = text.splitlines(keepends=True)
+            for start in sorted(self.replacements, reverse=True):
+                end, new = self.replacements[start]
+                lines[start - 1 : end] = [new] if new else []
+            text = "".join(lines)
+        for chunk in self.appends:
+            if text and not text.endswith("\n"):
+                text += "\n"
+            text += ("\n" if text else "") + chunk
+        return text.encode("utf-8")
+
+
+class LedgerWriter:
+    """Stage changes to the ledger in a ``with`` block; write, check and
+    commit them as one on a normal exit. See the module docstring."""
+
+    def __init__(self, ledger_dir: Path | str, user: str, action: str, *, timeout: float = DEFAULT_TIMEOUT):
+        self.ledger_dir = Path(ledger_dir).resolve()
+        self.user = user
+        self.action = action
+        self.timeout = timeout
+        self.commit: str | None = None
+        self._lock = _Lock(self.ledger_dir, timeout)
+        self._head: str | None = None
+        self._pending: dict[str, _Pending] = {}
+        self._active = False
+
+    # -- context --------------------------------------------------------------
+    def __enter__(self) -> "LedgerWriter":
+        if not (self.ledger_dir / C.MAIN_FILE).is_file():
+            raise WriteRefused(f"{self.ledger_dir}: not an isu-ledger directory (no {C.MAIN_FILE})")
+        self._lock.acquire()
+        try:
+            _recover_locked(self.ledger_dir)
+            self._head = gitrepo.head(self.ledger_dir)
+            if self._head is None:
+                raise WriteRefused(f"{self.ledger_dir}: not a git repository with commits")
+            self._require_clean_tree()
+        except BaseException:
+            self._lock.release()
+            raise
+        self._active = True
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        try:
+            if exc_type is None:
+                self._write_check_commit()
+        finally:
+            self._active = False
+            self._pending.clear()
+            self._lock.release()
+        return False
+
+    def _require_clean_tree(self) -> None:
+        for code, rel in gitrepo.status(self.ledger_dir):
+            if code != "??":
+                raise WriteRefused(f"{rel}: has changes not committed through isu-ledger")
+            if rel.endswith(".beancount") or rel.startswith(C.REGISTRY_DIR + "/"):
+                raise WriteRefused(f"{rel}: is a ledger file not committed through isu-ledger")
+
+    # -- staging --------------------------------------------------------------
+    def _touch(self, rel: str) -> _Pending:
+        if not self._active:
+            raise RuntimeError("LedgerWriter used outside its with-block")
+        pending = self._pending.get(rel)
+        if pending is None:
+            pending = self._pending[rel] = _Pending(base=_read(self.ledger_dir / rel))
+        return pending
+
+    @property
+    def changed_files(self) -> list[str]:
+        return sorted(self._pending)
+
+    def write_file(self, rel: str | os.PathLike, content: bytes) -> None:
+        """Write any file of the ledger directory (ledger-relative path)."""
+        rel = safe_relpath(self.ledger_dir, rel)
+        pending = self._touch(rel)
+        if pending.entry_edits:
+            raise ValueError(f"{rel}: already has entry edits in this write")
+        pending.raw = bytes(content)
+
+    def write_text(self, rel: str | os.PathLike, text: str) -> None:
+        self.write_file(rel, text.encode("utf-8"))
+
+    def _entry_file(self, rel: str) -> _Pending:
+        pending = self._touch(rel)
+        if pending.raw is not None:
+            raise ValueError(f"{rel}: already rewritten whole in this write")
+        return pending
+
+    def add_entries(self, entries: Iterable[Any], *, file: str | None = None) -> None:
+        """Append entries, each to ``txns/<its year>.beancount``.
+
+        ``file`` overrides the target (``accounts.beancount`` or another
+        ``txns/*.beancount``), e.g. for an ``open`` directive of a new account.
+        """
+        target = None
+        if file is not None:
+            target = safe_relpath(self.ledger_dir, file)
+            if target != C.ACCOUNTS_FILE and not (
+                target.startswith(C.TXN_DIR + "/") and target.endswith(".beancount") and target.count("/") == 1
+            ):
+                raise WriteRefused(f"{file}: entries go to {C.ACCOUNTS_FILE} or {C.TXN_DIR}/*.beancount")
+        for entry in entries:
+            text = render_entry(entry)
+            rel = target or f"{C.TXN_DIR}/{entry.date.year}.beancount"
+            self._entry_file(rel).appends.append(text)
+
+    def replace_entry(self, old_entry: Any, new_entry: Any) -> None:
+        """Rewrite exactly the text block of ``old_entry`` (as loaded: its meta
+        names file and line) with ``new_entry``. A new date in another year
+        moves the entry to that year's file."""
+        meta = old_entry.meta or {}
+        filename, lineno = meta.get("filename"), meta.get("lineno")
+        if not filename or not lineno:
+            raise ValueError("replace_entry needs the entry as loaded (meta filename and lineno)")
+        try:
+            rel = str(Path(filename).resolve().relative_to(self.ledger_dir))
+        except ValueError:
+            raise WriteRefused(f"{filename}: not a file of this ledger") from None
+        rel = safe_relpath(self.ledger_dir, rel)
+        pending = self._entry_file(rel)
+        if pending.base is None:
+            raise WriteRefused(f"{rel}: does not exist any more")
+        start, end = self._locate_block(rel, pending, old_entry, int(lineno))
+        if start in pending.replacements:
+            raise ValueError(f"{rel}:{start}: entry replaced twice in one write")
+        moves = (
+            rel.startswith(C.TXN_DIR + "/")
+            and PurePosixPath(rel).stem.isdigit()
+            and int(PurePosixPath(rel).stem) != new_entry.date.year
+        )
+        new_text = render_entry(new_entry)
+        pending.replacements[start] = (end, "" if moves else new_text)
+        if moves:
+            self.add_entries([new_entry])
+
+    def _locate_block(self, rel: str, pending: _Pending, old_entry: Any, lineno: int) -> tuple[int, int]:
+        """The (first, last) line of the entry starting at ``lineno``.
+
+        The block runs to the line before the next directive; trailing blank
+        and comment lines are left out as long as the entry still parses the
+        same without them (a line inside a multi-line string stays in).
+        """
+        text = pending.base.decode("utf-8")
+        if pending.directives is None:
+            parsed, _, _ = parser.parse_string(text)
+            pending.directives = {e.meta["lineno"]: e for e in parsed}
+        found = pending.directives.get(lineno)
+        if found is None or not _same_entry(found, old_entry):
+            raise WriteRefused(f"{rel}:{lineno}: the entry is not there any more (file changed since it was loaded)")
+        lines = text.splitlines(keepends=True)
+        later = [n for n in pending.directives if n > lineno]
+        end = (min(later) - 1) if later else len(lines)
+        reference = _comparable(found)
+        while end > lineno and (not lines[end - 1].strip() or lines[end - 1].startswith(";")):
+            trial, errors, _ = parser.parse_string("".join(lines[lineno - 1 : end - 1]))
+            if errors or len(trial) != 1 or _comparable(trial[0]) != reference:
+                break
+            end -= 1
+        return lineno, end
+
+    # -- commit ---------------------------------------------------------------
+    def _write_check_commit(self) -> None:
+        if not self._pending:
+            return
+        new_bytes = {rel: p.result(rel) for rel, p in self._pending.items()}
+        before = {rel: p.base for rel, p in self._pending.items()}
+        changed = [rel for rel in new_bytes if new_bytes[rel] != before[rel]]
+        if not changed:
+            return
+        if gitrepo.head(self.ledger_dir) != self._head:
+            raise WriteRefused(f"{self.ledger_dir}: the ledger was committed to by someone else during this write")
+        for rel in changed:
+            if _read(self.ledger_dir / rel) != before[rel]:
+                raise WriteRefused(f"{rel}: changed on disk since this write started")
+        before = {rel: before[rel] for rel in changed}
+        _write_journal(self.ledger_dir, self._head, self.user, self.action, before)
+        try:
+            created_year_file = False
+            for rel in changed:
+                atomic_write(self.ledger_dir / rel, new_bytes[rel])
+                created_year_file |= before[rel] is None and rel.endswith(".beancount")
+            if created_year_file:
+                # A new file matching the glob include changes no included
+                # file: touch main so Fava and Beancount's pickle cache reload.
+                os.utime(self.ledger_dir / C.MAIN_FILE)
+            if AFTER_WRITE_HOOK is not None:
+                AFTER_WRITE_HOOK(self.ledger_dir)
+            from ledger.check import check_ledger  # late: check imports the loader
+
+            errors = check_ledger(self.ledger_dir, recover=False)
+            if errors:
+                raise CheckFailed(errors)
+            gitrepo.add(self.ledger_dir, changed)
+            message = f"{self.action}\n\nUser: {self.user}\nAction: {self.action}\nFiles: {', '.join(changed)}\n"
+            self.commit = gitrepo.commit(self.ledger_dir, message, self.user)
+        except BaseException:
+            _restore(self.ledger_dir, before)
+            try:
+                gitrepo.unstage(self.ledger_dir, changed)
+            except gitrepo.GitError:
+                pass
+            _remove_journal(self.ledger_dir)
+            raise
+        _remove_journal(self.ledger_dir)
+
+
+def _same_entry(parsed: Any, loaded: Any) -> bool:
+    """Is the directive parsed from the file the one that was loaded?
+
+    Loaded entries went through booking and plugins, so we compare what
+    those do not change: type, date, payee, narration, posting accounts.
+    """
+    if type(parsed) is not type(loaded) or parsed.date != loaded.date:
+        return False
+    if isinstance(parsed, data.Transaction):
+        return (
+            parsed.payee == loaded.payee
+            and parsed.narration == loaded.narration
+            and [p.account for p in parsed.postings] == [p.account for p in loaded.postings]
+        )
+    return True

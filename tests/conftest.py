@@ -1,0 +1,58 @@
+"""Shared fixtures: a fresh ledger per test, git with a fixed identity.
+
+Keep this small and generic; feature-specific fixtures belong in the test
+module that needs them.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+VENV_BIN = REPO / ".venv" / "bin"
+
+
+def plugins_available() -> bool:
+    """True once the ISU plugins (ledger.plugins.isu_rules, year_lock) exist."""
+    try:
+        return all(
+            importlib.util.find_spec(name) is not None
+            for name in ("ledger.plugins.isu_rules", "ledger.plugins.year_lock")
+        )
+    except ImportError:
+        return False
+
+
+@pytest.fixture(autouse=True)
+def _git_identity(monkeypatch):
+    """Git commands of tests work without any global git configuration."""
+    monkeypatch.setenv("GIT_AUTHOR_NAME", "isu-test")
+    monkeypatch.setenv("GIT_AUTHOR_EMAIL", "isu-test@isu-ledger.invalid")
+    monkeypatch.setenv("GIT_COMMITTER_NAME", "isu-test")
+    monkeypatch.setenv("GIT_COMMITTER_EMAIL", "isu-test@isu-ledger.invalid")
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+
+
+@pytest.fixture
+def needs_plugins():
+    """Skip a test that needs a clean check until the ISU plugins exist."""
+    if not plugins_available():
+        pytest.skip("ledger.plugins.isu_rules / year_lock not built yet")
+
+
+@pytest.fixture
+def ledger_dir(tmp_path) -> Path:
+    """A new ledger (isu-ledger init) with an opening balance of
+    612408.15 CHF as of 2025-12-31, in tmp_path/books."""
+    from ledger.books import init_ledger
+
+    return init_ledger(
+        tmp_path / "books",
+        opening_balance="612408.15",
+        as_of="2025-12-31",
+        user="test:init",
+    ).ledger_dir
