@@ -33,6 +33,10 @@ from ledger import conventions as C
 
 # Plugin modules whose source is part of the cache key (they are the rules).
 PLUGIN_MODULES = ("ledger.plugins.isu_rules", "ledger.plugins.year_lock")
+# Code and packaged data the plugins' verdicts depend on: a change of any of
+# them invalidates a cached load too (reloaded before the plugins, in order).
+PLUGIN_DEPENDENCIES = ("ledger.names", "ledger.registry", "ledger.fingerprint")
+PACKAGED_DATA = ("ledger", "data/contributors.csv")
 
 
 class LoadError(NamedTuple):
@@ -98,13 +102,15 @@ def _stat_key(path: Path) -> tuple:
 def _plugin_files() -> list[Path]:
     """Source files of the ISU plugins (found without importing them)."""
     files = []
-    for name in PLUGIN_MODULES:
+    for name in PLUGIN_DEPENDENCIES + PLUGIN_MODULES:
         try:
             spec = importlib.util.find_spec(name)
         except (ImportError, ValueError):
             spec = None
         if spec is not None and spec.origin:
             files.append(Path(spec.origin))
+    package, resource = PACKAGED_DATA
+    files.append(Path(importlib.util.find_spec(package).origin).parent / resource)
     return files
 
 
@@ -112,7 +118,11 @@ def _key_files(ledger_dir: Path, included: list[str]) -> list[str]:
     """The files whose change invalidates a load: main, accounts, every
     ``txns/*.beancount`` (so a new year file is noticed) and whatever the
     last load included."""
-    files = {str(ledger_dir / C.MAIN_FILE), str(ledger_dir / C.ACCOUNTS_FILE)}
+    files = {
+        str(ledger_dir / C.MAIN_FILE),
+        str(ledger_dir / C.ACCOUNTS_FILE),
+        str(ledger_dir / C.REGISTRY_FILE),  # read by the isu_rules plugin
+    }
     try:
         files.update(str(p) for p in (ledger_dir / C.TXN_DIR).glob("*.beancount"))
     except OSError:
@@ -137,7 +147,7 @@ def _reload_changed_plugins(old_key: tuple | None, new_key: tuple) -> None:
     """
     if old_key is None or old_key[1] == new_key[1]:
         return
-    for name in PLUGIN_MODULES:
+    for name in PLUGIN_DEPENDENCIES + PLUGIN_MODULES:
         module = sys.modules.get(name)
         if module is not None:
             importlib.reload(module)

@@ -80,3 +80,15 @@ def test_fingerprint_is_content_not_location(ledger_dir, tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(ledger_dir, copy)
     assert load_books(copy).fingerprint == load_books(ledger_dir).fingerprint
+
+
+def test_registry_change_invalidates_the_cached_load(ledger_dir):
+    """The isu_rules plugin reads registry/contributors.csv: editing it (a
+    staff-added contributor) must re-run the plugins, not serve a stale load."""
+    first = load_books(ledger_dir)
+    loads = cache_info()["loads"]
+    registry = ledger_dir / C.REGISTRY_FILE
+    registry.write_text(registry.read_text(encoding="utf-8") + "XGI,,Test contributor,other,,,,\n", encoding="utf-8")
+    second = load_books(ledger_dir)
+    assert cache_info()["loads"] == loads + 1
+    assert second is not first
