@@ -110,4 +110,4 @@ CUSTOM_PLEDGE = "isu-pledge"
 # plugin can let it omit ``bank_ref`` (and, for "recognition", move deferred
 # contributions into income of their work-plan year).
 META_KIND = "isu_kind"
-KINDS = ("recognition", "close", "correction", "opening", "pledge", "manual")
+KINDS = ("recognition", "close", "correction", "opening", "pledge", "manual", "expenditure", "buffer")

@@ -220,7 +220,7 @@ def test_unknown_isu_kind():
     line = line_of(body, '"FEDERAL FOREIGN OFFICE" "ISU 2025')
     assert errors[0] == (
         f'<string>:{line}: isu_kind "adjustment" is not one of '
-        "recognition, close, correction, opening, pledge, manual"
+        + ", ".join(C.KINDS)
     )
     assert len(errors) == 2 and "has no bank_ref" in errors[1]
 
