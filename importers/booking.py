@@ -1,0 +1,755 @@
+"""Bank entries -> Beancount entries (the booking contract, docs/booking.md).
+
+Pure: statements in, ``Transaction``/``Balance``/``Document`` entries out;
+nothing is read from or written to the ledger here. What the booking needs to
+know about the ledger comes in as arguments: the references already booked
+(``existing_refs``), the earlier receipts a reversal may cancel
+(``originals``), the signed-off years (``locked_years``) and the GICHD's
+account numbers (``gichd_ibans``). Identification is injected
+(``attribute(detail, entry) -> Attribution``) so booking can be tested
+without a registry.
+
+Why the rules are what they are:
+
+* One transaction per *booked* entry (never PDNG/INFO, nothing from a
+  camt.052): the ledger mirrors the bank statement line for line, and the
+  ``(bank_account, bank_ref)`` pair on each is the deduplication key.
+* A batch gets one contribution posting per ``TxDtls`` only when the detail
+  amounts provably make up the entry (same currency, sum equal to the entry,
+  net or gross of the deducted charges). Anything else would book amounts the
+  bank never credited, so the entry goes whole to review.
+* Deducted charges are grossed up (the State paid the gross); when no charge
+  is reported we book what the bank credited and never recompute from the
+  instructed amount and rate, which real files do not always reconcile.
+* A wrong attribution is worse than a review item: whatever ``attribute``
+  doubts goes to ``Income:Contributions:Unidentified`` with flag ``!`` and
+  its suggestion as metadata.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import os
+import re
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from beancount.core import data
+from beancount.core.amount import Amount
+from beangulp.importer import Importer
+
+from importers.model import BadFile, Detail, Entry, ParseResult, Statement
+from ledger import conventions as C
+from ledger.names import normalise
+
+ZERO = Decimal(0)
+CENT = Decimal("0.01")
+
+GICHD_NAMES = (
+    "gichd",
+    "geneva international centre for humanitarian demining",
+    "centre international de deminage humanitaire",
+)
+_FEE_TEXT = re.compile(
+    r"\b(fee|fees|charge|charges|commission|spesen|gebuhr|gebuehr|gebuhren|gebuehren|frais|"
+    r"kontofuhrung|kontofuehrung|maintenance)\b"
+)
+_INTEREST_TEXT = re.compile(r"\b(interest|interets|interet|zins|zinsen|habenzins|sollzins)\b")
+_REF_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-_/.]{3,}")
+
+Attribute = Callable[[Detail, Entry], Any]
+
+
+# --- results -------------------------------------------------------------------
+
+
+@dataclass
+class Booked:
+    """What one statement gives: new entries and what happened to each line."""
+
+    entries: list = field(default_factory=list)  # Transactions, then the Balance
+    imported: int = 0  # transactions booked
+    duplicates: int = 0  # booked bank entries already in the ledger (or twice in the file)
+    needs_review: int = 0  # transactions flagged "!" (unidentified or unreconciled)
+    new: list[Entry] = field(default_factory=list)  # the bank entries booked, in booking order
+    identifications: list[dict] = field(default_factory=list)  # per receipt posting, for previews
+
+
+# --- the lookup of earlier receipts (reversals) --------------------------------
+
+
+@dataclass
+class _Receipt:
+    txn: data.Transaction
+    bank_ref: str
+    bank_amount: Decimal
+    gross: Decimal
+    payer_account: str
+    payer: str
+
+
+class Originals:
+    """Earlier receipts a reversal may cancel, searchable by reference,
+    payer account or payer name, and amount.
+
+    Fed with the ledger's transactions and, as booking goes on, with the
+    receipts booked from the same statement and call. A receipt reversed once
+    is not offered again.
+    """
+
+    def __init__(self, entries: Iterable[Any] = (), bank_account: str = C.BANK):
+        self.bank_account = bank_account
+        self._by_ref: dict[str, _Receipt] = {}
+        self._reversed: set[str] = set()
+        for entry in entries:
+            self.add(entry)
+
+    def add(self, entry: Any) -> None:
+        if not isinstance(entry, data.Transaction):
+            return
+        meta = entry.meta or {}
+        ref = meta.get(C.META_BANK_REF)
+        if meta.get(C.META_REVERSAL_OF):
+            self._reversed.add(meta[C.META_REVERSAL_OF])
+            return
+        if not ref:
+            return
+        bank = [p for p in entry.postings if p.account == self.bank_account and p.units]
+        if len(bank) != 1 or bank[0].units.number <= 0:
+            return
+        contribution = [p for p in entry.postings if _is_receipt_account(p.account)]
+        if not contribution:
+            return
+        first = contribution[0].meta or {}
+        self._by_ref[ref] = _Receipt(
+            txn=entry,
+            bank_ref=ref,
+            bank_amount=bank[0].units.number,
+            gross=-sum((p.units.number for p in contribution), ZERO),
+            payer_account=_norm_account(first.get(C.META_PAYER_ACCOUNT)),
+            payer=normalise(first.get(C.META_PAYER) or ""),
+        )
+
+    def find(self, entry: Entry, detail: Detail | None) -> data.Transaction | None:
+        """The receipt ``entry`` (a debit marked as reversal) takes back, or None.
+
+        First a bank reference quoted in the texts; else the latest receipt
+        from the same payer account (or, without one, payer name) for the
+        same amount, net or gross.
+        """
+        amount = -entry.amount
+        texts = [entry.text]
+        if detail is not None:
+            texts += [detail.remittance, detail.text, detail.end_to_end_id or ""]
+        for token in _REF_TOKEN.findall(" ".join(texts)):
+            receipt = self._by_ref.get(token)
+            if receipt is not None and token not in self._reversed and amount in (
+                receipt.bank_amount, receipt.gross
+            ):
+                return receipt.txn
+        account = _norm_account(detail.payer_account) if detail else ""
+        payer = normalise(detail.payer or "") if detail else ""
+        if not account and not payer:
+            return None
+        candidates = [
+            r
+            for r in self._by_ref.values()
+            if r.bank_ref not in self._reversed
+            and amount in (r.bank_amount, r.gross)
+            and r.txn.date <= (entry.booked or r.txn.date)
+            and ((account and r.payer_account == account) or (not account and payer and r.payer == payer))
+        ]
+        if not candidates:
+            return None
+        return max(candidates, key=lambda r: r.txn.date).txn
+
+    def mark_reversed(self, bank_ref: str) -> None:
+        self._reversed.add(bank_ref)
+
+
+def _is_receipt_account(account: str) -> bool:
+    return C.is_contribution_account(account) or account == C.UNIDENTIFIED
+
+
+def _norm_account(value: str | None) -> str:
+    return "".join((value or "").split()).upper()
+
+
+# --- small helpers ----------------------------------------------------------------
+
+
+def money(value: Decimal) -> Decimal:
+    """A CHF amount with at least two decimals (``38`` -> ``38.00``), never rounded."""
+    if value.as_tuple().exponent > -2:
+        return value.quantize(CENT)
+    return value
+
+
+def money_text(value: Decimal) -> str:
+    return str(money(value))
+
+
+def synthetic_ref(statement: Statement, entry: Entry, index: int) -> str:
+    """A stable reference for an entry the bank gave none (some MT940/CSV).
+
+    Built from what identifies the line on the statement, so a re-import of
+    the same file finds it again.
+    """
+    parts = [
+        statement.account or "",
+        str(entry.booked),
+        str(entry.amount),
+        entry.text,
+        *(f"{d.payer}|{d.remittance}|{d.amount}" for d in entry.details),
+        str(index),
+    ]
+    return "H" + hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:15].upper()
+
+
+def _detail_charges(detail: Detail) -> Decimal:
+    return abs(detail.charges) if detail.charges else ZERO
+
+
+def _has_counterparty(detail: Detail | None) -> bool:
+    return bool(detail and (detail.payer or detail.payer_account))
+
+
+def _texts(entry: Entry, detail: Detail | None) -> str:
+    parts = [entry.text]
+    if detail is not None:
+        parts += [detail.remittance, detail.text]
+    return normalise(" ".join(p for p in parts if p))
+
+
+def _bank_codes(entry: Entry, detail: Detail | None) -> set[str]:
+    codes = set()
+    for code in (entry.bank_code, detail.bank_code if detail else None):
+        if code:
+            codes.update(code.upper().split("/"))
+    return codes
+
+
+def is_gichd(detail: Detail | None, gichd_ibans: Collection[str]) -> bool:
+    """A payment to (or from) the GICHD: by creditor name or a known IBAN."""
+    if detail is None:
+        return False
+    if detail.payer_account and _norm_account(detail.payer_account) in gichd_ibans:
+        return True
+    name = normalise(detail.payer or "")
+    return any(name == n or name.startswith(n + " ") for n in GICHD_NAMES)
+
+
+def is_bank_fee(entry: Entry, detail: Detail | None) -> bool:
+    if _has_counterparty(detail):
+        return False
+    return "CHRG" in _bank_codes(entry, detail) or bool(_FEE_TEXT.search(_texts(entry, detail)))
+
+
+def is_interest(entry: Entry, detail: Detail | None) -> bool:
+    if _has_counterparty(detail):
+        return False
+    return "INTR" in _bank_codes(entry, detail) or bool(_INTEREST_TEXT.search(_texts(entry, detail)))
+
+
+def _posting(account: str, number: Decimal, meta: dict | None = None) -> data.Posting:
+    return data.Posting(account, Amount(money(number), C.CURRENCY), None, None, None, meta or None)
+
+
+def _party_meta(detail: Detail | None, entry: Entry) -> dict:
+    """payer, payer_account, ultimate_payer, remittance, instructed, rate, charges."""
+    meta: dict[str, Any] = {}
+    if detail is None:
+        if entry.text:
+            meta[C.META_REMITTANCE] = entry.text
+        return meta
+    if detail.payer:
+        meta[C.META_PAYER] = detail.payer
+    if detail.payer_account:
+        meta[C.META_PAYER_ACCOUNT] = detail.payer_account
+    if detail.ultimate_payer:
+        meta[C.META_ULTIMATE_PAYER] = detail.ultimate_payer
+    remittance = detail.remittance or detail.text or entry.text
+    if remittance:
+        meta[C.META_REMITTANCE] = remittance
+    if detail.instructed is not None and detail.instructed.currency != C.CURRENCY:
+        meta[C.META_INSTRUCTED] = f"{money_text(detail.instructed.amount)} {detail.instructed.currency}"
+    if detail.rate is not None:
+        meta[C.META_RATE] = str(detail.rate)
+    return meta
+
+
+# --- attribution -> posting ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Placed:
+    posting: data.Posting
+    flagged: bool
+    year: int | None  # the wp_year tagged, None when unidentified
+
+
+def _place_attribution(
+    attribution: Any,
+    number: Decimal,
+    base_meta: dict,
+    booking_date: datetime.date,
+    locked_years: Collection[int],
+) -> _Placed:
+    """The contribution posting of ``number`` (negative for a receipt) per
+    the attribution: income of its work plan, the advance liability, or the
+    suspense account with the suggestion."""
+    state = getattr(attribution, "state_party", None)
+    year = getattr(attribution, "wp_year", None)
+    why = getattr(attribution, "why", "") or ""
+    confidence = getattr(attribution, "confidence", None)
+    if getattr(attribution, "needs_review", True) or not state or year is None:
+        meta = dict(base_meta)
+        suggestion = getattr(attribution, "suggestion", None)
+        suggested_year = getattr(attribution, "suggested_year", None)
+        if suggestion:
+            meta["suggest_state_party"] = suggestion
+        if suggested_year is not None:
+            meta["suggest_year"] = Decimal(int(suggested_year))
+        if confidence is not None:
+            meta[C.META_CONFIDENCE] = Decimal(confidence)
+        if why:
+            meta[C.META_WHY] = why
+        return _Placed(_posting(C.UNIDENTIFIED, number, meta), True, None)
+    work_plan = getattr(attribution, "work_plan", None) or C.DEFAULT_WORK_PLAN
+    return attributed_posting(
+        state, int(year), work_plan, number, base_meta, booking_date, locked_years, why=why, confidence=confidence
+    )
+
+
+def attributed_posting(
+    state_party: str,
+    year: int,
+    work_plan: str,
+    number: Decimal,
+    base_meta: dict,
+    booking_date: datetime.date,
+    locked_years: Collection[int],
+    *,
+    why: str = "",
+    confidence: Any = None,
+) -> _Placed:
+    """An attributed contribution posting, placed by the year rules:
+    a later year is an advance (liability); an earlier, signed-off year
+    counts in the booking year with ``designated_year``."""
+    booking_year = booking_date.year
+    meta: dict[str, Any] = {
+        C.META_STATE_PARTY: state_party,
+        C.META_WORK_PLAN: work_plan,
+    }
+    wp_year = year
+    if year < booking_year and year in locked_years:
+        wp_year = booking_year
+    meta[C.META_WP_YEAR] = Decimal(wp_year)
+    if wp_year != year:
+        meta[C.META_DESIGNATED_YEAR] = Decimal(year)
+    meta.update(base_meta)
+    if confidence is not None:
+        meta[C.META_CONFIDENCE] = Decimal(confidence)
+    if why:
+        meta[C.META_WHY] = why
+    account = C.ADVANCE if wp_year > booking_year else C.contribution_account(work_plan)
+    return _Placed(_posting(account, number, meta), False, wp_year)
+
+
+# --- one bank entry -------------------------------------------------------------
+
+
+@dataclass
+class _Context:
+    attribute: Attribute
+    originals: Originals
+    locked_years: Collection[int]
+    gichd_ibans: frozenset[str]
+    identifications: list[dict]
+
+
+def _split_details(entry: Entry) -> tuple[list[tuple[Detail, Decimal]], Decimal] | None:
+    """For a batch: each detail with its counterpart amount (the negated
+    gross), and the charges to book; None when the details do not provably
+    make up the entry."""
+    details = entry.details
+    if entry.batch_count and entry.batch_count != len(details):
+        return None
+    if any(d.amount is None or d.currency != entry.currency for d in details):
+        return None
+    sign = 1 if entry.amount > 0 else -1
+    detail_sum = sum((d.amount for d in details), ZERO)
+    entry_charges = abs(entry.charges or ZERO)
+    detail_charges = sum((_detail_charges(d) for d in details), ZERO)
+    charges = entry_charges + detail_charges
+    if detail_sum == entry.amount and not entry_charges:
+        # Detail amounts are what was credited; each grossed up by its own charge.
+        return [(d, -(d.amount + sign * _detail_charges(d))) for d in details], charges
+    if detail_sum == entry.amount + sign * charges:
+        # Detail amounts are the gross amounts sent; the charges were deducted from the entry.
+        return [(d, -d.amount) for d in details], charges
+    return None
+
+
+def _book_entry(entry: Entry, ref: str, ctx: _Context) -> tuple[list[data.Posting], str, set[str], str | None, dict]:
+    """Postings (bank first), flag, tags, reversal_of and payee/narration for one entry."""
+    details = entry.details
+    single = details[0] if len(details) == 1 else None
+    charges_total = abs(entry.charges or ZERO) + sum((_detail_charges(d) for d in details), ZERO)
+    bank = _posting(C.BANK, entry.amount)
+    postings = [bank]
+    flagged = False
+    tags: set[str] = set()
+    reversal_of = None
+    info = {"payee": single.payer if single else None, "narration": ""}
+    if single is not None:
+        info["narration"] = single.remittance or single.text or entry.text
+    else:
+        info["narration"] = entry.text
+
+    def add_charges(amount: Decimal) -> None:
+        if amount:
+            postings.append(_posting(C.BANK_CHARGES, amount))
+
+    counterpart_total = -(entry.amount + charges_total)  # negated gross (or transfer amount)
+    detail = single if single is not None else (details[0] if details else None)
+
+    if entry.amount > 0 and not entry.reversal and not (detail and detail.return_reason):
+        if len(details) <= 1 and is_interest(entry, single):
+            postings.append(_posting(C.INTEREST, counterpart_total, _party_meta(single, entry)))
+            add_charges(charges_total)
+            return postings, "*", tags, None, info
+        if len(details) > 1:
+            split = _split_details(entry)
+            if split is not None:
+                parts, charges = split
+                for d, number in parts:
+                    meta = _party_meta(d, entry)
+                    if d.detail_ref and d.detail_ref != ref:
+                        meta = {C.META_DETAIL_REF: d.detail_ref, **meta}
+                    placed = _receipt_posting(d, entry, number, meta, ctx)
+                    postings.append(placed.posting)
+                    flagged |= placed.flagged
+                    if placed.year is not None:
+                        tags.add(C.year_tag(placed.year))
+                add_charges(charges)
+                payers = {d.payer for d in details}
+                info["payee"] = payers.pop() if len(payers) == 1 else None
+                info["narration"] = entry.text or f"batch of {len(details)} payments"
+                return postings, "!" if flagged else "*", tags, None, info
+            meta = _batch_meta(entry)
+            meta[C.META_WHY] = (
+                f"batch of {len(details)} payments whose amounts do not make up the entry "
+                f"({money_text(entry.amount)} {entry.currency}): split it by hand"
+            )
+            postings.append(_posting(C.UNIDENTIFIED, counterpart_total, meta))
+            add_charges(charges_total)
+            info["narration"] = entry.text or f"batch of {len(details)} payments"
+            return postings, "!", tags, None, info
+        if single is None:
+            meta = _batch_meta(entry)
+            meta[C.META_WHY] = "the bank gave no payment details for this credit"
+            postings.append(_posting(C.UNIDENTIFIED, counterpart_total, meta))
+            add_charges(charges_total)
+            return postings, "!", tags, None, info
+        placed = _receipt_posting(single, entry, counterpart_total, _party_meta(single, entry), ctx)
+        postings.append(placed.posting)
+        add_charges(charges_total)
+        if placed.year is not None:
+            tags.add(C.year_tag(placed.year))
+        return postings, "!" if placed.flagged else "*", tags, None, info
+
+    if entry.amount < 0 and entry.reversal:
+        original = ctx.originals.find(entry, detail)
+        if original is not None:
+            reversal_of = original.meta[C.META_BANK_REF]
+            ctx.originals.mark_reversed(reversal_of)
+            for p in original.postings:
+                if p.account == C.BANK:
+                    continue
+                meta = {k: v for k, v in (p.meta or {}).items() if k not in ("filename", "lineno")}
+                if _is_receipt_account(p.account):
+                    meta[C.META_REVERSAL_OF] = reversal_of
+                    if p.account == C.UNIDENTIFIED:
+                        flagged = True
+                    elif meta.get(C.META_WP_YEAR) is not None:
+                        tags.add(C.year_tag(int(meta[C.META_WP_YEAR])))
+                postings.append(_posting(p.account, -p.units.number, meta))
+            info["payee"] = original.payee or info["payee"]
+            return postings, "!" if flagged else "*", tags, reversal_of, info
+        meta = _party_meta(detail, entry) if detail else _batch_meta(entry)
+        meta[C.META_WHY] = "reversal of a receipt that is not in the ledger"
+        postings.append(_posting(C.UNIDENTIFIED, counterpart_total, meta))
+        add_charges(charges_total)
+        return postings, "!", tags, None, info
+
+    if entry.amount < 0 and len(details) <= 1 and is_gichd(detail, ctx.gichd_ibans):
+        postings.append(_posting(C.GICHD_CLEARING, counterpart_total, _party_meta(detail, entry)))
+        add_charges(charges_total)
+        return postings, "*", tags, None, info
+    if entry.amount < 0 and len(details) <= 1 and is_bank_fee(entry, detail):
+        postings.append(_posting(C.BANK_CHARGES, -entry.amount, _party_meta(detail, entry)))
+        return postings, "*", tags, None, info
+    if len(details) <= 1 and is_interest(entry, detail):
+        postings.append(_posting(C.INTEREST, counterpart_total, _party_meta(detail, entry)))
+        add_charges(charges_total)
+        return postings, "*", tags, None, info
+    # Returns, debits to third parties, reversed debits coming back, anything else.
+    meta = _party_meta(detail, entry) if len(details) <= 1 else _batch_meta(entry)
+    if detail is not None and detail.return_reason:
+        meta[C.META_WHY] = f"returned payment (reason {detail.return_reason})"
+    postings.append(_posting(C.UNRECONCILED, counterpart_total, meta))
+    add_charges(charges_total)
+    return postings, "!", tags, None, info
+
+
+def _batch_meta(entry: Entry) -> dict:
+    """Metadata for an entry booked whole: the payers and texts of all its details."""
+    meta: dict[str, Any] = {}
+    payers = [d.payer for d in entry.details if d.payer]
+    accounts = [d.payer_account for d in entry.details if d.payer_account]
+    texts = [d.remittance or d.text for d in entry.details if d.remittance or d.text]
+    if payers:
+        meta[C.META_PAYER] = "; ".join(payers)
+    if accounts:
+        meta[C.META_PAYER_ACCOUNT] = "; ".join(accounts)
+    remittance = "; ".join(texts) or entry.text
+    if remittance:
+        meta[C.META_REMITTANCE] = remittance
+    return meta
+
+
+def _receipt_posting(detail: Detail, entry: Entry, number: Decimal, meta: dict, ctx: _Context) -> _Placed:
+    attribution = ctx.attribute(detail, entry)
+    placed = _place_attribution(attribution, number, meta, entry.booked, ctx.locked_years)
+    ctx.identifications.append(
+        {
+            "bank_ref": entry.ref,
+            "date": entry.booked.isoformat(),
+            "amount": money_text(-number),
+            "payer": detail.payer,
+            "remittance": detail.remittance,
+            "state_party": getattr(attribution, "state_party", None),
+            "wp_year": getattr(attribution, "wp_year", None),
+            "needs_review": placed.flagged,
+            "account": placed.posting.account,
+            "suggestion": getattr(attribution, "suggestion", None),
+            "confidence": str(getattr(attribution, "confidence", "")),
+            "why": getattr(attribution, "why", ""),
+        }
+    )
+    return placed
+
+
+# --- one statement -------------------------------------------------------------------
+
+
+def book_statement(
+    result: ParseResult,
+    statement: Statement,
+    *,
+    attribute: Attribute,
+    archive_path: str,
+    existing_refs: Collection[tuple[str, str]],
+    originals: Originals | None = None,
+    locked_years: Collection[int] = (),
+    gichd_ibans: Collection[str] = (),
+) -> Booked:
+    """Book the new entries of one statement (see the module docstring).
+
+    ``archive_path`` is the ledger-relative path of the archived file
+    (``documents/2025/...``), written as ``statement`` metadata.
+    ``existing_refs`` is not modified; references booked here are in
+    ``Booked.new``. ``originals`` (if given) learns the receipts booked here,
+    so a later statement of the same call can reverse them.
+    """
+    booked = Booked()
+    if statement.kind == "report":
+        return booked  # camt.052: intraday, never booked
+    originals = originals if originals is not None else Originals()
+    account = statement.account or ""
+    ctx = _Context(
+        attribute=attribute,
+        originals=originals,
+        locked_years=frozenset(locked_years),
+        gichd_ibans=frozenset(_norm_account(i) for i in gichd_ibans),
+        identifications=booked.identifications,
+    )
+    seen: set[str] = set()
+    ordered = sorted(
+        enumerate(statement.entries), key=lambda pair: (pair[1].booked or datetime.date.min, pair[0])
+    )
+    for index, entry in ordered:
+        if not entry.is_booked:
+            continue
+        ref = entry.ref or synthetic_ref(statement, entry, index)
+        if (account, ref) in existing_refs or ref in seen:
+            booked.duplicates += 1
+            continue
+        seen.add(ref)
+        postings, flag, tags, reversal_of, info = _book_entry(entry, ref, ctx)
+        meta = data.new_metadata(result.path, index + 1)
+        meta[C.META_BANK_REF] = ref
+        meta[C.META_ACCOUNT] = account
+        meta[C.META_STATEMENT] = archive_path
+        if reversal_of:
+            meta[C.META_REVERSAL_OF] = reversal_of
+        txn = data.Transaction(
+            meta,
+            entry.booked,
+            flag,
+            info["payee"] or None,
+            info["narration"] or "",
+            frozenset(tags),
+            frozenset({C.bank_link(ref)}),
+            postings,
+        )
+        originals.add(txn)
+        booked.entries.append(txn)
+        booked.new.append(entry)
+        booked.imported += 1
+        booked.needs_review += flag == "!"
+    if booked.imported and statement.closing is not None and statement.kind == "statement":
+        booked.entries.append(balance_entry(result, statement))
+    return booked
+
+
+def balance_entry(result: ParseResult, statement: Statement) -> data.Balance:
+    """The closing balance, asserted at the start of the day after the closing date."""
+    closing = statement.closing
+    meta = data.new_metadata(result.path, 0)
+    meta[C.META_ACCOUNT] = statement.account or ""
+    return data.Balance(
+        meta,
+        closing.date + datetime.timedelta(days=1),
+        C.BANK,
+        Amount(money(closing.amount), closing.currency),
+        None,
+        None,
+    )
+
+
+def document_entry(archive_path: str, date: datetime.date, *, relative_to: str = "") -> data.Document:
+    """The ``document`` directive for an archived bank file.
+
+    Beancount resolves a document's path against the directory of the file
+    that holds the directive; ``relative_to`` is that file's ledger-relative
+    directory (``txns`` for ``txns/2025.beancount``), so the written path
+    finds ``documents/...`` from there.
+    """
+    filename = os.path.relpath(archive_path, relative_to or ".") if relative_to else archive_path
+    return data.Document(
+        data.new_metadata(archive_path, 0), date, C.BANK, filename, frozenset(), frozenset()
+    )
+
+
+def statement_date(result: ParseResult) -> datetime.date | None:
+    """The date a file speaks for: its latest closing date, else its latest booking date."""
+    dates = [s.closing.date for s in result.statements if s.closing is not None]
+    if not dates:
+        dates = [e.booked for s in result.statements for e in s.entries if e.booked]
+    return max(dates) if dates else None
+
+
+# --- beangulp --------------------------------------------------------------------------
+
+
+class IsuBankImporter(Importer):
+    """The ISU booking as a beangulp importer, for ``beangulp`` tooling.
+
+    Settings come through the constructor: the bank account's IBAN, how to
+    attribute a receipt (defaults to "everything to review" when no
+    ``attribute`` is given) and the GICHD's IBANs. ``extract`` books with the
+    same functions as ``isu-ledger import``; entries already in ``existing``
+    are left out (the ledger is keyed on the bank reference, not on fuzzy
+    beangulp duplicate detection).
+    """
+
+    def __init__(
+        self,
+        iban: str,
+        *,
+        attribute: Attribute | None = None,
+        gichd_ibans: Collection[str] = (),
+        locked_years: Collection[int] = (),
+    ):
+        self.iban = _norm_account(iban)
+        self._attribute = attribute or _review_everything
+        self.gichd_ibans = frozenset(gichd_ibans)
+        self.locked_years = frozenset(locked_years)
+
+    @property
+    def name(self) -> str:
+        return f"isu.{self.iban}"
+
+    def _parse(self, filepath: str) -> ParseResult | None:
+        from importers import api  # late: api imports every parser
+
+        try:
+            return api.parse_file(filepath)
+        except BadFile:
+            return None
+
+    def identify(self, filepath: str) -> bool:
+        result = self._parse(filepath)
+        return bool(result) and any(_norm_account(s.account) == self.iban for s in result.statements)
+
+    def account(self, filepath: str) -> data.Account:
+        return C.BANK
+
+    def date(self, filepath: str) -> datetime.date | None:
+        result = self._parse(filepath)
+        return statement_date(result) if result else None
+
+    def filename(self, filepath: str) -> str | None:
+        return os.path.basename(filepath)
+
+    def extract(self, filepath: str, existing: data.Entries) -> data.Entries:
+        result = self._parse(filepath)
+        if result is None:
+            return []
+        existing = existing or []
+        refs = {
+            (e.meta.get(C.META_ACCOUNT), e.meta.get(C.META_BANK_REF))
+            for e in existing
+            if isinstance(e, data.Transaction) and e.meta.get(C.META_BANK_REF)
+        }
+        originals = Originals(existing)
+        year = (statement_date(result) or datetime.date.today()).year
+        archive = f"{C.DOCUMENTS_DIR}/{year}/{os.path.basename(filepath)}"
+        out: list = []
+        for statement in result.statements:
+            if _norm_account(statement.account) != self.iban:
+                continue
+            booked = book_statement(
+                result,
+                statement,
+                attribute=self._attribute,
+                archive_path=archive,
+                existing_refs=refs,
+                originals=originals,
+                locked_years=self.locked_years,
+                gichd_ibans=self.gichd_ibans,
+            )
+            out.extend(booked.entries)
+        return out
+
+
+@dataclass(frozen=True)
+class _NoAttribution:
+    state_party: None = None
+    wp_year: None = None
+    work_plan: str = C.DEFAULT_WORK_PLAN
+    confidence: Decimal = ZERO
+    why: str = "no identification configured"
+    needs_review: bool = True
+    suggestion: None = None
+    suggested_year: None = None
+    evidence: tuple = ()
+
+
+def _review_everything(detail: Detail, entry: Entry) -> _NoAttribution:
+    return _NoAttribution()

@@ -1,0 +1,171 @@
+"""``isu-ledger review``: the suspense queue, resolving, learning a rule."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from beancount.core import data
+
+from ledger import conventions as C
+from ledger.cli import main
+from ledger.loader import load_books
+from ledger.review import item_id
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLES = REPO.parent / "shared" / "samples" / "year2025"
+JULY = SAMPLES / "ubs-isu-2025-07.camt053.xml"
+
+pytestmark = pytest.mark.usefixtures("needs_plugins")
+
+
+def cli(ledger: Path, *args: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    return main(["--ledger", str(ledger), *args], stdout=out, stderr=err), out.getvalue(), err.getvalue()
+
+
+def head(ledger: Path) -> str:
+    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=ledger, capture_output=True, text=True).stdout
+
+
+def camt053(*, opening, closing, ref, day, amount, payer, remittance, payer_account="") -> str:
+    """A one-receipt camt.053.001.08 statement of the ISU account."""
+    account = f"<DbtrAcct><Id><IBAN>{payer_account}</IBAN></Id></DbtrAcct>" if payer_account else ""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"><BkToCstmrStmt>
+<GrpHdr><MsgId>T-{ref}</MsgId><CreDtTm>{closing[0]}T23:00:00</CreDtTm></GrpHdr>
+<Stmt><Id>T-{ref}</Id><CreDtTm>{closing[0]}T23:00:00</CreDtTm>
+<Acct><Id><IBAN>CH4500240240FP1006276</IBAN></Id><Ccy>CHF</Ccy></Acct>
+<Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp><Amt Ccy="CHF">{opening[1]}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>{opening[0]}</Dt></Dt></Bal>
+<Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy="CHF">{closing[1]}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>{closing[0]}</Dt></Dt></Bal>
+<Ntry><Amt Ccy="CHF">{amount}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>{day}</Dt></BookgDt>
+<ValDt><Dt>{day}</Dt></ValDt><AcctSvcrRef>{ref}</AcctSvcrRef><NtryDtls><TxDtls><Amt Ccy="CHF">{amount}</Amt><CdtDbtInd>CRDT</CdtDbtInd>
+<RltdPties><Dbtr><Pty><Nm>{payer}</Nm></Pty></Dbtr>{account}</RltdPties><RmtInf><Ustrd>{remittance}</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>
+</Stmt></BkToCstmrStmt></Document>
+"""
+
+
+@pytest.fixture
+def books(tmp_path):
+    """A ledger whose books run to the end of June 2025 (opening 364411.60 CHF),
+    with July imported: one unidentified receipt of 2000.00 CHF."""
+    if not SAMPLES.is_dir():
+        pytest.skip("../shared/samples not available")
+    ledger = tmp_path / "books"
+    assert cli(ledger, "init", "--opening-balance", "300664.60", "--as-of", "2025-06-30")[0] == 0
+    code, _, err = cli(ledger, "import", str(JULY))
+    assert code == 0, err
+    return ledger
+
+
+def queue(ledger):
+    code, out, _ = cli(ledger, "review", "list", "--json")
+    assert code == 0
+    return json.loads(out)
+
+
+def test_list_shape_and_stable_id(books):
+    (item,) = queue(books)
+    assert set(item) == {"id", "date", "amount", "currency", "payer", "payer_account", "remittance", "suggestion"}
+    assert item["date"] == "2025-07-09" and item["amount"] == "2000.00" and item["currency"] == "CHF"
+    assert item["payer"] == "MINISTRY OF FOREIGN AFFAIRS" and item["remittance"] == "VOLUNTARY CONTRIBUTION"
+    assert item["id"] == item_id("CH4500240240FP1006276", "UBS202507090001", 0)
+    assert len(item["id"]) == 8
+    # an unrelated write does not change the id
+    aug = SAMPLES / "ubs-isu-2025-08.camt053.xml"
+    assert cli(books, "import", str(aug))[0] == 0
+    assert [i["id"] for i in queue(books)] == [item["id"]]
+
+
+def test_resolve_rewrites_only_the_contribution_side(books):
+    (item,) = queue(books)
+    before = [e for e in load_books(books).entries if isinstance(e, data.Transaction) and e.meta.get("bank_ref") == "UBS202507090001"][0]
+    code, out, err = cli(books, "review", "resolve", item["id"], "--state-party", "svk", "--year", "2025")
+    assert code == 0, err and "SVK 2025" in out
+    assert queue(books) == []
+    entries = load_books(books).entries
+    (txn,) = [e for e in entries if isinstance(e, data.Transaction) and e.meta.get("bank_ref") == "UBS202507090001"]
+    assert txn.flag == "*" and "ISU-2025" in txn.tags
+    assert txn.postings[0] == before.postings[0]._replace(meta=txn.postings[0].meta)
+    posting = txn.postings[1]
+    assert posting.account == "Income:Contributions:Core" and posting.units == before.postings[1].units
+    assert posting.meta["state_party"] == "SVK" and int(posting.meta["wp_year"]) == 2025
+    assert posting.meta["why"].startswith("resolved by ")
+    assert "suggest_year" not in posting.meta
+    assert cli(books, "check")[0] == 0
+
+
+def test_resolve_for_a_later_year_is_an_advance(books):
+    (item,) = queue(books)
+    assert cli(books, "review", "resolve", item["id"], "--state-party", "SVK", "--year", "2026")[0] == 0
+    entries = load_books(books).entries
+    (txn,) = [e for e in entries if isinstance(e, data.Transaction) and e.meta.get("bank_ref") == "UBS202507090001"]
+    assert txn.postings[1].account == C.ADVANCE and "ISU-2026" in txn.tags
+
+
+def import_text(ledger: Path, tmp_path: Path, name: str, text: str) -> dict:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    code, out, err = cli(ledger, "import", str(path), "--json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+def receipt(ledger: Path, ref: str) -> data.Transaction:
+    (txn,) = [e for e in load_books(ledger).entries if isinstance(e, data.Transaction) and e.meta.get("bank_ref") == ref]
+    return txn
+
+
+def test_remember_by_account_identifies_the_next_receipt(books, tmp_path):
+    payer = dict(payer="STATNA POKLADNICA", payer_account="SK3112000000198742637541")
+    doc = import_text(books, tmp_path, "aug.xml", camt053(
+        opening=("2025-07-31", "231414.60"), closing=("2025-08-31", "234414.60"), ref="T0809",
+        day="2025-08-09", amount="3000.00", remittance="CONTRIBUTION", **payer))
+    assert doc["needs_review"] == 1
+    (item,) = [i for i in queue(books) if i["payer_account"] == payer["payer_account"]]
+    code, _, err = cli(books, "review", "resolve", item["id"], "--state-party", "SVK", "--year", "2025", "--remember")
+    assert code == 0, err
+    rules = (books / "registry" / "rules.csv").read_text()
+    assert "SK3112000000198742637541" in rules and "SVK" in rules
+    log = subprocess.run(["git", "show", "--stat", "--format=%s", "HEAD"], cwd=books, capture_output=True, text=True).stdout
+    assert "registry/rules.csv" in log and "txns/2025.beancount" in log  # one commit for both
+    doc = import_text(books, tmp_path, "sep.xml", camt053(
+        opening=("2025-08-31", "234414.60"), closing=("2025-09-30", "239414.60"), ref="T0909",
+        day="2025-09-09", amount="5000.00", remittance="ISU 2025", **payer))
+    assert doc["needs_review"] == 0
+    posting = receipt(books, "T0909").postings[1]
+    assert posting.meta["state_party"] == "SVK" and "rule" in posting.meta["why"]
+
+
+def test_remember_by_generic_name_only_suggests(books, tmp_path):
+    (item,) = queue(books)
+    code, _, err = cli(books, "review", "resolve", item["id"], "--state-party", "SVK", "--year", "2025", "--remember")
+    assert code == 0, err
+    assert "MINISTRY OF FOREIGN AFFAIRS" in (books / "registry" / "rules.csv").read_text()
+    import_text(books, tmp_path, "aug.xml", camt053(
+        opening=("2025-07-31", "231414.60"), closing=("2025-08-31", "234414.60"), ref="T0809",
+        day="2025-08-09", amount="3000.00", payer="MINISTRY OF FOREIGN AFFAIRS", payer_account="",
+        remittance="ISU 2025"))
+    (item,) = queue(books)  # every State has a "Ministry of Foreign Affairs": a hint, not an identification
+    assert item["suggestion"]["state_party"] == "SVK" and "rule" in item["suggestion"]["why"]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["deadbeef", "--state-party", "SVK", "--year", "2025"], "no such review item"),
+        (["{id}", "--state-party", "XXX", "--year", "2025"], "XXX"),
+        (["{id}", "--state-party", "SVK", "--year", "1990"], "1990"),
+        (["{id}", "--state-party", "SVK", "--year", "2031"], "2031"),
+        (["{id}", "--state-party", "SVK", "--year", "2025", "--work-plan", "nope"], "nope"),
+    ],
+)
+def test_bad_resolve_exits_2_nothing_written(books, args, message):
+    (item,) = queue(books)
+    before = head(books)
+    code, out, err = cli(books, "review", "resolve", *[a.format(id=item["id"]) for a in args])
+    assert code == 2 and out == "" and len(err.splitlines()) == 1 and message in err
+    assert head(books) == before and queue(books) == [item]
