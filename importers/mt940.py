@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import InvalidOperation
 
 import mt940 as mt940lib
 from stdnum import iban as iban_check

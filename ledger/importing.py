@@ -354,7 +354,7 @@ def import_files(
     take an import; the writer's ``WriteRefused``/``CheckFailed`` pass
     through. In every failure nothing is written.
     """
-    from ledger.writer import LedgerWriter, render_entry
+    from ledger.writer import LedgerWriter
 
     ledger_dir = Path(ledger_dir).resolve()
     if not (ledger_dir / C.MAIN_FILE).is_file():
@@ -425,15 +425,8 @@ def import_files(
             continue
         day = max(e.date for e in per_file[f.path])
         doc = document_entry(f.archive, day, relative_to=C.TXN_DIR)
-        if str((ledger_dir / f.archive).resolve()) in state.documents:
-            pass
-        elif _renders(doc, render_entry):
+        if str((ledger_dir / f.archive).resolve()) not in state.documents:
             documents.append(doc)
-        else:
-            f.report.errors.append(
-                f"document directive for {f.archive} not written: the ledger writer cannot render "
-                "a relative document path (the file is archived and linked by 'statement' metadata)"
-            )
         new_entries.extend(per_file[f.path])
     new_entries.extend(documents)
     report = ImportReport(files=[f.report for f in files], dry_run=dry_run, entries=new_entries)
@@ -447,14 +440,6 @@ def import_files(
         writer.add_entries(sorted(new_entries, key=data.entry_sortkey))
     report.commit = writer.commit
     return report
-
-
-def _renders(entry: Any, render_entry: Callable[[Any], str]) -> bool:
-    try:
-        render_entry(entry)
-    except ValueError:
-        return False
-    return True
 
 
 # --- terminal ----------------------------------------------------------------------
