@@ -50,6 +50,7 @@ GITIGNORE_TEXT = f"""\
 {C.LOCK_FILE}
 {C.JOURNAL_FILE}
 .isu-tmp-*
+.isu-secret
 .*.picklecache
 __pycache__/
 *.sqlite

@@ -408,6 +408,7 @@ class LedgerWriter:
         self._head: str | None = None
         self._pending: dict[str, _Pending] = {}
         self._active = False
+        self._locked: dict | None = None  # signed-off years, read at the first entry edit
 
     # -- context --------------------------------------------------------------
     def __enter__(self) -> "LedgerWriter":
@@ -487,6 +488,8 @@ class LedgerWriter:
             ):
                 raise WriteRefused(f"{file}: entries go to {C.ACCOUNTS_FILE} or {C.TXN_DIR}/*.beancount")
         entries = list(entries)
+        for entry in entries:
+            self._refuse_locked(entry)
         for entry, text in zip(entries, render_texts(entries)):
             rel = target or f"{C.TXN_DIR}/{entry.date.year}.beancount"
             self._entry_file(rel).appends.append(text)
@@ -499,6 +502,8 @@ class LedgerWriter:
         filename, lineno = meta.get("filename"), meta.get("lineno")
         if not filename or not lineno:
             raise ValueError("replace_entry needs the entry as loaded (meta filename and lineno)")
+        self._refuse_locked(old_entry)
+        self._refuse_locked(new_entry)
         try:
             rel = str(Path(filename).resolve().relative_to(self.ledger_dir))
         except ValueError:
@@ -519,6 +524,31 @@ class LedgerWriter:
         pending.replacements[start] = (end, "" if moves else new_text)
         if moves:
             self.add_entries([new_entry])
+
+    def _refuse_locked(self, entry: Any) -> None:
+        """Refuse an entry dated in a signed-off year, before anything is staged.
+
+        The year-lock plugin would fail the check after the write anyway; this
+        says why in one line, naming the sign-off. Sign-off directives
+        themselves are exempt: they are not part of any year's fingerprint (a
+        later year's sign-off may be dated in a signed-off year).
+        """
+        from ledger.fingerprint import is_sign_off
+
+        if is_sign_off(entry):
+            return
+        if self._locked is None:
+            from ledger.loader import load_books
+            from ledger.plugins.year_lock import locked_years
+
+            self._locked = locked_years(load_books(self.ledger_dir).entries)
+        sign_off = self._locked.get(entry.date.year)
+        if sign_off is not None:
+            year = entry.date.year
+            raise WriteRefused(
+                f"{year} is signed off (auditor {sign_off.auditor}, opinion {sign_off.opinion_date}): "
+                f"nothing dated in {year} can change; book a correction in the open year"
+            )
 
     def _locate_block(self, rel: str, pending: _Pending, old_entry: Any, lineno: int) -> tuple[int, int]:
         """The (first, last) line of the entry starting at ``lineno``.

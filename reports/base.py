@@ -1,0 +1,140 @@
+"""What every report shares: its header, the as-of date, money rounding, and
+the one reading of contribution postings.
+
+Received per State Party and work-plan year is the sum of the postings to the
+attributed-contribution accounts (income by work plan *and* the advance
+liability) carrying ``state_party`` and ``wp_year``, dated by ``as_of``, with
+the sign flipped (credits are receipts). Counting both accounts is what makes
+it right in every case:
+
+- an advance (liability, wp_year next year) counts for its work-plan year the
+  day it arrives;
+- the year-end recognition debits the liability and credits income with the
+  same attribution, so its two legs cancel: nothing is counted twice;
+- a reversal carries the same attribution with the opposite sign and nets out.
+
+``reports.bql.RECEIVED_BY_STATE`` is the same rule as a BQL query.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterator
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+from beancount.core import data
+
+from ledger import conventions as C
+from ledger import fingerprint as fp
+from ledger.plugins.isu_rules import as_year
+from ledger.plugins.year_lock import locked_years
+
+from reports.model import AUDITED, PRELIMINARY, Audit, ReportHeader
+
+ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+
+
+def money(value: Decimal) -> Decimal:
+    """Rounded to the centime (half up, as the bank rounds)."""
+    return (value + ZERO).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def ratio(numerator: Decimal, denominator: Decimal, places: str = "0.01") -> Decimal | None:
+    """numerator / denominator rounded, or None when the denominator is zero."""
+    if not denominator:
+        return None
+    return (numerator / denominator).quantize(Decimal(places), rounding=ROUND_HALF_UP)
+
+
+def year_end(year: int) -> datetime.date:
+    return datetime.date(year, 12, 31)
+
+
+def default_as_of(entries: list, year: int) -> datetime.date:
+    """The latest date in the books for ``year`` (DESIGN.md section 5).
+
+    A signed-off year is reported as at 31 December. Otherwise the latest
+    transaction, balance or custom entry dated in the year; a year with no
+    entries yet is reported as at its first day.
+    """
+    if year in locked_years(entries):
+        return year_end(year)
+    latest = None
+    for entry in entries:
+        if entry.date.year == year and isinstance(entry, (data.Transaction, data.Balance, data.Custom)):
+            if latest is None or entry.date > latest:
+                latest = entry.date
+    return latest or datetime.date(year, 1, 1)
+
+
+def header(books, report: str, year: int, as_of: datetime.date | None, commit: str | None,
+           state_party: str | None = None) -> ReportHeader:
+    """The header: audited if the year is signed off (then as at 31 December,
+    with the auditor, the opinion date and whether the fingerprint still holds)."""
+    locked = locked_years(books.entries)
+    sign_off = locked.get(year)
+    audit = None
+    if sign_off is not None:
+        audit = Audit(
+            auditor=sign_off.auditor,
+            opinion_date=sign_off.opinion_date,
+            fingerprint=sign_off.fingerprint,
+            fingerprint_ok=fp.year_fingerprint(books.entries, year) == sign_off.fingerprint,
+        )
+    if as_of is None:
+        as_of = default_as_of(books.entries, year)
+    return ReportHeader(
+        report=report,
+        year=year,
+        as_of=as_of,
+        status=AUDITED if audit is not None and as_of >= year_end(year) else PRELIMINARY,
+        currency=C.CURRENCY,
+        ledger_sha256=books.fingerprint,
+        commit=commit,
+        audit=audit,
+        state_party=state_party,
+    )
+
+
+def ledger_commit(ledger_dir: Path | str) -> str | None:
+    """The git HEAD of the ledger directory (None outside git)."""
+    from ledger import gitrepo
+
+    return gitrepo.head(ledger_dir)
+
+
+def display_name(ledger_dir: Path | str | None, iso3: str) -> str:
+    from ledger.registry import Registry
+
+    try:
+        return Registry.load(Path(ledger_dir) if ledger_dir else None).display_name(iso3)
+    except (KeyError, ValueError):
+        return iso3
+
+
+def wp_year_of(meta: dict | None) -> int | None:
+    return as_year((meta or {}).get(C.META_WP_YEAR))
+
+
+def contribution_postings(entries: list, as_of: datetime.date) -> Iterator[tuple[data.Transaction, data.Posting, str, int]]:
+    """Every attributed contribution posting dated by ``as_of``:
+    (transaction, posting, state_party, wp_year). See the module doc."""
+    for entry in entries:
+        if entry.date > as_of:
+            break  # entries are sorted by date
+        if not isinstance(entry, data.Transaction):
+            continue
+        for posting in entry.postings:
+            if not C.is_contribution_account(posting.account) or posting.units is None:
+                continue
+            meta = posting.meta or {}
+            state = meta.get(C.META_STATE_PARTY)
+            wp_year = wp_year_of(meta)
+            if isinstance(state, str) and wp_year is not None:
+                yield entry, posting, state, wp_year
+
+
+def is_recognition(entry: data.Transaction) -> bool:
+    return (entry.meta or {}).get(C.META_KIND) == "recognition"

@@ -1,0 +1,126 @@
+"""The financial security buffer: balance, target, cover, movements, forecast.
+
+The rules are ``ledger.buffer``'s (the policy in force, the target, the
+balance, the movements, months of expenditure as the actual expenditure of
+the last twelve months / 12) and ``ledger.yearend``'s (what close-year does
+with a surplus or deficit); this module only assembles them for a date.
+
+Forecast to 31 December, two scenarios (all outstanding pledges paid / none),
+on the books basis close-year uses: income = every ``Income:`` posting of the
+year to date (+ the outstanding pledges); expenditure = every ``Expenses:``
+posting to date + the final budget x the share of the year still to run (the
+budget's burn rate). At year end a surplus goes to the buffer up to its target
+and a deficit is covered from it as far as it holds (``plan_close``).
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from beancount.core import data
+
+from ledger import buffer as buf
+from ledger import conventions as C
+from ledger.yearend import year_result
+
+from reports.base import ZERO, header, money, ratio, year_end
+from reports.model import BufferMovement, BufferPolicy, BufferReport, BufferScenario
+
+MONTHS = Decimal(12)
+
+
+def buffer_trend(entries: list, as_of: datetime.date) -> dict[int, Decimal]:
+    """The buffer's balance at the end of every year with a movement, by
+    ``as_of`` (the sum ``ledger.buffer.balance`` takes, in one pass)."""
+    balance, out = ZERO, {}
+    for entry in entries:
+        if entry.date > as_of:
+            break
+        if isinstance(entry, data.Transaction):
+            for posting in entry.postings:
+                if posting.account == C.BUFFER and posting.units is not None:
+                    balance -= posting.units.number
+                    out[entry.date.year] = money(balance)
+    return out
+
+
+def year_end_buffer(before: Decimal, target: Decimal | None, surplus: Decimal) -> Decimal:
+    """The buffer after close-year with ``surplus`` (negative: a deficit),
+    as ``ledger.yearend.plan_close`` books it."""
+    if surplus >= 0:
+        room = ZERO if target is None else max(target - before, ZERO)
+        return money(before + min(surplus, room))
+    return money(before - min(-surplus, max(before, ZERO)))
+
+
+def scenarios(before: Decimal, target: Decimal | None, income: Decimal, spent: Decimal,
+              remaining: Decimal, outstanding: Decimal) -> tuple[BufferScenario, ...]:
+    """Both forecasts, from the buffer ``before`` the year's movements."""
+    out = []
+    for name, extra in (("all_pledges_paid", outstanding), ("no_pledges_paid", ZERO)):
+        year_income = money(income + extra)
+        year_spending = money(spent + remaining)
+        surplus = year_income - year_spending
+        end = year_end_buffer(before, target, surplus)
+        out.append(BufferScenario(name, year_income, year_spending, surplus, end, ratio(end, target or ZERO)))
+    return tuple(out)
+
+
+def remaining_share(year: int, as_of: datetime.date) -> Decimal:
+    """The share of ``year`` after ``as_of`` (0 once the year is over)."""
+    end = year_end(year)
+    if as_of >= end:
+        return Decimal(0)
+    start = datetime.date(year, 1, 1)
+    days = Decimal((end - start).days + 1)
+    left = Decimal((end - max(as_of, start - datetime.timedelta(days=1))).days)
+    return left / days
+
+
+def buffer_report(books, year: int, as_of: datetime.date | None = None, *, commit: str | None = None,
+                  budget=None, contributions=None) -> BufferReport:
+    """The buffer status of ``year`` as of ``as_of``, with the year-end forecast.
+
+    ``budget`` and ``contributions`` (reports for the same year and date) may
+    be passed by a caller that has them already (the annual report)."""
+    from reports.budget import budget_report
+    from reports.contributions import contributions_report
+
+    head = header(books, "buffer", year, as_of, commit)
+    as_of = head.as_of
+    entries = books.entries
+    rule = buf.policy(entries, as_of)
+    target = buf.target(entries, year, as_of)
+    trend = buffer_trend(entries, as_of)
+    balance = money(buf.balance(entries, as_of))
+    earlier = [y for y in trend if y < year]
+    running = trend[max(earlier)] if earlier else ZERO
+    moves = []
+    for m in buf.movements(entries, year):
+        if m.date > as_of:
+            break
+        running += m.amount
+        moves.append(BufferMovement(m.date, money(m.amount), money(running), m.narration, m.decision))
+    monthly = money(buf.expenditure_12_months(entries, as_of) / MONTHS)
+    forecast: tuple[BufferScenario, ...] = ()
+    if as_of < year_end(year):
+        budget = budget or budget_report(books, year, as_of, commit=commit)
+        contributions = contributions or contributions_report(books, year, as_of, commit=commit)
+        outstanding = contributions.total_outstanding
+        income, spent, _ = year_result([e for e in entries if e.date <= as_of], year)
+        remaining = money(budget.total_final * remaining_share(year, as_of))
+        already = sum((m.amount for m in moves), ZERO)
+        forecast = scenarios(balance - already, target, money(income), money(spent), remaining, outstanding)
+    return BufferReport(
+        header=head,
+        policy=None if rule is None else BufferPolicy(rule.kind, rule.value, rule.decision, rule.date),
+        balance=balance,
+        target=money(target) if target is not None else ZERO,
+        funded_ratio=ratio(balance, target) if target else None,
+        monthly_expenditure=monthly,
+        months_covered=buf.months_covered(entries, as_of),
+        movements=tuple(moves),
+        trend=tuple(sorted(trend.items())),
+        scenarios=forecast,
+    )

@@ -1,0 +1,113 @@
+"""Charts where a picture helps: contributions by State, budget vs actual,
+the buffer's trend. ``chart_specs`` says what to draw (plain data, from the
+model); ``drawing`` draws one spec with ReportLab's graphics (used by the PDF
+and, as SVG, by the HTML renderer).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from reportlab.graphics.charts.barcharts import HorizontalBarChart, VerticalBarChart
+from reportlab.graphics.charts.legends import Legend
+from reportlab.graphics.charts.lineplots import LinePlot
+from reportlab.graphics.shapes import Drawing, String
+from reportlab.lib import colors
+
+from reports.model import AnnualReport, BudgetReport, BufferReport, ContributionsReport
+
+PALETTE = (colors.HexColor("#1f4e79"), colors.HexColor("#c55a11"), colors.HexColor("#548235"))
+MAX_BARS = 20
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    kind: str  # "hbar" | "bar" | "line"
+    title: str
+    categories: tuple[str, ...]
+    series: tuple[tuple[str, tuple[Decimal, ...]], ...]  # (name, values)
+
+
+def contributions_chart(r: ContributionsReport) -> ChartSpec | None:
+    rows = sorted(r.rows, key=lambda x: x.received, reverse=True)[:MAX_BARS]
+    if not rows:
+        return None
+    return ChartSpec("hbar", f"Received for {r.header.year} by State Party (CHF, largest {len(rows)})",
+                     tuple(x.state_party for x in rows),
+                     (("Received", tuple(x.received for x in rows)),
+                      ("Pledged", tuple(x.pledged or Decimal(0) for x in rows))))
+
+
+def budget_chart(r: BudgetReport) -> ChartSpec | None:
+    if not r.lines:
+        return None
+    return ChartSpec("bar", f"Budget and actual {r.header.year} (CHF)", tuple(b.line for b in r.lines),
+                     (("Final budget", tuple(b.final for b in r.lines)), ("Actual", tuple(b.actual for b in r.lines))))
+
+
+def buffer_chart(r: BufferReport) -> ChartSpec | None:
+    if len(r.trend) < 1:
+        return None
+    return ChartSpec("line", "Buffer balance at year end (CHF)", tuple(str(y) for y, _ in r.trend),
+                     (("Buffer", tuple(v for _, v in r.trend)),))
+
+
+def chart_specs(report) -> list[ChartSpec]:
+    if isinstance(report, ContributionsReport):
+        found = [contributions_chart(report)]
+    elif isinstance(report, BudgetReport):
+        found = [budget_chart(report)]
+    elif isinstance(report, BufferReport):
+        found = [buffer_chart(report)]
+    elif isinstance(report, AnnualReport):
+        found = [contributions_chart(report.contributions), budget_chart(report.budget), buffer_chart(report.buffer)]
+    else:
+        found = []
+    return [c for c in found if c is not None]
+
+
+def _numbers(values) -> list:
+    # ReportLab's charts need plain numbers for geometry; the figures
+    # themselves are printed from the Decimal model, never from these.
+    return [int(v.to_integral_value()) for v in values]
+
+
+def drawing(spec: ChartSpec, width: float = 480, height: float = 240) -> Drawing:
+    if spec.kind == "hbar":
+        height = max(height, 40 + 18 * len(spec.categories))
+    d = Drawing(width, height)
+    d.add(String(0, height - 12, spec.title, fontName="Helvetica-Bold", fontSize=10))
+    if spec.kind in ("bar", "hbar"):
+        chart = HorizontalBarChart() if spec.kind == "hbar" else VerticalBarChart()
+        chart.x, chart.y = (60, 30) if spec.kind == "hbar" else (60, 40)
+        chart.width, chart.height = width - 80, height - 70
+        chart.data = [_numbers(values) for _, values in spec.series]
+        chart.categoryAxis.categoryNames = list(spec.categories)
+        chart.categoryAxis.labels.fontSize = 7
+        chart.valueAxis.valueMin = 0
+        chart.valueAxis.labels.fontSize = 7
+        chart.valueAxis.labelTextFormat = lambda v: f"{v:,.0f}"
+        if spec.kind == "bar":
+            chart.categoryAxis.labels.angle = 30
+            chart.categoryAxis.labels.boxAnchor = "ne"
+        for i in range(len(spec.series)):
+            chart.bars[i].fillColor = PALETTE[i % len(PALETTE)]
+        d.add(chart)
+    else:
+        chart = LinePlot()
+        chart.x, chart.y, chart.width, chart.height = 60, 30, width - 80, height - 70
+        chart.data = [list(enumerate(_numbers(values))) for _, values in spec.series]
+        chart.xValueAxis.valueSteps = list(range(len(spec.categories)))
+        chart.xValueAxis.labelTextFormat = lambda i: spec.categories[int(i)] if 0 <= int(i) < len(spec.categories) else ""
+        chart.yValueAxis.valueMin = 0
+        chart.yValueAxis.labelTextFormat = lambda v: f"{v:,.0f}"
+        chart.lines[0].strokeColor = PALETTE[0]
+        chart.lines[0].strokeWidth = 2
+        d.add(chart)
+    legend = Legend()
+    legend.x, legend.y = width - 110, height - 20
+    legend.fontSize = 7
+    legend.colorNamePairs = [(PALETTE[i % len(PALETTE)], name) for i, (name, _) in enumerate(spec.series)]
+    d.add(legend)
+    return d

@@ -1,0 +1,253 @@
+"""The report models: plain, immutable data computed from the books.
+
+Every report is a dataclass with a ``header`` (what, for which year, as of
+when, from which books) and its figures as ``Decimal`` CHF. Renderers (JSON,
+XLSX, PDF, HTML) only format these objects; the web app shows the same ones.
+
+``Table`` is the tabular view of a report section that the generic renderers
+lay out (one XLSX sheet, one PDF/HTML table per ``Table``). It is still plain
+data: cells are ``str``, ``int``, ``Decimal``, ``date`` or ``None``; which
+columns are money is known from the cell type, never from formatting.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+PRELIMINARY = "preliminary"
+AUDITED = "audited"
+
+Cell = str | int | Decimal | datetime.date | None
+
+
+@dataclass(frozen=True)
+class Audit:
+    """The auditor's sign-off of a year, as recorded in the books."""
+
+    auditor: str
+    opinion_date: datetime.date
+    fingerprint: str  # as signed
+    fingerprint_ok: bool  # the year's entries still hash to it
+
+
+@dataclass(frozen=True)
+class ReportHeader:
+    report: str
+    year: int
+    as_of: datetime.date
+    status: str  # PRELIMINARY | AUDITED
+    currency: str
+    ledger_sha256: str  # fingerprint of every file the load read
+    commit: str | None  # git HEAD of the ledger directory
+    audit: Audit | None = None
+    state_party: str | None = None  # statements only
+
+    @property
+    def banner(self) -> str:
+        if self.status == AUDITED:
+            return "AUDITED"
+        return f"PRELIMINARY — unaudited — as at {self.as_of.isoformat()}"
+
+
+@dataclass(frozen=True)
+class Table:
+    key: str  # short name: XLSX sheet title, HTML anchor
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+    totals: tuple[Cell, ...] | None = None
+    note: str = ""
+
+
+# --- contributions ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ContributionRow:
+    state_party: str
+    name: str
+    pledged: Decimal | None  # CHF; None while a foreign-currency pledge has no rate
+    received: Decimal
+    outstanding: Decimal | None  # pledged - received, never below zero
+    advance_next_year: Decimal  # received by as_of for year + 1
+    receipts: int  # bank receipts counted (reversals included)
+    pledged_original: dict[str, Decimal] = field(default_factory=dict)  # currency -> amount
+    fx_pending: bool = False
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    state_party: str
+    name: str
+    by_year: dict[int, Decimal]
+    total: Decimal
+
+
+@dataclass(frozen=True)
+class ContributionsReport:
+    header: ReportHeader
+    rows: tuple[ContributionRow, ...]
+    unidentified: Decimal  # suspense receipts booked in the year, by as_of
+    total_pledged: Decimal
+    total_received: Decimal  # attributed to States for the work-plan year
+    total_outstanding: Decimal
+    total_advance_next_year: Decimal
+    history_years: tuple[int, ...]
+    history: tuple[HistoryRow, ...]
+    history_totals: dict[int, Decimal]
+
+
+# --- budget -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BudgetLine:
+    line: str  # leaf name, e.g. "Staff"
+    account: str
+    original: Decimal  # first budget entry of the year
+    final: Decimal  # last revision dated by as_of
+    actual: Decimal  # expenditure booked in the year, by as_of
+    difference: Decimal  # final - actual (positive: under budget)
+    utilisation: Decimal | None  # actual / final, 4 places (None without budget)
+
+
+@dataclass(frozen=True)
+class BudgetReport:
+    header: ReportHeader
+    lines: tuple[BudgetLine, ...]
+    total_original: Decimal
+    total_final: Decimal
+    total_actual: Decimal
+    total_difference: Decimal
+
+
+# --- buffer -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BufferPolicy:
+    kind: str  # "amount" | "share" | "months"
+    value: Decimal
+    decision: str
+    since: datetime.date
+
+
+@dataclass(frozen=True)
+class BufferMovement:
+    date: datetime.date
+    amount: Decimal  # + allocation, - drawdown
+    balance: Decimal  # after the movement
+    narration: str
+    decision: str
+
+
+@dataclass(frozen=True)
+class BufferScenario:
+    name: str  # "all_pledges_paid" | "no_pledges_paid"
+    income: Decimal  # forecast income for the year
+    expenditure: Decimal  # forecast expenditure for the year
+    surplus: Decimal  # income - expenditure
+    buffer_year_end: Decimal  # buffer after the year-end allocation/drawdown
+    funded_ratio: Decimal | None
+
+
+@dataclass(frozen=True)
+class BufferReport:
+    header: ReportHeader
+    policy: BufferPolicy | None
+    balance: Decimal
+    target: Decimal
+    funded_ratio: Decimal | None  # balance / target, 2 places
+    monthly_expenditure: Decimal  # the basis of "months covered"
+    months_covered: Decimal | None  # balance / monthly expenditure, 1 place
+    movements: tuple[BufferMovement, ...]
+    trend: tuple[tuple[int, Decimal], ...]  # buffer balance at each year end
+    scenarios: tuple[BufferScenario, ...]  # empty once the year is over
+
+
+# --- statement of one State -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatementReceipt:
+    date: datetime.date
+    wp_year: int
+    amount: Decimal  # gross CHF contribution (negative: a reversal)
+    bank_ref: str
+    payer: str
+    remittance: str
+    instructed: str  # "100000.00 EUR" or ""
+    rate: str
+    designated_year: int | None
+    reversal_of: str
+
+
+@dataclass(frozen=True)
+class StatementYear:
+    wp_year: int
+    pledged: Decimal | None  # None while a foreign-currency pledge has no rate
+    received: Decimal
+    outstanding: Decimal | None
+    receipts: tuple[StatementReceipt, ...]
+
+
+@dataclass(frozen=True)
+class StatementReport:
+    header: ReportHeader
+    name: str
+    years: tuple[StatementYear, ...]
+    total_received: Decimal
+
+
+# --- the Annual Financial Report --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Note:
+    title: str
+    text: str
+    amount: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class FundBalance:
+    """Net assets (bank, GICHD clearing, minus deferred contributions), from
+    the books by booking date: opening + surplus = closing."""
+
+    opening: Decimal
+    income: Decimal  # booked in the year, by as_of
+    expenditure: Decimal
+    surplus: Decimal
+    other_equity: Decimal  # opening balances or corrections booked straight to equity
+    closing: Decimal  # opening + surplus + other_equity = net assets at as_of
+    buffer_opening: Decimal
+    buffer_closing: Decimal
+    unrestricted_closing: Decimal  # closing - buffer_closing
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """Preliminary reports: the year to 31 December, two scenarios."""
+
+    remaining_expenditure: Decimal  # final budget x the share of the year left
+    outstanding_pledges: Decimal
+    scenarios: tuple[BufferScenario, ...]
+
+
+@dataclass(frozen=True)
+class AnnualReport:
+    header: ReportHeader
+    contributions: ContributionsReport
+    contributions_booked: Decimal  # income booked in the year (books basis)
+    unidentified: Decimal
+    interest: Decimal  # interest and any other income account
+    total_income: Decimal  # books basis: contributions booked + unidentified + interest
+    budget: BudgetReport
+    bank_charges: Decimal
+    total_expenditure: Decimal  # budget lines + bank charges
+    fund_balance: FundBalance
+    buffer: BufferReport
+    forecast: Forecast | None
+    notes: tuple[Note, ...] = field(default=())

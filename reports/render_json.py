@@ -1,0 +1,196 @@
+"""JSON: the contract of DESIGN.md section 5 (keys may be added, never renamed).
+
+Amounts are two-decimal strings, ratios strings, dates ISO, States alpha-3.
+An amount that is not known (a foreign-currency pledge not yet valued) is
+``null``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from decimal import Decimal
+from typing import Any
+
+from reports.model import (
+    AnnualReport,
+    BudgetReport,
+    BufferReport,
+    ContributionsReport,
+    ReportHeader,
+    StatementReport,
+)
+
+
+def amount(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value:.2f}"
+
+
+def text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _head(h: ReportHeader) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "report": h.report,
+        "year": h.year,
+        "currency": h.currency,
+        "status": h.status,
+        "as_of": h.as_of.isoformat(),
+        "ledger_sha256": h.ledger_sha256,
+        "ledger_commit": h.commit,
+    }
+    if h.audit is not None:
+        out["audit"] = {
+            "auditor": h.audit.auditor,
+            "opinion_date": h.audit.opinion_date.isoformat(),
+            "fingerprint": h.audit.fingerprint,
+            "fingerprint_ok": h.audit.fingerprint_ok,
+        }
+    return out
+
+
+def contributions_json(r: ContributionsReport) -> dict[str, Any]:
+    out = _head(r.header)
+    out["rows"] = [
+        {
+            "state_party": row.state_party,
+            "name": row.name,
+            "pledged": amount(row.pledged),
+            "received": amount(row.received),
+            "outstanding": amount(row.outstanding),
+            "advance_next_year": amount(row.advance_next_year),
+            "receipts": row.receipts,
+            "pledged_original": {c: amount(a) for c, a in row.pledged_original.items()},
+            "fx_pending": row.fx_pending,
+        }
+        for row in r.rows
+    ]
+    out.update(
+        unidentified=amount(r.unidentified),
+        total_received=amount(r.total_received),
+        total_pledged=amount(r.total_pledged),
+        total_outstanding=amount(r.total_outstanding),
+        total_advance_next_year=amount(r.total_advance_next_year),
+        history={
+            "years": list(r.history_years),
+            "rows": [
+                {"state_party": h.state_party, "name": h.name,
+                 "by_year": {str(y): amount(v) for y, v in h.by_year.items()}, "total": amount(h.total)}
+                for h in r.history
+            ],
+            "totals": {str(y): amount(v) for y, v in r.history_totals.items()},
+        },
+    )
+    return out
+
+
+def budget_json(r: BudgetReport) -> dict[str, Any]:
+    out = _head(r.header)
+    out["lines"] = [
+        {"line": b.line, "account": b.account, "original": amount(b.original), "final": amount(b.final),
+         "actual": amount(b.actual), "difference": amount(b.difference), "utilisation": text(b.utilisation)}
+        for b in r.lines
+    ]
+    out["totals"] = {"original": amount(r.total_original), "final": amount(r.total_final),
+                     "actual": amount(r.total_actual), "difference": amount(r.total_difference)}
+    return out
+
+
+def buffer_json(r: BufferReport) -> dict[str, Any]:
+    out = _head(r.header)
+    out.update(
+        balance=amount(r.balance),
+        target=amount(r.target),
+        funded_ratio=text(r.funded_ratio),
+        months_covered=text(r.months_covered),
+        monthly_expenditure=amount(r.monthly_expenditure),
+        policy=None if r.policy is None else {
+            "kind": r.policy.kind, "value": str(r.policy.value), "decision": r.policy.decision,
+            "since": r.policy.since.isoformat()},
+        movements=[
+            {"date": m.date.isoformat(), "amount": amount(m.amount), "balance": amount(m.balance),
+             "narration": m.narration, "decision": m.decision}
+            for m in r.movements
+        ],
+        trend=[{"year": y, "balance": amount(v)} for y, v in r.trend],
+        forecast={
+            "to": datetime.date(r.header.year, 12, 31).isoformat(),
+            "scenarios": {
+                s.name: {"income": amount(s.income), "expenditure": amount(s.expenditure),
+                         "surplus": amount(s.surplus), "buffer": amount(s.buffer_year_end),
+                         "funded_ratio": text(s.funded_ratio)}
+                for s in r.scenarios
+            },
+        },
+    )
+    return out
+
+
+def statement_json(r: StatementReport) -> dict[str, Any]:
+    out = _head(r.header)
+    out.update(
+        state_party=r.header.state_party,
+        name=r.name,
+        years=[
+            {"wp_year": y.wp_year, "pledged": amount(y.pledged), "received": amount(y.received),
+             "outstanding": amount(y.outstanding),
+             "receipts": [
+                 {"date": x.date.isoformat(), "amount": amount(x.amount), "bank_ref": x.bank_ref,
+                  "payer": x.payer, "remittance": x.remittance, "instructed": x.instructed or None,
+                  "rate": x.rate or None, "designated_year": x.designated_year,
+                  "reversal_of": x.reversal_of or None}
+                 for x in y.receipts
+             ]}
+            for y in r.years
+        ],
+        total_received=amount(r.total_received),
+    )
+    return out
+
+
+def annual_json(r: AnnualReport) -> dict[str, Any]:
+    out = _head(r.header)
+    f = r.fund_balance
+    out.update(
+        income={
+            "contributions": contributions_json(r.contributions),
+            "contributions_booked": amount(r.contributions_booked),
+            "unidentified": amount(r.unidentified),
+            "interest": amount(r.interest),
+            "total": amount(r.total_income),
+        },
+        expenditure={
+            "budget": budget_json(r.budget),
+            "bank_charges": amount(r.bank_charges),
+            "total": amount(r.total_expenditure),
+        },
+        fund_balance={k: amount(getattr(f, k)) for k in (
+            "opening", "income", "expenditure", "surplus", "other_equity", "closing",
+            "buffer_opening", "buffer_closing", "unrestricted_closing")},
+        buffer=buffer_json(r.buffer),
+        forecast=None if r.forecast is None else {
+            "remaining_expenditure": amount(r.forecast.remaining_expenditure),
+            "outstanding_pledges": amount(r.forecast.outstanding_pledges),
+            "scenarios": buffer_json(r.buffer)["forecast"]["scenarios"],
+        },
+        notes=[{"title": n.title, "text": n.text, "amount": amount(n.amount)} for n in r.notes],
+    )
+    return out
+
+
+_BY_TYPE = {
+    ContributionsReport: contributions_json,
+    BudgetReport: budget_json,
+    BufferReport: buffer_json,
+    StatementReport: statement_json,
+    AnnualReport: annual_json,
+}
+
+
+def to_json(report) -> dict[str, Any]:
+    return _BY_TYPE[type(report)](report)
+
+
+def render_json(report) -> bytes:
+    return (json.dumps(to_json(report), indent=2, ensure_ascii=False) + "\n").encode("utf-8")

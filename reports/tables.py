@@ -1,0 +1,188 @@
+"""The sections of each report as tables, for the XLSX, PDF and HTML renderers.
+
+One ``Table`` per section (one XLSX sheet, one PDF/HTML table), its totals row
+computed here from the same model figures, so every renderer shows the same
+numbers and none of them adds anything up itself.
+"""
+
+from __future__ import annotations
+
+from reports.model import (
+    AnnualReport,
+    BudgetReport,
+    BufferReport,
+    ContributionsReport,
+    StatementReport,
+    Table,
+)
+
+
+def contributions_tables(r: ContributionsReport) -> list[Table]:
+    y = r.header.year
+    main = Table(
+        key="Contributions",
+        title=f"Contributions for the {y} work plan, by State Party (CHF)",
+        columns=("State Party", "Name", "Pledged", "Received", "Outstanding", f"Received for {y + 1}"),
+        rows=tuple((c.state_party, c.name, c.pledged, c.received, c.outstanding, c.advance_next_year) for c in r.rows),
+        totals=("Total", "", r.total_pledged, r.total_received, r.total_outstanding, r.total_advance_next_year),
+        note=(f"Unidentified receipts booked in {y}, not included above: CHF {r.unidentified}. "
+              "A pledge in another currency is valued at the rate the State's payments achieved; "
+              "blank while nothing is paid."),
+    )
+    years = r.history_years
+    history = Table(
+        key="History",
+        title="Contributions received by work-plan year (CHF)",
+        columns=("State Party", "Name", *(str(v) for v in years), "Total"),
+        rows=tuple((h.state_party, h.name, *(h.by_year[v] for v in years), h.total) for h in r.history),
+        totals=("Total", "", *(r.history_totals[v] for v in years), sum(r.history_totals.values()) if years else None),
+    )
+    return [main, history]
+
+
+def budget_tables(r: BudgetReport) -> list[Table]:
+    return [Table(
+        key="Budget",
+        title=f"Budget and actual expenditure {r.header.year}, by budget line (CHF)",
+        columns=("Budget line", "Original budget", "Final budget", "Actual", "Difference", "Used"),
+        rows=tuple((b.line, b.original, b.final, b.actual, b.difference, b.utilisation) for b in r.lines),
+        totals=("Total", r.total_original, r.total_final, r.total_actual, r.total_difference, None),
+        note="Difference = final budget - actual (positive: under budget). Used = actual / final budget.",
+    )]
+
+
+def buffer_tables(r: BufferReport) -> list[Table]:
+    policy = "none recorded" if r.policy is None else f"{r.policy.kind} {r.policy.value} ({r.policy.decision})"
+    status = Table(
+        key="Buffer",
+        title="Financial security buffer (CHF)",
+        columns=("Item", "Value"),
+        rows=(
+            ("Policy", policy),
+            ("Balance", r.balance),
+            ("Target", r.target),
+            ("Funded ratio", r.funded_ratio),
+            ("Expenditure per month (final budget / 12)", r.monthly_expenditure),
+            ("Months of expenditure covered", r.months_covered),
+        ),
+    )
+    moves = Table(
+        key="Movements",
+        title="Buffer movements (CHF)",
+        columns=("Date", "Movement", "Balance", "Description", "Decision"),
+        rows=tuple((m.date, m.amount, m.balance, m.narration, m.decision) for m in r.movements),
+        totals=("Balance", sum((m.amount for m in r.movements), r.balance - r.balance), r.balance, "", ""),
+    )
+    tables = [status, moves]
+    if r.scenarios:
+        tables.append(Table(
+            key="Forecast",
+            title=f"Forecast to 31 December {r.header.year} (CHF)",
+            columns=("Scenario", "Income", "Expenditure", "Surplus", "Buffer at year end", "Funded ratio"),
+            rows=tuple((s.name.replace("_", " "), s.income, s.expenditure, s.surplus, s.buffer_year_end, s.funded_ratio)
+                       for s in r.scenarios),
+            note="Expenditure: actual to date plus the final budget for the part of the year still to run.",
+        ))
+    return tables
+
+
+def statement_tables(r: StatementReport) -> list[Table]:
+    summary = Table(
+        key="Summary",
+        title=f"{r.name} ({r.header.state_party}): contributions by work-plan year (CHF)",
+        columns=("Work-plan year", "Pledged", "Received", "Outstanding"),
+        rows=tuple((y.wp_year, y.pledged, y.received, y.outstanding) for y in r.years),
+        totals=("Total", None, r.total_received, None),
+    )
+    receipts = Table(
+        key="Receipts",
+        title="Receipts",
+        columns=("Date", "Work-plan year", "Amount", "Bank reference", "Payer", "Remittance", "Instructed", "Note"),
+        rows=tuple(
+            (x.date, x.wp_year, x.amount, x.bank_ref, x.payer, x.remittance, x.instructed,
+             f"reversal of {x.reversal_of}" if x.reversal_of else
+             (f"meant for {x.designated_year}" if x.designated_year else ""))
+            for y in r.years for x in y.receipts
+        ),
+        totals=("Total", None, r.total_received, "", "", "", "", ""),
+    )
+    return [summary, receipts]
+
+
+def annual_tables(r: AnnualReport) -> list[Table]:
+    f = r.fund_balance
+    income = Table(
+        key="Income",
+        title="Income (CHF)",
+        columns=("Item", "Amount"),
+        rows=(
+            ("Contributions booked in the year", r.contributions_booked),
+            ("Unidentified receipts (suspense)", r.unidentified),
+            ("Interest and other income", r.interest),
+        ),
+        totals=("Total income", r.total_income),
+    )
+    expenditure = Table(
+        key="Expenditure",
+        title="Expenditure (CHF)",
+        columns=("Item", "Amount"),
+        rows=(("Budget lines (see Budget)", r.budget.total_actual), ("Bank charges", r.bank_charges)),
+        totals=("Total expenditure", r.total_expenditure),
+    )
+    fund = Table(
+        key="Fund balance",
+        title="Fund balance (net assets, CHF)",
+        columns=("Item", "Amount"),
+        rows=(
+            ("Opening fund balance, 1 January", f.opening),
+            ("Income", f.income),
+            ("Expenditure", -f.expenditure),
+            ("Surplus (deficit)", f.surplus),
+            ("Other movements in equity", f.other_equity),
+            ("Closing fund balance", f.closing),
+            ("of which financial security buffer", f.buffer_closing),
+            ("of which unrestricted", f.unrestricted_closing),
+        ),
+    )
+    notes = Table(
+        key="Notes",
+        title="Notes",
+        columns=("Note", "Text", "Amount"),
+        rows=tuple((n.title, n.text, n.amount) for n in r.notes),
+    )
+    tables = [income, *contributions_tables(r.contributions), *budget_tables(r.budget), expenditure, fund,
+              *buffer_tables(r.buffer), notes]
+    if r.forecast is not None:
+        tables.insert(-1, Table(
+            key="Year-end forecast",
+            title=f"Forecast to 31 December {r.header.year} (CHF)",
+            columns=("Item", "Amount"),
+            rows=(("Budgeted expenditure for the rest of the year", r.forecast.remaining_expenditure),
+                  ("Outstanding pledges", r.forecast.outstanding_pledges)),
+        ))
+    return tables
+
+
+_BY_TYPE = {
+    ContributionsReport: contributions_tables,
+    BudgetReport: budget_tables,
+    BufferReport: buffer_tables,
+    StatementReport: statement_tables,
+    AnnualReport: annual_tables,
+}
+
+
+def report_tables(report) -> list[Table]:
+    return _BY_TYPE[type(report)](report)
+
+
+def title(report) -> str:
+    h = report.header
+    names = {
+        "contributions": "Contributions",
+        "budget": "Budget and actual expenditure",
+        "buffer": "Financial security buffer",
+        "statement": "Statement of contributions",
+        "annual": "Annual Financial Report",
+    }
+    return f"ISU — {names[h.report]} {h.year}"

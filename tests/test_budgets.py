@@ -1,0 +1,95 @@
+"""Budgets: original and revisions citing their decision, and Fava sees them."""
+
+from __future__ import annotations
+
+import datetime
+import io
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from ledger import budgets
+from ledger.cli import main
+from ledger.loader import load_books
+
+pytestmark = pytest.mark.usefixtures("needs_plugins")
+
+MSP = "approved by the 22nd Meeting of the States Parties"
+CC = "revised by the Coordinating Committee, 2026-06-15"
+
+
+def cli(ledger: Path, *args: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    return main(["--ledger", str(ledger), *args], stdout=out, stderr=err), out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def budgeted(ledger_dir):
+    for line, amount in (("Staff", "520000"), ("Travel", "60000")):
+        code, _, err = cli(ledger_dir, "budget", "set", "--year", "2026", "--line", line, "--amount", amount,
+                           "--decision", MSP, "--date", "2025-11-28")
+        assert code == 0, err
+    code, _, err = cli(ledger_dir, "budget", "set", "--year", "2026", "--line", "Staff", "--amount", "540000",
+                       "--decision", CC, "--date", "2026-06-15")
+    assert code == 0, err
+    # A multi-year work plan: the next year approved at the same meeting.
+    assert cli(ledger_dir, "budget", "set", "--year", "2027", "--line", "Staff", "--amount", "550000",
+               "--decision", MSP, "--date", "2025-11-28")[0] == 0
+    return ledger_dir
+
+
+def test_original_final_and_decisions(budgeted):
+    entries = load_books(budgeted).entries
+    lines = {line.line: line for line in budgets.budget_lines(entries, 2026)}
+    staff = lines["Staff"]
+    assert (staff.original, staff.final, staff.revised) == (Decimal("520000.00"), Decimal("540000.00"), True)
+    assert [(d.decided, d.decision) for d in staff.decisions] == [
+        (datetime.date(2025, 11, 28), MSP), (datetime.date(2026, 6, 15), CC)]
+    assert lines["Travel"].final == Decimal("60000.00") and not lines["Travel"].revised
+    assert budgets.total(budgets.budget_lines(entries, 2026)) == Decimal("600000.00")
+    # As of a date before the revision the final budget is the original.
+    early = {line.line: line for line in budgets.budget_lines(entries, 2026, datetime.date(2026, 3, 1))}
+    assert early["Staff"].final == Decimal("520000.00")
+    assert [line.final for line in budgets.budget_lines(entries, 2027)] == [Decimal("550000.00")]
+
+
+def test_budget_list_json(budgeted):
+    code, out, _ = cli(budgeted, "budget", "list", "--year", "2026", "--json")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc[0] == {
+        "line": "Staff", "account": "Expenses:Budget:Staff", "wp_year": 2026,
+        "original": "520000.00", "final": "540000.00",
+        "decisions": [
+            {"decided": "2025-11-28", "amount": "520000.00", "decision": MSP},
+            {"decided": "2026-06-15", "amount": "540000.00", "decision": CC},
+        ],
+    }
+
+
+def test_entries_are_fava_budgets_dated_first_of_january(budgeted):
+    text = (budgeted / "txns" / "2026.beancount").read_text()
+    assert '2026-01-01 custom "budget" Expenses:Budget:Staff "yearly" 540000.00 CHF' in text
+    from fava.core import FavaLedger
+
+    fava = FavaLedger(str(budgeted / "main.beancount"))
+    assert not fava.budgets.errors
+    year = fava.budgets.calculate("Expenses:Budget:Staff", datetime.date(2026, 1, 1), datetime.date(2027, 1, 1))
+    # Fava shows the final budget for the year (not a pro-rata blend of the revisions).
+    assert year["CHF"].quantize(Decimal("0.01")) == Decimal("540000.00")
+    children = fava.budgets.calculate_children("Expenses:Budget", datetime.date(2026, 1, 1), datetime.date(2027, 1, 1))
+    assert children["CHF"].quantize(Decimal("0.01")) == Decimal("600000.00")
+
+
+def test_refusals(budgeted):
+    code, _, err = cli(budgeted, "budget", "set", "--year", "2026", "--line", "Catering", "--amount", "1", "--decision", MSP)
+    assert code == 2 and "Catering: not a budget line" in err
+    code, _, err = cli(budgeted, "budget", "set", "--year", "2026", "--line", "Staff", "--amount", "1",
+                       "--decision", "older", "--date", "2026-01-10")
+    assert code == 2 and "a later decision (2026-06-15) is already recorded" in err
+    code, _, err = cli(budgeted, "budget", "set", "--year", "2026", "--line", "Staff", "--amount", "1", "--decision", "  ")
+    assert code == 2 and "--decision" in err
+    code, out, _ = cli(budgeted, "budget", "set", "--year", "2026", "--line", "Staff", "--amount", "540000", "--decision", "again")
+    assert code == 0 and "unchanged" in out
