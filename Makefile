@@ -21,9 +21,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $(STAMP)
 
-## make run: books in ./books (created if missing), checked, served on http://127.0.0.1:5000 (Fava at /fava/)
+## make run: books in ./books (the demo books when missing: it prints the demo web accounts), checked,
+## served on http://127.0.0.1:5000 (Fava at /fava/)
 run: $(STAMP)
-	@test -f $(BOOKS)/main.beancount || $(BIN)/isu-ledger --ledger $(BOOKS) init
+	@test -f $(BOOKS)/main.beancount || $(BIN)/isu-ledger demo $(BOOKS)
 	$(BIN)/isu-ledger --ledger $(BOOKS) check
 	$(BIN)/isu-ledger --ledger $(BOOKS) serve --host $(HOST) --port $(PORT)
 
@@ -34,6 +35,8 @@ test: $(STAMP)
 ## make bench: the benchmark scripts (print figures; not part of the tests)
 bench: $(STAMP)
 	$(BIN)/python bench/import_bench.py
+	$(BIN)/python bench/faults.py
+	ISU_FULL=1 ISU_FAULT_TRIALS=200 ISU_FUZZ_EXAMPLES=1000 $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_faults.py tests/test_fuzz_parsers.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

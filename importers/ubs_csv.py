@@ -112,7 +112,10 @@ class _Reader:
 def parse_ubs_csv(path: str, data: bytes) -> ParseResult:
     """Parse a UBS CSV export into one Statement."""
     text = _decode(data)
-    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    try:
+        rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    except csv.Error as exc:  # e.g. a bare carriage return inside an unquoted field
+        raise BadFile(path, f"not readable as CSV: {exc}") from None
     header_at = next(
         (i for i, row in enumerate(rows) if row and any(row[0].strip() == h[0] for h in HEADERS.values())),
         None,

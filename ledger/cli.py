@@ -661,6 +661,33 @@ def _add_part3_parsers(cmd, sub) -> None:
         sp.add_argument("--date", metavar="DATE", required=True)
 
 
+def cmd_demo(args: argparse.Namespace, ctx: Context) -> int:
+    """demo [DIR]: realistic books from 2020 to today, through the real import path."""
+    import datetime
+
+    from ledger.books import InitRefused
+    from ledger.demo import DEFAULT_SEED, DemoError, build_demo
+
+    target = Path(args.dir) if args.dir else ctx.ledger_dir
+    try:
+        today = datetime.date.fromisoformat(args.today) if args.today else _today()
+    except ValueError:
+        ctx.error(f"--today {args.today}: not a date (YYYY-MM-DD)")
+        return 2
+    try:
+        result = build_demo(target, today=today, seed=DEFAULT_SEED if args.seed is None else args.seed,
+                            say=lambda line: print(line, file=ctx.stdout, flush=True))
+    except (DemoError, InitRefused) as exc:
+        ctx.error(" ".join(str(exc).split()))
+        return 2
+    print(f"demo books in {result.ledger_dir} (as of {today}), built in {result.seconds:.1f} s", file=ctx.stdout)
+    if result.accounts:
+        print("demo accounts (web app; passwords generated for this demo only):", file=ctx.stdout)
+        for name, password in result.accounts.items():
+            print(f"  {name} / {password}", file=ctx.stdout)
+    return 0
+
+
 def not_yet_available(name: str) -> Command:
     """The placeholder of a command whose part is not built yet."""
 
@@ -678,7 +705,7 @@ COMMANDS: dict[str, Command] = {
     "init": cmd_init,
     "check": cmd_check,
     "parse": cmd_parse,
-    "demo": not_yet_available("demo"),
+    "demo": cmd_demo,
     "import": cmd_import,
     "review list": cmd_review_list,
     "review resolve": cmd_review_resolve,
@@ -733,7 +760,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--opening-balance", metavar="AMOUNT", help="bank balance in CHF at --as-of")
     sp.add_argument("--as-of", metavar="DATE", help="date of the opening balance (YYYY-MM-DD)")
 
-    cmd("demo", "build a realistic multi-year demo ledger")
+    sp = cmd("demo", "build a realistic multi-year demo ledger")
+    sp.add_argument("dir", metavar="DIR", nargs="?", help="where to build it (default: the --ledger directory)")
+    sp.add_argument("--today", metavar="DATE", help="the story's today (default: today); the same date gives the same books")
+    sp.add_argument("--seed", type=int, default=None, help=argparse.SUPPRESS)
 
     sp = cmd("parse", "show the normalised content of a bank file (no ledger needed)")
     sp.add_argument("file", metavar="FILE")

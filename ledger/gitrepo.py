@@ -103,7 +103,9 @@ def status(repo: Path | str) -> list[tuple[str, str]]:
 
     Untracked files are listed with code ``??``; ignored files are not.
     """
-    out = run(repo, "status", "--porcelain=v1", "-z", "--untracked-files=all")
+    # --no-optional-locks: status must not take .git/index.lock to refresh the
+    # index; a writer killed during it would leave the lock and block every write.
+    out = run(repo, "--no-optional-locks", "status", "--porcelain=v1", "-z", "--untracked-files=all")
     items: list[tuple[str, str]] = []
     parts = out.split("\0")
     i = 0

@@ -339,6 +339,10 @@ def _sort_key(item: tuple[_File, int, Statement]):
     return (start, end, f.path, number)
 
 
+class _BooksMoved(Exception):
+    """The books got a commit between reading them and taking the write lock."""
+
+
 def import_files(
     ledger_dir: Path | str,
     paths: Iterable[str | Path],
@@ -353,13 +357,37 @@ def import_files(
     file that cannot be imported, ``ImportRefused`` when the ledger cannot
     take an import; the writer's ``WriteRefused``/``CheckFailed`` pass
     through. In every failure nothing is written.
+
+    The books are read (for de-duplication and continuity) before the write
+    lock is taken; when another write committed in between — two imports of
+    the same file at once — the import is prepared again on the new books,
+    so the second one finds the entries already booked.
     """
+    paths = list(paths)
+    for _ in range(3):
+        try:
+            return _import_once(ledger_dir, paths, dry_run=dry_run, user=user, progress=progress)
+        except _BooksMoved:
+            continue
+    raise ImportRefused(f"{ledger_dir}: the books kept changing while this import was prepared; run it again")
+
+
+def _import_once(
+    ledger_dir: Path | str,
+    paths: list[str | Path],
+    *,
+    dry_run: bool,
+    user: str,
+    progress: Progress | None,
+) -> ImportReport:
+    from ledger import gitrepo
     from ledger.writer import LedgerWriter
 
     ledger_dir = Path(ledger_dir).resolve()
     if not (ledger_dir / C.MAIN_FILE).is_file():
         raise ImportRefused(f"{ledger_dir}: not an isu-ledger directory (no {C.MAIN_FILE})")
     files = [_read(str(p)) for p in paths]
+    seen_head = gitrepo.head(ledger_dir)
     books = load_books(ledger_dir)
     if books.errors:
         raise ImportRefused(f"{ledger_dir}: the ledger has {len(books.errors)} error(s) (first: {books.errors[0]}); run check")
@@ -434,6 +462,8 @@ def import_files(
         return report
     names = " ".join(Path(f.path).name for f in files)
     with LedgerWriter(ledger_dir, user=user, action=f"import {names}") as writer:
+        if gitrepo.head(ledger_dir) != seen_head:  # under the lock HEAD cannot move
+            raise _BooksMoved()
         for f in files:
             if f.report.imported and f.archive_new:
                 writer.write_file(f.archive, f.raw)

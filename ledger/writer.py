@@ -286,6 +286,7 @@ def _recover_locked(ledger_dir: Path) -> bool:
     only the journal deletion was lost: the files are the committed ones.
     Otherwise the files go back to the journalled bytes and the index to HEAD.
     """
+    _remove_stale_temps(ledger_dir)
     journal = ledger_dir / C.JOURNAL_FILE
     if not journal.exists():
         return False
@@ -294,6 +295,7 @@ def _recover_locked(ledger_dir: Path) -> bool:
         rel: None if b64 is None else base64.b64decode(b64)
         for rel, b64 in doc.get("files", {}).items()
     }
+    _remove_git_locks(ledger_dir)
     if gitrepo.head(ledger_dir) == doc.get("head"):
         _restore(ledger_dir, files)
         try:
@@ -310,6 +312,36 @@ def _recover_locked(ledger_dir: Path) -> bool:
         file=sys.stderr,
     )
     return True
+
+
+def _remove_git_locks(ledger_dir: Path) -> None:
+    """Delete git's lock files left by our git add/commit killed with the writer.
+
+    Only called with a crash journal present and our lock held: the git
+    process that made them died with the write the journal records. Left
+    there, every later write fails ("index.lock: File exists").
+    """
+    git_dir = ledger_dir / ".git"
+    for lock in [git_dir / "index.lock", git_dir / "HEAD.lock", *git_dir.glob("refs/heads/**/*.lock")]:
+        lock.unlink(missing_ok=True)
+
+
+def _stale_temps(ledger_dir: Path) -> list[Path]:
+    """Temp files of ``atomic_write`` left by a crash before their rename."""
+    return [
+        p for p in ledger_dir.rglob(".isu-tmp-*")
+        if p.is_file() and ".git" not in p.relative_to(ledger_dir).parts
+    ]
+
+
+def _remove_stale_temps(ledger_dir: Path) -> None:
+    """Delete them (the lock is held by us, so no write of ours is running).
+
+    A kill while the journal itself was being written leaves its half-written
+    temp file and no journal; without this it would stay forever.
+    """
+    for path in _stale_temps(ledger_dir):
+        path.unlink(missing_ok=True)
 
 
 class _Lock:
@@ -344,10 +376,10 @@ class _Lock:
 def recover_journal(ledger_dir: Path | str, timeout: float = DEFAULT_TIMEOUT) -> bool:
     """Roll back an interrupted write, if a journal was left. True if one was.
 
-    Takes the lock first: a journal under a live writer is not a crash.
+    Temp files a crash left before their rename are deleted too. Takes the lock first: a journal under a live writer is not a crash.
     """
     ledger_dir = Path(ledger_dir).resolve()
-    if not (ledger_dir / C.JOURNAL_FILE).exists():
+    if not (ledger_dir / C.JOURNAL_FILE).exists() and not _stale_temps(ledger_dir):
         return False
     lock = _Lock(ledger_dir, timeout)
     lock.acquire()
@@ -590,12 +622,18 @@ class LedgerWriter:
             if _read(self.ledger_dir / rel) != before[rel]:
                 raise WriteRefused(f"{rel}: changed on disk since this write started")
         before = {rel: before[rel] for rel in changed}
-        _write_journal(self.ledger_dir, self._head, self.user, self.action, before)
+        try:
+            _write_journal(self.ledger_dir, self._head, self.user, self.action, before)
+        except OSError as exc:  # disk full, file size limit: atomic_write left nothing behind
+            raise WriteRefused(_cannot_write(C.JOURNAL_FILE, exc)) from exc
+        writing = None
         try:
             created_year_file = False
             for rel in changed:
+                writing = rel
                 atomic_write(self.ledger_dir / rel, new_bytes[rel])
                 created_year_file |= before[rel] is None and rel.endswith(".beancount")
+            writing = None
             if created_year_file:
                 # A new file matching the glob include changes no included
                 # file: touch main so Fava and Beancount's pickle cache reload.
@@ -610,15 +648,22 @@ class LedgerWriter:
             gitrepo.add(self.ledger_dir, changed)
             message = f"{self.action}\n\nUser: {self.user}\nAction: {self.action}\nFiles: {', '.join(changed)}\n"
             self.commit = gitrepo.commit(self.ledger_dir, message, self.user)
-        except BaseException:
+        except BaseException as exc:
             _restore(self.ledger_dir, before)
             try:
                 gitrepo.unstage(self.ledger_dir, changed)
             except gitrepo.GitError:
                 pass
             _remove_journal(self.ledger_dir)
+            if writing is not None and isinstance(exc, OSError):
+                raise WriteRefused(_cannot_write(writing, exc)) from exc
             raise
         _remove_journal(self.ledger_dir)
+
+
+def _cannot_write(rel: str, exc: OSError) -> str:
+    """The one-line refusal for a ledger file the OS would not write (ENOSPC, EFBIG, EDQUOT...)."""
+    return f"{rel}: cannot be written ({exc.strerror or exc}); nothing was changed"
 
 
 def _same_entry(parsed: Any, loaded: Any) -> bool:

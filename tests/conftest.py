@@ -56,3 +56,16 @@ def ledger_dir(tmp_path) -> Path:
         as_of="2025-12-31",
         user="test:init",
     ).ledger_dir
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``slow`` run only with ISU_FULL=1 (``make bench``);
+    ``make test`` and CI run the short profile."""
+    import os
+
+    if os.environ.get("ISU_FULL") == "1":
+        return
+    skip = pytest.mark.skip(reason="slow: runs with ISU_FULL=1 (make bench)")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)

@@ -1,0 +1,112 @@
+"""Charts as inline SVG, computed on the server: no script, no CDN, no
+network; they print and they pass a strict Content-Security-Policy.
+
+Each function returns plain geometry (numbers as strings for the SVG
+attributes); the templates in ``templates/charts.html`` draw it. Amounts
+are Decimal; only the pixel geometry is rounded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+ZERO = Decimal(0)
+
+
+def _px(value: Decimal) -> str:
+    return str(value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: Decimal
+    x: str
+    y: str
+    width: str
+    height: str
+
+
+@dataclass(frozen=True)
+class BarChart:
+    title: str
+    width: int
+    height: int
+    bars: tuple[Bar, ...]
+    maximum: Decimal
+    baseline: str
+
+
+def bar_chart(title: str, series: list[tuple[str, Decimal]], width: int = 560, height: int = 200) -> BarChart:
+    """Vertical bars, one per (label, value); negative values count as zero height."""
+    top, bottom = 10, 24
+    plot = Decimal(height - top - bottom)
+    maximum = max((v for _, v in series if v > 0), default=ZERO)
+    n = max(len(series), 1)
+    slot = Decimal(width) / n
+    bars = []
+    for i, (label, value) in enumerate(series):
+        h = plot * value / maximum if maximum > 0 and value > 0 else ZERO
+        bars.append(
+            Bar(label, value, _px(slot * i + slot * Decimal("0.15")), _px(top + plot - h), _px(slot * Decimal("0.7")), _px(h))
+        )
+    return BarChart(title, width, height, tuple(bars), maximum, _px(Decimal(top) + plot))
+
+
+@dataclass(frozen=True)
+class Gauge:
+    title: str
+    value: Decimal
+    target: Decimal | None
+    ratio: Decimal | None  # value / target
+    percent: str | None  # "83%"
+    fill: str  # width of the filled part, px, of `width`
+    width: int
+    level: str  # "low" | "mid" | "ok": the colour class
+
+
+def gauge(title: str, value: Decimal, target: Decimal | None, width: int = 360) -> Gauge:
+    """A horizontal gauge of value against target (full at 100% or more)."""
+    if target is None or target <= 0:
+        return Gauge(title, value, target, None, None, "0", width, "mid")
+    ratio = value / target
+    shown = min(max(ratio, ZERO), Decimal(1))
+    level = "ok" if ratio >= 1 else "mid" if ratio >= Decimal("0.5") else "low"
+    percent = f"{(ratio * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)}%"
+    return Gauge(title, value, target, ratio.quantize(Decimal("0.01")), percent, _px(shown * width), width, level)
+
+
+@dataclass(frozen=True)
+class Pair:
+    label: str
+    first: Decimal
+    second: Decimal
+    first_w: str
+    second_w: str
+    y: str  # top of the first bar
+    second_y: str  # top of the second bar
+    first_text_y: str
+    second_text_y: str
+
+
+@dataclass(frozen=True)
+class PairChart:
+    """Horizontal paired bars (e.g. received vs budget, received vs pledged)."""
+
+    title: str
+    first_name: str
+    second_name: str
+    width: int
+    height: int
+    rows: tuple[Pair, ...]
+
+
+def pair_chart(title: str, first_name: str, second_name: str, rows: list[tuple[str, Decimal, Decimal]], width: int = 420) -> PairChart:
+    maximum = max((max(a, b) for _, a, b in rows), default=ZERO)
+    scale = Decimal(width) / maximum if maximum > 0 else ZERO
+    out = []
+    for i, (label, a, b) in enumerate(rows):
+        top = i * 34
+        out.append(Pair(label, a, b, _px(max(a, ZERO) * scale), _px(max(b, ZERO) * scale), str(top), str(top + 15), str(top + 11), str(top + 26)))
+    return PairChart(title, first_name, second_name, width, max(len(rows), 1) * 34, tuple(out))

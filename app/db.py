@@ -1,0 +1,210 @@
+"""Workflow state in SQL: users, import batches, review decisions, the rules
+mirror, sign-offs and audit events. Money is never stored here - it lives
+only in the ledger; rows here point at the ledger commit that holds it.
+
+SQLAlchemy 2.0 typed models (``DeclarativeBase``, ``Mapped``) in the style
+of warehouse. The schema is created and upgraded by the Alembic migrations
+in ``app/migrations`` (``upgrade``), never by ``create_all``, so a
+production PostgreSQL database and a test SQLite file take the same path.
+"""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+from typing import Annotated, Any, ClassVar
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    mapped_column,
+    relationship,
+    sessionmaker,
+)
+
+ROLES = ("admin", "finance", "auditor", "committee")
+DEFAULT_DB_NAME = "isu-ledger.sqlite3"  # git-ignored by the ledger's .gitignore (*.sqlite3)
+
+intpk = Annotated[int, mapped_column(primary_key=True)]
+name_str = Annotated[str, mapped_column(String(120))]
+sha_str = Annotated[str | None, mapped_column(String(64))]
+
+
+def utcnow() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC).replace(tzinfo=None, microsecond=0)
+
+
+created = Annotated[datetime.datetime, mapped_column(default=utcnow, index=True)]
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict] = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class User(Base):
+    """A web account. ``role`` is one of ROLES; a disabled user cannot log in
+    and loses any open session at its next request."""
+
+    __tablename__ = "users"
+
+    id: Mapped[intpk]
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[created]
+    password_changed_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
+
+    @property
+    def ledger_user(self) -> str:
+        """The author of ledger commits made by this user (``web:alice``)."""
+        return f"web:{self.name}"
+
+
+class LoginAttempt(Base):
+    """Every login attempt, for rate limiting (failures per name and address)."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_name_at", "name", "at"), Index("ix_login_attempts_ip_at", "ip", "at"))
+
+    id: Mapped[intpk]
+    name: Mapped[name_str]
+    ip: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
+    ok: Mapped[bool]
+
+
+class ImportBatch(Base):
+    """One upload: previewed (nothing written), then booked or discarded.
+
+    ``preview`` is the dry-run report (``ImportReport.to_json()``) shown to the
+    user, ``files`` the original names and where the upload waits meanwhile.
+    """
+
+    __tablename__ = "import_batches"
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[created]
+    status: Mapped[str] = mapped_column(String(20))  # previewed | booked | discarded | failed
+    upload_dir: Mapped[str | None] = mapped_column(Text)
+    files: Mapped[list[Any]]
+    preview: Mapped[dict[str, Any]]
+    result: Mapped[dict[str, Any] | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    commit: Mapped[sha_str]
+    decided_at: Mapped[datetime.datetime | None]
+
+    user: Mapped[User] = relationship()
+
+
+class ReviewDecision(Base):
+    """A review item resolved in the app (the ledger commit holds the booking)."""
+
+    __tablename__ = "review_decisions"
+
+    id: Mapped[intpk]
+    item_id: Mapped[str] = mapped_column(String(16), index=True)
+    bank_ref: Mapped[str | None] = mapped_column(String(200))
+    state_party: Mapped[str] = mapped_column(String(8))
+    wp_year: Mapped[int]
+    work_plan: Mapped[str] = mapped_column(String(40))
+    remember: Mapped[bool] = mapped_column(default=False)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[created]
+    commit: Mapped[sha_str]
+
+    user: Mapped[User] = relationship()
+
+
+class MatchingRule(Base):
+    """Mirror of a rule learned in the app (the book of record is
+    ``registry/rules.csv`` in the ledger, written in the same commit)."""
+
+    __tablename__ = "matching_rules"
+
+    id: Mapped[intpk]
+    payer_account: Mapped[str | None] = mapped_column(String(64))
+    payer_name: Mapped[str | None] = mapped_column(String(200))
+    state_party: Mapped[str] = mapped_column(String(8))
+    work_plan: Mapped[str] = mapped_column(String(40))
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("review_decisions.id"))
+    created_by: Mapped[name_str]
+    created_at: Mapped[created]
+    commit: Mapped[sha_str]
+
+
+class SignOff(Base):
+    """An auditor's sign-off of a closed year, as recorded through the app."""
+
+    __tablename__ = "sign_offs"
+
+    id: Mapped[intpk]
+    year: Mapped[int] = mapped_column(index=True)
+    auditor: Mapped[name_str]
+    opinion_date: Mapped[datetime.date]
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[created]
+    commit: Mapped[sha_str]
+
+
+class AuditEvent(Base):
+    """Who did what, when, from where, with what outcome, and which ledger
+    commit (if any) it produced - so the web log and ``git log`` meet."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[intpk]
+    at: Mapped[datetime.datetime] = mapped_column(default=utcnow, index=True)
+    user_name: Mapped[str | None] = mapped_column(String(80))
+    role: Mapped[str | None] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(60), index=True)
+    outcome: Mapped[str] = mapped_column(String(20))  # ok | refused | failed
+    detail: Mapped[str] = mapped_column(Text, default="")
+    ip: Mapped[str | None] = mapped_column(String(64))
+    commit: Mapped[sha_str]
+
+
+# --- engine and migrations ----------------------------------------------------
+
+
+def default_url(ledger_dir: Path) -> str:
+    return f"sqlite:///{Path(ledger_dir) / DEFAULT_DB_NAME}"
+
+
+def make_engine(url: str) -> Engine:
+    """An engine; SQLite gets foreign keys and a busy timeout (the threaded
+    server and the CLI may write at once)."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection, _record):  # pragma: no cover - trivial
+            cur = dbapi_connection.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the schema to the newest migration (Alembic's command API)."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "head")
+
+
+def open_database(url: str) -> sessionmaker[Session]:
+    """Engine + migrations + a session factory; what the app and CLI share."""
+    engine = make_engine(url)
+    upgrade(engine)
+    return sessionmaker(engine, expire_on_commit=False)

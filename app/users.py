@@ -1,0 +1,113 @@
+"""Web accounts: create, change password, disable, authenticate.
+
+Shared by ``isu-ledger user add|passwd|disable`` and the login page, so the
+rules (password length, roles, rate limit) hold whichever way in. Passwords
+are stored as werkzeug's scrypt hashes; there is no default password - the
+demo creates its accounts with generated passwords and prints them.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import re
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.db import ROLES, LoginAttempt, User, utcnow
+
+MIN_PASSWORD = 12
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,79}$")
+WINDOW = datetime.timedelta(minutes=15)
+MAX_FAILURES_PER_NAME = 5
+MAX_FAILURES_PER_IP = 20
+_DUMMY_HASH = generate_password_hash("isu-ledger: no such user")
+
+
+class UserError(Exception):
+    """A refused account change; ``str()`` is the one-line reason."""
+
+
+class TooManyAttempts(Exception):
+    """Login refused without checking the password: too many recent failures."""
+
+
+def check_password_rules(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise UserError(f"password too short: at least {MIN_PASSWORD} characters")
+    if password.strip() != password or not password.isprintable():
+        raise UserError("password must be printable and not start or end with spaces")
+
+
+def get_user(session: Session, name: str) -> User | None:
+    return session.scalars(select(User).where(User.name == name)).first()
+
+
+def add_user(session: Session, name: str, role: str, password: str) -> User:
+    if not NAME_RE.match(name or ""):
+        raise UserError(f"{name!r}: a user name is 1-80 letters, digits, '.', '_', '@' or '-'")
+    if role not in ROLES:
+        raise UserError(f"{role}: not a role ({', '.join(ROLES)})")
+    check_password_rules(password)
+    if get_user(session, name) is not None:
+        raise UserError(f"{name}: user exists already")
+    user = User(name=name, role=role, password_hash=generate_password_hash(password), active=True)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def _existing(session: Session, name: str) -> User:
+    user = get_user(session, name)
+    if user is None:
+        raise UserError(f"{name}: no such user")
+    return user
+
+
+def set_password(session: Session, name: str, password: str) -> User:
+    """New password; open sessions of the user end (their stamp changes)."""
+    user = _existing(session, name)
+    check_password_rules(password)
+    user.password_hash = generate_password_hash(password)
+    user.password_changed_at = utcnow()
+    user.active = True
+    return user
+
+
+def disable_user(session: Session, name: str) -> User:
+    user = _existing(session, name)
+    user.active = False
+    return user
+
+
+def session_stamp(user: User) -> str:
+    """A value kept in the session cookie that changes with the password, so
+    a password change logs out every other session of that user."""
+    return hashlib.sha256(user.password_hash.encode("utf-8")).hexdigest()[:16]
+
+
+def _failures(session: Session, column, value: str, since: datetime.datetime) -> int:
+    query = select(func.count(LoginAttempt.id)).where(column == value, LoginAttempt.at >= since, LoginAttempt.ok.is_(False))
+    return session.scalar(query) or 0
+
+
+def authenticate(session: Session, name: str, password: str, ip: str) -> User | None:
+    """The active user with this name and password, or None; every attempt is
+    recorded. Raises TooManyAttempts after MAX_FAILURES_PER_NAME failures for
+    the name (or MAX_FAILURES_PER_IP from the address) within WINDOW - the
+    limit lives in SQL, so it holds across server processes."""
+    name = (name or "")[:120]
+    since = utcnow() - WINDOW
+    if (
+        _failures(session, LoginAttempt.name, name, since) >= MAX_FAILURES_PER_NAME
+        or _failures(session, LoginAttempt.ip, ip, since) >= MAX_FAILURES_PER_IP
+    ):
+        raise TooManyAttempts("too many failed logins; try again in 15 minutes")
+    user = get_user(session, name)
+    ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "")
+    ok = ok and user is not None and user.active
+    session.add(LoginAttempt(name=name, ip=ip[:64], ok=ok))
+    session.commit()
+    return user if ok else None

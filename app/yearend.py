@@ -1,0 +1,124 @@
+"""Year end: close a year (finance), sign it off (the auditor).
+
+Both are ``ledger.yearend`` functions - one ledger commit each - recorded in
+the audit log; a sign-off is also kept as a ``SignOff`` row."""
+
+from __future__ import annotations
+
+import datetime
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from app.audit import record
+from app.auth import current_user, db, require
+from app.db import SignOff
+from app.views import (
+    Refused,
+    acting_user,
+    book_years,
+    books,
+    ledger_dir,
+    ledger_errors,
+    ledger_refusal,
+    parse_date,
+)
+
+bp = Blueprint("yearend", __name__, url_prefix="/year-end")
+
+
+def _year(value) -> int:
+    text = str(value or "").strip()
+    if not (text.isdigit() and len(text) == 4):
+        raise Refused(f"{text or '(empty)'}: not a year (YYYY)")
+    return int(text)
+
+
+def close(year: int):
+    from ledger.yearend import YearEndRefused, close_year
+
+    try:
+        plan = close_year(ledger_dir(), year, user=acting_user())
+    except YearEndRefused as exc:
+        record("year.close", "refused", f"{year}: {exc}")
+        raise Refused(str(exc)) from None
+    except ledger_errors() as exc:
+        refusal = ledger_refusal(exc)
+        record("year.close", "refused", f"{year}: {refusal}")
+        raise refusal from None
+    commit = None
+    if not plan.empty:
+        from ledger import gitrepo
+
+        commit = gitrepo.head(ledger_dir())
+    record("year.close", "ok", f"{year}: " + " ".join(" ".join(plan.lines()).split()), commit=commit)
+    return plan, commit
+
+
+def sign(year: int, auditor: str, opinion_date: datetime.date) -> SignOff:
+    from ledger.yearend import YearEndRefused, sign_off
+
+    try:
+        result = sign_off(ledger_dir(), year, auditor, opinion_date, user=acting_user())
+    except YearEndRefused as exc:
+        record("year.sign_off", "refused", f"{year}: {exc}")
+        raise Refused(str(exc)) from None
+    except ledger_errors() as exc:
+        refusal = ledger_refusal(exc)
+        record("year.sign_off", "refused", f"{year}: {refusal}")
+        raise refusal from None
+    row = SignOff(year=year, auditor=" ".join(auditor.split()), opinion_date=opinion_date, user_id=current_user().id, commit=result.commit)
+    db().add(row)
+    db().commit()
+    record("year.sign_off", "ok", f"{year}: auditor {row.auditor}, opinion {opinion_date}, fingerprint {result.fingerprint[:16]}", commit=result.commit)
+    return row
+
+
+def years_status() -> list[dict]:
+    """Per year in the books: closed (with figures), signed off (by whom)."""
+    from ledger.yearend import closed_figures, locked_years
+
+    entries = books().entries
+    locked = locked_years(entries)
+    out = []
+    for year in book_years(entries):
+        figures = closed_figures(entries, year)
+        lock = locked.get(year)
+        out.append({
+            "year": year,
+            "closed": figures is not None,
+            "figures": {k: (None if v is None else f"{v:.2f}") for k, v in (figures or {}).items()},
+            "signed_off": lock is not None,
+            "auditor": lock.auditor if lock else None,
+            "opinion_date": lock.opinion_date.isoformat() if lock else None,
+        })
+    return out
+
+
+@bp.get("/")
+@require("yearend.view")
+def index():
+    return render_template("yearend.html", years=years_status(), today=datetime.date.today())
+
+
+@bp.post("/close")
+@require("yearend.close")
+def close_page():
+    try:
+        year = _year(request.form.get("year"))
+        _plan, commit = close(year)
+        flash(f"{year} closed" + (f" (commit {commit[:12]})." if commit else ": nothing changed since the last close."), "ok")
+    except Refused as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("yearend.index"), 303)
+
+
+@bp.post("/sign-off")
+@require("yearend.sign_off")
+def sign_page():
+    try:
+        year = _year(request.form.get("year"))
+        row = sign(year, request.form.get("auditor", ""), parse_date(request.form.get("opinion_date"), "opinion date"))
+        flash(f"{year} signed off by {row.auditor}; the year is locked.", "ok")
+    except Refused as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("yearend.index"), 303)

@@ -1,0 +1,183 @@
+"""Fixtures and helpers of the web app tests (tests/test_app_*.py, tests/e2e).
+
+Every test gets its own app over its own ledger and a fresh database:
+a SQLite file in tmp_path, or - when ISU_TEST_DATABASE_URL is set (CI) - a
+PostgreSQL schema created for the test session (dropped after it), emptied
+after every test. Passwords are real (scrypt); CSRF is on, as in production.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+ROLES = ("admin", "finance", "auditor", "committee")
+PASSWORD = "correct horse battery staple"
+IBAN = "CH4500240240FP1006276"
+
+
+def camt053(*, opening: tuple[str, str], closing: tuple[str, str], entries: list[dict], ident: str = "T1") -> str:
+    """A camt.053.001.08 statement of the ISU account; each entry a receipt:
+    ``{"ref", "day", "amount", "payer", "remittance"}``."""
+    ntry = "".join(
+        f"""<Ntry><Amt Ccy="CHF">{e['amount']}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>{e['day']}</Dt></BookgDt>
+<ValDt><Dt>{e['day']}</Dt></ValDt><AcctSvcrRef>{e['ref']}</AcctSvcrRef><NtryDtls><TxDtls><Amt Ccy="CHF">{e['amount']}</Amt><CdtDbtInd>CRDT</CdtDbtInd>
+<RltdPties><Dbtr><Pty><Nm>{e['payer']}</Nm></Pty></Dbtr></RltdPties><RmtInf><Ustrd>{e['remittance']}</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>"""
+        for e in entries
+    )
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"><BkToCstmrStmt>
+<GrpHdr><MsgId>M-{ident}</MsgId><CreDtTm>{closing[0]}T23:00:00</CreDtTm></GrpHdr>
+<Stmt><Id>S-{ident}</Id><CreDtTm>{closing[0]}T23:00:00</CreDtTm>
+<Acct><Id><IBAN>{IBAN}</IBAN></Id><Ccy>CHF</Ccy></Acct>
+<Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp><Amt Ccy="CHF">{opening[1]}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>{opening[0]}</Dt></Dt></Bal>
+<Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy="CHF">{closing[1]}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>{closing[0]}</Dt></Dt></Bal>
+{ntry}
+</Stmt></BkToCstmrStmt></Document>
+"""
+
+
+# The ledger of the app tests: opening 100000.00 CHF on 2025-06-30; JULY adds
+# a receipt nobody can identify (the review item) and one from Slovakia.
+JULY = camt053(
+    opening=("2025-06-30", "100000.00"),
+    closing=("2025-07-31", "107000.00"),
+    ident="2025-07",
+    entries=[
+        {"ref": "APP-0701", "day": "2025-07-10", "amount": "2000.00", "payer": "ACME TRADING SARL", "remittance": "INVOICE 42"},
+        {"ref": "APP-0702", "day": "2025-07-20", "amount": "5000.00", "payer": "MINISTRY OF FOREIGN AND EUROPEAN AFFAIRS OF THE SLOVAK REPUBLIC", "remittance": "ISU 2025 CORE WORK PLAN"},
+    ],
+)
+AUGUST = camt053(
+    opening=("2025-07-31", "107000.00"),
+    closing=("2025-08-31", "108500.00"),
+    ident="2025-08",
+    entries=[{"ref": "APP-0801", "day": "2025-08-05", "amount": "1500.00", "payer": "J DOE", "remittance": "GIFT"}],
+)
+
+
+def new_ledger(root: Path, *, with_july: bool = True) -> Path:
+    from ledger.books import init_ledger
+    from ledger.importing import import_files
+
+    ledger = init_ledger(root / "books", opening_balance="100000.00", as_of="2025-06-30", user="test:init").ledger_dir
+    if with_july:
+        path = root / "july.camt053.xml"
+        path.write_text(JULY, encoding="utf-8")
+        import_files(ledger, [path], user="test:import")
+    return ledger
+
+
+@pytest.fixture(scope="session")
+def database_base():
+    """None (SQLite per test) or the URL of a PostgreSQL schema for this session."""
+    import os
+
+    url = os.environ.get("ISU_TEST_DATABASE_URL")
+    if not url:
+        yield None
+        return
+    schema = f"isu_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield make_url(url).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _empty_tables(url: str) -> None:
+    from sqlalchemy import inspect
+
+    from app.db import Base
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        existing = set(inspect(conn).get_table_names())
+        for table in reversed(Base.metadata.sorted_tables):
+            if table.name in existing:
+                conn.execute(table.delete())
+    engine.dispose()
+
+
+@pytest.fixture
+def database_url(tmp_path, database_base):
+    if database_base is None:
+        yield f"sqlite:///{tmp_path / 'app.sqlite3'}"
+        return
+    yield database_base
+    _empty_tables(database_base)
+
+
+@pytest.fixture(scope="session")
+def ledger_template(tmp_path_factory) -> Path:
+    """The app tests' ledger, built once per session (init + import are the slow part)."""
+    return new_ledger(tmp_path_factory.mktemp("ledger-template"))
+
+
+@pytest.fixture
+def ledger(tmp_path, needs_plugins, ledger_template) -> Path:
+    """A private copy of the template ledger (a git repository like any other)."""
+    import shutil
+
+    target = tmp_path / "books"
+    shutil.copytree(ledger_template, target, ignore=shutil.ignore_patterns("*.picklecache", "*.sqlite3", ".isu-secret"))
+    return target
+
+
+def make_app(ledger: Path, database_url: str, *, wsgi: bool = False, **extra):
+    from app import create_app, create_wsgi
+
+    config = {"LEDGER_DIR": ledger, "DATABASE_URL": database_url, "SECRET_KEY": "test-" + uuid.uuid4().hex, "SESSION_COOKIE_SECURE": False, **extra}
+    return create_wsgi(config) if wsgi else create_app(config)
+
+
+def add_users(app, roles=ROLES) -> None:
+    from app.users import add_user
+
+    with app.extensions["isu_db"]() as s:
+        for role in roles:
+            add_user(s, role, role, PASSWORD)
+        s.commit()
+
+
+@pytest.fixture
+def app(ledger, database_url):
+    application = make_app(ledger, database_url)
+    add_users(application)
+    return application
+
+
+_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf(client) -> str:
+    """This client's session CSRF token (as a page or API client gets it)."""
+    return client.get("/api/csrf").get_json()["csrf_token"]
+
+
+def login(client, name: str, password: str = PASSWORD):
+    page = client.get("/login")
+    token = _TOKEN.search(page.get_data(as_text=True)).group(1)
+    return client.post("/login", data={"name": name, "password": password, "csrf_token": token})
+
+
+def logged_in(app, role: str):
+    client = app.test_client()
+    response = login(client, role)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client
+
+
+def head(ledger: Path) -> str:
+    from ledger import gitrepo
+
+    return gitrepo.head(ledger)

@@ -1,0 +1,186 @@
+"""Login, sessions, CSRF and accounts: hashed passwords, secure cookies,
+rate limiting, no default password, refusals without a token."""
+
+# ruff: noqa: F811 - fixtures imported from app_support are used as arguments
+from __future__ import annotations
+
+import io
+import sys
+
+import pytest
+from app_support import (  # noqa: F401
+    PASSWORD,
+    app,
+    csrf,
+    database_base,
+    database_url,
+    head,
+    ledger,
+    ledger_template,
+    logged_in,
+    login,
+)
+from sqlalchemy import select
+
+from app.db import AuditEvent, User
+
+
+def test_a_fresh_database_has_no_account(ledger, database_url):
+    from app_support import make_app
+
+    application = make_app(ledger, database_url)
+    with application.extensions["isu_db"]() as s:
+        assert s.scalars(select(User)).all() == []
+    assert login(application.test_client(), "admin", "admin").status_code == 401
+
+
+def test_passwords_are_hashed_and_login_sets_a_hardened_cookie(app):
+    with app.extensions["isu_db"]() as s:
+        stored = s.scalars(select(User).where(User.name == "finance")).one().password_hash
+    assert PASSWORD not in stored and stored.startswith("scrypt:")
+    app.config["SESSION_COOKIE_SECURE"] = True
+    client = app.test_client()
+    response = login(client, "finance")
+    assert response.status_code == 302
+    cookie = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("isu_session="))
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie
+
+
+def test_wrong_password_is_refused_and_logged(app):
+    client = app.test_client()
+    assert login(client, "finance", "not the password").status_code == 401
+    assert client.get("/").status_code == 302
+    with app.extensions["isu_db"]() as s:
+        event = s.scalars(select(AuditEvent).where(AuditEvent.action == "login")).one()
+    assert event.outcome == "refused" and "finance" in event.detail
+
+
+def test_login_is_rate_limited_per_name(app):
+    client = app.test_client()
+    for _ in range(5):
+        assert login(client, "finance", "wrong wrong wrong").status_code == 401
+    # Even the right password is not checked now.
+    assert login(client, "finance").status_code == 429
+    assert login(client, "auditor").status_code == 302  # other accounts are unaffected
+
+
+def test_next_only_goes_to_this_site(app):
+    client = app.test_client()
+    for target, expected in (("/review/", "/review/"), ("https://evil.example/", "/"), ("//evil.example", "/")):
+        token = csrf(client)  # a login starts a new session (and token)
+        r = client.post(f"/login?next={target}", data={"name": "finance", "password": PASSWORD, "csrf_token": token})
+        assert r.headers["Location"] == expected
+
+
+def test_disabling_or_changing_the_password_ends_sessions(app):
+    from app.users import disable_user, set_password
+
+    client = logged_in(app, "finance")
+    assert client.get("/review/").status_code == 200
+    with app.extensions["isu_db"]() as s:
+        set_password(s, "finance", "another long password")
+        s.commit()
+    assert client.get("/review/").status_code == 302
+    client = logged_in(app, "auditor")
+    with app.extensions["isu_db"]() as s:
+        disable_user(s, "auditor")
+        s.commit()
+    assert client.get("/").status_code == 302
+    assert login(app.test_client(), "auditor").status_code == 401
+
+
+@pytest.mark.parametrize("path,data", [
+    ("/review/", {"only": "x"}),
+    ("/import/", {}),
+    ("/year-end/close", {"year": "2025"}),
+    ("/registry/alias", {"iso3": "SVK", "alias": "Slovak Treasury"}),
+    ("/logout", {}),
+])
+def test_forms_without_a_csrf_token_are_refused(app, ledger, path, data):
+    client = logged_in(app, "admin")
+    before = head(ledger)
+    for token in (None, "forged-token"):
+        form = dict(data, **({"csrf_token": token} if token else {}))
+        response = client.post(path, data=form)
+        assert response.status_code == 400, path
+        assert "CSRF" in response.get_data(as_text=True)
+    assert head(ledger) == before
+    assert client.get("/").status_code == 200  # still logged in (logout was refused)
+
+
+@pytest.mark.parametrize("path,body", [
+    ("/api/review/resolve", {"items": [{"id": "x", "state_party": "SVK", "year": 2025}]}),
+    ("/api/registry/SVK/aliases", {"alias": "Slovak Treasury"}),
+    ("/api/year-end/2025/close", {}),
+    ("/api/login", {"name": "admin", "password": PASSWORD}),
+])
+def test_api_calls_without_a_csrf_header_are_refused(app, ledger, path, body):
+    client = logged_in(app, "admin")
+    before = head(ledger)
+    response = client.post(path, json=body)
+    assert response.status_code == 400
+    assert "CSRF" in response.get_json()["error"]
+    assert client.post(path, json=body, headers={"X-CSRFToken": "forged"}).status_code == 400
+    assert head(ledger) == before
+
+
+def test_api_login_with_token(app):
+    client = app.test_client()
+    assert client.get("/api/me").status_code == 401
+    r = client.post("/api/login", json={"name": "committee", "password": PASSWORD}, headers={"X-CSRFToken": csrf(client)})
+    assert r.status_code == 200 and r.get_json()["role"] == "committee"
+    assert client.get("/api/me").get_json() == {"name": "committee", "role": "committee"}
+
+
+def cli(ledger, *args, stdin=""):
+    from ledger.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    old = sys.stdin
+    sys.stdin = io.StringIO(stdin)
+    try:
+        code = main(["--ledger", str(ledger), *args], stdout=out, stderr=err)
+    finally:
+        sys.stdin = old
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_user_commands(ledger, database_url, monkeypatch):
+    from app_support import make_app
+
+    monkeypatch.setenv("ISU_DATABASE_URL", database_url)
+    assert cli(ledger, "user", "add", "alice", "--role", "finance", stdin="a long enough password\n")[:2] == (0, "user alice: added (finance)\n")
+    code, _, err = cli(ledger, "user", "add", "alice", "--role", "finance", stdin="a long enough password\n")
+    assert code == 2 and "exists already" in err
+    code, _, err = cli(ledger, "user", "add", "bob", "--role", "finance", stdin="short\n")
+    assert code == 2 and "too short" in err
+    app = make_app(ledger, database_url)
+    assert login(app.test_client(), "alice", "a long enough password").status_code == 302
+    assert cli(ledger, "user", "passwd", "alice", stdin="the new long password\n")[0] == 0
+    assert login(app.test_client(), "alice", "a long enough password").status_code == 401
+    assert login(app.test_client(), "alice", "the new long password").status_code == 302
+    assert cli(ledger, "user", "disable", "alice")[1] == "user alice: disabled\n"
+    assert login(app.test_client(), "alice", "the new long password").status_code == 401
+    code, _, err = cli(ledger, "user", "disable", "nobody")
+    assert code == 2 and "no such user" in err
+
+
+def test_user_commands_default_to_sqlite_in_the_ledger(ledger, monkeypatch):
+    monkeypatch.delenv("ISU_DATABASE_URL", raising=False)
+    assert cli(ledger, "user", "add", "carol", "--role", "auditor", stdin="a long enough password\n")[0] == 0
+    assert (ledger / "isu-ledger.sqlite3").is_file()
+    from ledger import gitrepo
+
+    assert gitrepo.status(ledger) == []  # git-ignored: the books stay clean
+
+
+def test_serve_config_keeps_a_secret_and_secures_cookies_off_loopback(ledger):
+    from app.serving import server_config
+
+    first = server_config(ledger, "127.0.0.1", {})
+    assert first["SECRET_KEY"] == server_config(ledger, "127.0.0.1", {})["SECRET_KEY"]
+    assert (ledger / ".isu-secret").stat().st_mode & 0o077 == 0
+    assert first["SESSION_COOKIE_SECURE"] is False
+    assert server_config(ledger, "0.0.0.0", {})["SESSION_COOKIE_SECURE"] is True
+    assert server_config(ledger, "0.0.0.0", {"ISU_SECRET_KEY": "k" * 40})["SECRET_KEY"] == "k" * 40
+    assert server_config(ledger, "127.0.0.1", {"ISU_DATABASE_URL": "postgresql://x/y"})["DATABASE_URL"] == "postgresql://x/y"

@@ -1,0 +1,173 @@
+"""The monthly job through the web app: import (upload -> preview -> confirm),
+review (one, several, remember), reports, registry, audit log - each write
+one ledger commit, recorded in SQL with that commit."""
+
+# ruff: noqa: F811 - fixtures imported from app_support are used as arguments
+from __future__ import annotations
+
+import io
+import json
+
+from app_support import (  # noqa: F401
+    AUGUST,
+    app,
+    csrf,
+    database_base,
+    database_url,
+    head,
+    ledger,
+    ledger_template,
+    logged_in,
+)
+from sqlalchemy import select
+
+from app.db import AuditEvent, ImportBatch, MatchingRule, ReviewDecision
+
+
+def upload(client, name: str, content: str | bytes):
+    raw = content.encode("utf-8") if isinstance(content, str) else content
+    return client.post("/import/", data={"csrf_token": csrf(client), "files": (io.BytesIO(raw), name)}, content_type="multipart/form-data")
+
+
+def test_import_preview_then_confirm(app, ledger):
+    client = logged_in(app, "finance")
+    before = head(ledger)
+    response = upload(client, "../../etc/ubs 2025-08.xml", AUGUST)
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "J DOE" in page and "1,500.00" in page and "review" in page
+    assert head(ledger) == before  # a preview writes nothing
+    with app.extensions["isu_db"]() as s:
+        batch = s.scalars(select(ImportBatch)).one()
+    assert batch.status == "previewed" and batch.files[0]["name"] == "etc_ubs_2025-08.xml"
+    done = client.post(f"/import/{batch.id}/confirm", data={"csrf_token": csrf(client)})
+    assert done.status_code == 302
+    assert head(ledger) != before
+    assert (ledger / "documents/2025/etc_ubs_2025-08.xml").read_text(encoding="utf-8") == AUGUST
+    with app.extensions["isu_db"]() as s:
+        batch = s.get(ImportBatch, batch.id)
+        event = s.scalars(select(AuditEvent).where(AuditEvent.action == "import.confirm")).one()
+    assert batch.status == "booked" and batch.commit == head(ledger) == event.commit
+    assert batch.result["imported"] == 1
+    # Confirming twice is refused; nothing more is written.
+    again = client.post(f"/import/{batch.id}/confirm", data={"csrf_token": csrf(client)})
+    assert again.status_code == 409 and head(ledger) == batch.commit
+    # The audit log links the commit.
+    audit = logged_in(app, "auditor").get("/audit/").get_data(as_text=True)
+    assert batch.commit[:12] in audit and "import.confirm" in audit
+
+
+def test_confirm_is_refused_when_the_books_moved_since_the_preview(app, ledger):
+    client = logged_in(app, "finance")
+    response = upload(client, "aug.xml", AUGUST)
+    batch_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    api = client.post("/api/registry/SVK/aliases", json={"alias": "Slovak Treasury Bratislava"}, headers={"X-CSRFToken": csrf(client)})
+    assert api.status_code == 200, api.get_json()
+    moved = head(ledger)
+    r = client.post(f"/import/{batch_id}/confirm", data={"csrf_token": csrf(client)})
+    assert r.status_code == 409 and "changed since the preview" in r.get_data(as_text=True)
+    assert head(ledger) == moved
+
+
+def test_bad_files_get_one_clear_line_and_nothing_is_written(app, ledger):
+    client = logged_in(app, "finance")
+    before = head(ledger)
+    r = upload(client, "statement.xml", "date,amount\n2025-01-01,5\n")
+    assert r.status_code == 400
+    text = r.get_data(as_text=True)
+    assert "statement.xml:" in text and "/tmp" not in text
+    broken = AUGUST.replace("108500.00", "108400.00")  # closing balance does not reconcile
+    r = client.post("/api/imports", data={"files": (io.BytesIO(broken.encode()), "aug.xml")}, headers={"X-CSRFToken": csrf(client)}, content_type="multipart/form-data")
+    assert r.status_code == 400
+    assert r.get_json()["error"].startswith("aug.xml: statement S-2025-08: balances do not reconcile")
+    assert head(ledger) == before
+
+
+def test_uploads_over_the_limit_are_refused(ledger, database_url):
+    from app_support import add_users, make_app
+
+    small = make_app(ledger, database_url, MAX_CONTENT_LENGTH=1024)
+    add_users(small, ("finance",))
+    client = logged_in(small, "finance")
+    r = client.post("/api/imports", data={"files": (io.BytesIO(b"x" * 4096), "big.xml")}, headers={"X-CSRFToken": csrf(client)}, content_type="multipart/form-data")
+    assert r.status_code == 413
+
+
+def test_review_resolve_one_and_several(app, ledger, tmp_path):
+    from ledger.importing import import_files
+
+    path = tmp_path / "aug.xml"
+    path.write_text(AUGUST, encoding="utf-8")
+    import_files(ledger, [path], user="test")
+    client = logged_in(app, "finance")
+    items = client.get("/api/review").get_json()
+    assert {i["payer"] for i in items} >= {"ACME TRADING SARL", "J DOE"}
+    acme = next(i for i in items if i["payer"] == "ACME TRADING SARL")
+    doe = next(i for i in items if i["payer"] == "J DOE")
+    # One through the page, with remember.
+    form = {"csrf_token": csrf(client), "only": acme["id"], f"sp-{acme['id']}": "CHE", f"year-{acme['id']}": "2025", f"remember-{acme['id']}": "1"}
+    assert client.post("/review/", data=form).status_code == 303
+    page = client.get("/review/").get_data(as_text=True)
+    assert acme["id"] not in page and doe["id"] in page
+    # Several through the API: one good, one refused; each has its outcome.
+    r = client.post("/api/review/resolve", headers={"X-CSRFToken": csrf(client)}, json={"items": [
+        {"id": doe["id"], "state_party": "AUT", "year": 2025},
+        {"id": "ffffffff", "state_party": "AUT", "year": 2025},
+    ]})
+    body = r.get_json()
+    assert r.status_code == 200 and body["resolved"] == 1
+    assert body["results"][1]["ok"] is False and "no such review item" in body["results"][1]["error"]
+    assert {i["id"] for i in client.get("/api/review").get_json()}.isdisjoint({acme["id"], doe["id"]})
+    with app.extensions["isu_db"]() as s:
+        decisions = s.scalars(select(ReviewDecision).order_by(ReviewDecision.id)).all()
+        rule = s.scalars(select(MatchingRule)).one()
+    assert [(d.state_party, d.wp_year, d.remember) for d in decisions] == [("CHE", 2025, True), ("AUT", 2025, False)]
+    assert rule.state_party == "CHE" and rule.commit == decisions[0].commit
+    assert decisions[-1].commit == head(ledger)
+    assert "CHE" in (ledger / "registry/rules.csv").read_text(encoding="utf-8")
+
+
+def test_review_refusals_are_shown_not_crashed(app, ledger):
+    client = logged_in(app, "finance")
+    item = client.get("/api/review").get_json()[0]
+    before = head(ledger)
+    r = client.post(f"/api/review/{item['id']}/resolve", json={"state_party": "XXZ", "year": 2025}, headers={"X-CSRFToken": csrf(client)})
+    assert r.status_code == 400 and "not a State Party" in r.get_json()["error"]
+    r = client.post("/review/", data={"csrf_token": csrf(client), "only": item["id"], f"sp-{item['id']}": "CHE", f"year-{item['id']}": "20x5"}, follow_redirects=True)
+    assert "not a year" in r.get_data(as_text=True)
+    assert head(ledger) == before
+
+
+def test_reports_download_and_preview(app):
+    client = logged_in(app, "committee")
+    r = client.get("/reports/contributions?year=2025&format=json")
+    assert r.status_code == 200 and "attachment" in r.headers["Content-Disposition"]
+    doc = json.loads(r.data)
+    assert doc["report"] == "contributions" and doc["year"] == 2025
+    pdf = client.get("/reports/annual?year=2025&format=pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    html = client.get("/reports/annual?year=2025&format=html")
+    assert html.status_code == 200 and "inline" in html.headers["Content-Disposition"]
+    assert "script-src" not in html.headers["Content-Security-Policy"] and "default-src 'none'" in html.headers["Content-Security-Policy"]
+    bad = client.get("/api/reports/statement?year=2025&format=json&state_party=QQQ")
+    assert bad.status_code == 400 and "registry" in bad.get_json()["error"]
+
+
+def test_dashboard_shows_the_position(app):
+    client = logged_in(app, "committee")
+    page = client.get("/?year=2025").get_data(as_text=True)
+    assert "The 2025 position" in page and "<svg" in page
+    assert 'id="review-count">1<' in page
+    pos = client.get("/api/position?year=2025").get_json()
+    assert pos["bank_balance"] == "107000.00" and pos["review_count"] == 1
+
+
+def test_registry_alias_is_one_commit_and_validated(app, ledger):
+    client = logged_in(app, "finance")
+    before = head(ledger)
+    r = client.post("/registry/alias", data={"csrf_token": csrf(client), "iso3": "SVK", "alias": "Slovak Treasury Bratislava"})
+    assert r.status_code == 303 and head(ledger) != before
+    assert "Slovak Treasury Bratislava" in (ledger / "registry/contributors.csv").read_text(encoding="utf-8")
+    after = head(ledger)
+    r = client.post("/api/registry/QQQ/aliases", json={"alias": "Nobody"}, headers={"X-CSRFToken": csrf(client)})
+    assert r.status_code == 400 and head(ledger) == after

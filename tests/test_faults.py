@@ -1,0 +1,299 @@
+"""Faults: an import killed at random points, two imports at once, a full disk.
+
+Each proves DESIGN.md section 7 "a crash mid-write leaves the last good
+state; two imports at once never corrupt the ledger" on the real CLI in
+child processes (helpers in faults_support.py; the long profile is
+bench/faults.py). Counts are modest by default so the suite stays short;
+``ISU_FAULT_TRIALS`` and ``ISU_CONCURRENT_REPEATS`` raise them.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import random
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from faults_support import (
+    OPENING,
+    PHASES,
+    REPO,
+    SAMPLES,
+    bank_refs,
+    build_base,
+    cli,
+    cli_process,
+    diff,
+    git_env,
+    kill,
+    phases_of,
+    reference_import,
+    start_import,
+    run_kill_trial,
+    snapshot,
+)
+from ledger import conventions as C
+from ledger import gitrepo
+
+pytestmark = [
+    pytest.mark.usefixtures("needs_plugins"),
+    pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/samples not available"),
+]
+
+JAN = SAMPLES / "ubs-isu-2025-01.camt053.xml"
+FEB = SAMPLES / "ubs-isu-2025-02.camt053.xml"
+JAN_HALF = SAMPLES / "overlap" / "ubs-isu-2025-01-first-half.camt053.xml"
+KILL_FILES = [JAN, FEB]
+TRIALS = int(os.environ.get("ISU_FAULT_TRIALS", "50"))
+REPEATS = int(os.environ.get("ISU_CONCURRENT_REPEATS", "4"))
+SEED = int(os.environ.get("ISU_FAULT_SEED", "20250611"))
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory) -> Path:
+    """A fresh ledger with the samples' opening balance, built once."""
+    return build_base(tmp_path_factory.mktemp("base") / "books")
+
+
+def kill_plan(rng: random.Random, n: int, reference) -> list[tuple[float, str | None]]:
+    """(delay, counted from) per trial: half uniform over the whole import
+    from the spawn (and 20 % past its end), half uniform over the write
+    window counted from the moment the child takes the lock (1.5 times the
+    window, so the end of the write and the exit are hit too)."""
+    span = reference.write_span()
+    return [
+        (rng.uniform(0, 1.2 * reference.duration), None) if i % 2 == 0 else (rng.uniform(0, 1.5 * span), "lock")
+        for i in range(n)
+    ]
+
+
+def test_import_killed_at_random_points_is_all_or_nothing(base, tmp_path, capsys):
+    reference = reference_import(base, tmp_path / "reference", KILL_FILES)
+    refs = bank_refs(tmp_path / "reference" / "books")
+    assert len(refs) == len(set(refs)) == 6
+    plan = kill_plan(random.Random(SEED), TRIALS, reference)
+
+    def trial(i: int):
+        work = tmp_path / f"t{i:04d}"
+        work.mkdir()
+        # Two in three kill the whole process group (a crash takes git along);
+        # every third kills only Python and lets a running git child finish.
+        delay, after = plan[i]
+        result = run_kill_trial(base, work, KILL_FILES, delay, reference, whole_group=i % 3 != 2, after=after)
+        shutil.rmtree(work)
+        return result
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        trials = list(pool.map(trial, range(TRIALS)))
+    took = time.monotonic() - started
+
+    problems = [f"trial {i} (kill {t.delay:.3f}s after {t.after or 'spawn'}, phase {t.phase}): {p}" for i, t in enumerate(trials) for p in t.problems]
+    assert not problems, "\n".join(problems)
+    outcomes = collections.Counter(t.outcome for t in trials)
+    phases = collections.Counter(t.phase for t in trials)
+    with capsys.disabled():
+        print(f"\n{TRIALS} kill trials in {took:.1f}s (import {reference.duration:.2f}s): "
+              f"outcomes {dict(outcomes)}, phases {dict(sorted(phases.items(), key=lambda kv: PHASES.index(kv[0]) if kv[0] in PHASES else -1))}, "
+              f"journals left {sum(t.journal_left for t in trials)}")
+    assert set(outcomes) <= {"before", "after"}
+    if TRIALS >= 20:
+        assert outcomes["before"] and outcomes["after"], outcomes
+        assert len(phases) >= 4, phases  # several different phases were hit
+        assert any(t.journal_left for t in trials), "no kill landed between journal and its removal"
+
+
+def test_temp_files_left_by_a_crash_are_removed_by_check_and_by_the_next_writer(base, tmp_path):
+    """Regression: a kill while the journal was being written left its
+    half-written ``.isu-tmp-*`` (and no journal) in the ledger for ever."""
+    ledger = tmp_path / "books"
+    shutil.copytree(base, ledger)
+    before = snapshot(ledger)
+    for rel in (".isu-tmp-abc123", "txns/.isu-tmp-def456"):
+        (ledger / rel).write_bytes(b'{"version": 1, "head": "trunc')
+    assert cli(ledger, "check")[0] == 0
+    assert snapshot(ledger) == before
+    (ledger / ".isu-tmp-again").write_bytes(b"partial")
+    code, _, err = cli(ledger, "import", str(JAN))
+    assert code == 0, err
+    assert not list(ledger.rglob(".isu-tmp-*"))
+
+
+def test_git_lock_left_by_a_killed_git_add_is_removed_by_recovery(base, tmp_path):
+    """Regression (found by the kill trials): a crash during ``git add`` left
+    ``.git/index.lock``; check passed but every later write failed."""
+    ledger = tmp_path / "books"
+    shutil.copytree(base, ledger)
+    before = snapshot(ledger)
+    proc = start_import(ledger, [JAN], tmp_path / "phases.log")
+    deadline = time.monotonic() + 60
+    while "journal" not in phases_of(tmp_path / "phases.log") and time.monotonic() < deadline:
+        time.sleep(0.002)
+    kill(proc, whole_group=True)
+    assert (ledger / C.JOURNAL_FILE).exists()
+    (ledger / ".git" / "index.lock").write_bytes(b"")  # as git leaves it when killed
+    assert cli(ledger, "check")[0] == 0
+    assert snapshot(ledger) == before and not (ledger / ".git" / "index.lock").exists()
+    code, _, err = cli(ledger, "import", str(JAN))
+    assert code == 0, err
+
+
+# --- two imports at once -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("pair", [(JAN, JAN), (JAN, JAN_HALF)], ids=["same-file-twice", "january-and-first-half"])
+def test_concurrent_overlapping_imports_never_duplicate(base, tmp_path, pair):
+    if not pair[1].is_file():
+        pytest.skip(f"{pair[1]} not available")
+    expected = None
+    for n in range(REPEATS):
+        ledger = tmp_path / f"books{n}"
+        shutil.copytree(base, ledger)
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "ledger.cli", "--ledger", str(ledger), "import", str(f)],
+                cwd=REPO, env=git_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            )
+            for f in pair
+        ]
+        results = [(p, *p.communicate(timeout=120)) for p in procs]
+        for p, out, err in results:
+            assert p.returncode in (0, 2), (p.returncode, err)
+            assert "Traceback" not in err
+            if p.returncode == 2:  # a refusal, one line, e.g. the lock was busy
+                assert len(err.strip().splitlines()) == 1 and "busy" in err, err
+        assert any(p.returncode == 0 for p, _, _ in results)
+        refs = bank_refs(ledger)
+        assert len(refs) == len(set(refs)), f"duplicate bank_ref: {sorted(refs)}"
+        assert cli(ledger, "check")[0] == 0
+        assert gitrepo.status(ledger) == []
+        # Either order gives the same bookings: the whole of January, once.
+        expected = expected or sorted(refs)
+        assert sorted(refs) == expected
+        shutil.rmtree(ledger)
+
+
+# --- the disk filling up during a write ----------------------------------------------
+
+
+def _file_size_limit(limit: int):
+    """preexec_fn: writes past ``limit`` bytes fail with EFBIG instead of SIGXFSZ."""
+
+    def apply() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return apply
+
+
+@pytest.fixture
+def january(base, tmp_path) -> Path:
+    """A copy of the base ledger with January imported: February then grows
+    an existing year file."""
+    ledger = tmp_path / "books"
+    shutil.copytree(base, ledger)
+    assert cli(ledger, "import", str(JAN))[0] == 0
+    return ledger
+
+
+def _assert_refused_cleanly(ledger: Path, before, proc: subprocess.CompletedProcess, words: tuple[str, ...]) -> None:
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2, proc.stderr
+    assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert any(w in lines[0] for w in words), lines[0]
+    assert not (ledger / C.JOURNAL_FILE).exists()
+    after = snapshot(ledger)
+    assert after.head == before.head
+    assert after.files == before.files, diff(before, after)
+    assert cli(ledger, "check")[0] == 0
+
+
+def test_file_size_limit_during_the_write_keeps_the_last_good_state(january, tmp_path):
+    """RLIMIT_FSIZE makes the kernel refuse (EFBIG) the growing year file:
+    the archive and the journal are small enough, the year file is not."""
+    reference = tmp_path / "reference"
+    shutil.copytree(january, reference)
+    assert cli(reference, "import", str(FEB))[0] == 0
+    year_file = len((reference / "txns" / "2025.beancount").read_bytes())
+    journal_estimate = 4 * len((january / "txns" / "2025.beancount").read_bytes()) // 3 + 512
+    limit = year_file - 64
+    assert max(journal_estimate, FEB.stat().st_size) < limit, "the samples changed: recompute the limit"
+
+    before = snapshot(january)
+    proc = cli_process(january, "import", str(FEB), preexec=_file_size_limit(limit))
+    _assert_refused_cleanly(january, before, proc, ("txns/2025.beancount: cannot be written (File too large)",))
+    assert gitrepo.status(january) == []
+    # Without the limit the same import goes through.
+    code, _, err = cli(january, "import", str(FEB))
+    assert code == 0, err
+    assert snapshot(january).files == snapshot(reference).files
+
+
+def _can_mount_tmpfs(where: Path) -> bool:
+    where.mkdir()
+    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(where)], capture_output=True)
+    if proc.returncode != 0:
+        return False
+    subprocess.run(["umount", str(where)], check=True)
+    return True
+
+
+@pytest.fixture
+def tiny_filesystem(tmp_path):
+    """A 4 MiB tmpfs (skipped where mounting is not allowed)."""
+    where = tmp_path / "fs"
+    if shutil.which("mount") is None or not _can_mount_tmpfs(where):
+        pytest.skip("cannot mount a tmpfs here (needs root / CAP_SYS_ADMIN)")
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(where)], check=True)
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+def test_no_space_left_at_every_step_keeps_the_last_good_state(january, tiny_filesystem, tmp_path):
+    """A real ENOSPC: the ledger on a tmpfs filled up to 0, 4, 8, ... KiB of
+    free space, until the import fits. Each level runs out at another step
+    (git status, the archive, the year file, git add, git commit, the ref);
+    every one is a one-line refusal leaving the books byte-identical."""
+    reference = tmp_path / "reference"
+    shutil.copytree(january, reference)
+    assert cli(reference, "import", str(FEB))[0] == 0
+    expected = snapshot(reference).files
+    refusals = []
+    for kib in range(0, 256, 4):
+        ledger = tiny_filesystem / "books"
+        shutil.rmtree(ledger, ignore_errors=True)
+        shutil.copytree(january, ledger)
+        stat = os.statvfs(tiny_filesystem)
+        free = stat.f_bavail * stat.f_frsize
+        filler = tiny_filesystem / "filler"
+        filler.write_bytes(b"\0" * max(0, free - kib * 1024 - 512))
+        before = snapshot(ledger)
+        proc = cli_process(ledger, "import", str(FEB))
+        if proc.returncode == 0:
+            filler.unlink()
+            assert snapshot(ledger).files == expected
+            assert cli(ledger, "check")[0] == 0
+            break
+        _assert_refused_cleanly(ledger, before, proc, ("No space left", "Out of diskspace", "couldn't write"))
+        refusals.append(proc.stderr.strip())
+        filler.unlink()  # git status itself needs space for its index.lock
+        assert gitrepo.status(ledger) == []
+        if "cannot be written" in proc.stderr:  # with space, the same import goes through
+            code, _, err = cli(ledger, "import", str(FEB))
+            assert code == 0, err
+            assert snapshot(ledger).files == expected
+    else:
+        pytest.fail("the import never fitted")
+    assert any("txns/2025.beancount: cannot be written (No space left on device)" in r for r in refusals), refusals
+    assert any("git" in r for r in refusals), refusals
