@@ -168,6 +168,19 @@ def _memo_for(registry) -> dict:
     return cache
 
 
+def clear_caches() -> None:
+    """Forget every memoised attribution, evidence, year and name match.
+
+    For benchmarks and tests that must see the cold path; the importer never
+    needs it (caches are keyed on everything a result depends on).
+    """
+    for registry, _cache in _memo.values():
+        registry.clear_match_cache()
+    _memo.clear()
+    iban_country.cache_clear()
+    parse_remittance.cache_clear()
+
+
 def _memoised(fn):
     """Cache ``fn(registry, *key)`` per registry; results are immutable tuples."""
 
@@ -399,11 +412,38 @@ def identify(detail: Detail, entry: Entry, *, registry, rules, booking_date: dat
     return hit
 
 
+def _verdict(registry, rule, matched, payer, ultimate, text, account, country, ult_country):
+    """(verdict, evidence, why-parts) from every field but the year."""
+    seen = _collect(registry, rule, matched, payer, ultimate, text, account, country, ult_country)
+    verdict = _decide(seen, registry, matched == "account", rule)
+    parts = [s.evidence.text for s in verdict.used]
+    parts += [f"against: {s.evidence.text}" for s in verdict.conflicts]
+    parts += [f"explained by the rule: {s.evidence.text}" for s in verdict.explained]
+    parts += [s.evidence.text for s in seen if s.evidence.state_party is None]
+    if not parts:
+        parts.append(f"payer '{_one_line(payer or '')}'")
+    return verdict, tuple(s.evidence for s in seen), tuple(parts)
+
+
 def _attribute(
     registry, rule, matched, payer, ultimate, text, account, country, ult_country, booking_year
 ) -> Attribution:
-    seen = _collect(registry, rule, matched, payer, ultimate, text, account, country, ult_country)
-    verdict = _decide(seen, registry, matched == "account", rule)
+    if _name_evidence(registry, "remittance", text):
+        verdict, evidence, parts = _verdict(
+            registry, rule, matched, payer, ultimate, text, account, country, ult_country
+        )
+    else:
+        # The remittance names no State (the usual case: "ISU 2025 ref 123"),
+        # so the decision is the payer's alone and is made once per payer;
+        # only the year is read from each text.
+        cache = _memo_for(registry)
+        key = ("verdict", rule, matched, payer, ultimate, account, country, ult_country)
+        found = cache.get(key)
+        if found is None:
+            found = cache[key] = _verdict(
+                registry, rule, matched, payer, ultimate, None, account, country, ult_country
+            )
+        verdict, evidence, parts = found
 
     ywp = parse_remittance(text)
     wp_year, suggested_year, year_problem, year_why = _year_problem(ywp, booking_year)
@@ -414,14 +454,7 @@ def _attribute(
         plan_problem = f"work plan '{work_plan}' has no account in the chart"
 
     problems = [p for p in (verdict.problem, year_problem, plan_problem) if p]
-    evidence = tuple(s.evidence for s in seen)
-    parts = [s.evidence.text for s in verdict.used]
-    parts += [f"against: {s.evidence.text}" for s in verdict.conflicts]
-    parts += [f"explained by the rule: {s.evidence.text}" for s in verdict.explained]
-    parts += [s.evidence.text for s in seen if s.evidence.state_party is None]
-    if not parts:
-        parts.append(f"payer '{_one_line(payer or '')}'")
-    parts.append(f"year: {year_why}; work plan: {work_plan}")
+    parts = [*parts, f"year: {year_why}; work plan: {work_plan}"]
 
     if problems:
         head = "review: " + "; ".join(problems)

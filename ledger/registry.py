@@ -80,6 +80,8 @@ WEAK_NAMES = frozenset(
 # are not indexed at all; staff can still add any of them as an alias.
 STOP_NAMES = frozenset({"cada", "pala", "toga", "siri", "samo", "gane", "sead", "moen"})
 
+_MATCH_CACHE = 16384  # distinct payer/remittance token sequences remembered per registry
+
 _SINGULAR = {"aliases": "alias", "demonyms": "demonym", "ministries": "ministry"}
 _ISO3 = re.compile(r"^[A-Z]{3}$")
 _ISO2 = re.compile(r"^[A-Z]{2}$")
@@ -333,6 +335,10 @@ class Registry:
         self._by_iso2 = {c.iso2: c.iso3 for c in self._by_code.values() if c.iso2}
         self._index: Index | None = None
         self._max_len = 0
+        # first token -> lengths (longest first) of the index keys starting with it
+        self._firsts: dict[str, tuple[int, ...]] = {}
+        # token tuple -> matches; bank files repeat the same payer lines all year
+        self._matches = functools.lru_cache(maxsize=_MATCH_CACHE)(self._match_tokens)
 
     @classmethod
     def load(cls, ledger_dir: Path | None = None) -> Registry:
@@ -414,8 +420,13 @@ class Registry:
 
     def _names(self) -> Index:
         if self._index is None:
-            self._index = _build_index(self._by_code)
-            self._max_len = max(len(k) for k in self._index)
+            index = _build_index(self._by_code)
+            self._max_len = max(len(k) for k in index)
+            firsts: dict[str, set[int]] = {}
+            for key in index:
+                firsts.setdefault(key[0], set()).add(len(key))
+            self._firsts = {word: tuple(sorted(sizes, reverse=True)) for word, sizes in firsts.items()}
+            self._index = index
         return self._index
 
     def find_names(self, text: str) -> list[NameMatch]:
@@ -426,11 +437,30 @@ class Registry:
         A name belonging to several codes yields all of them, each with its
         score divided among them, so the caller sees the conflict.
         """
+        self._names()
+        return list(self._matches(tokens(text or "")))
+
+    def clear_match_cache(self) -> None:
+        """Forget the cached :meth:`find_names` results (benchmarks of the cold path)."""
+        self._matches.cache_clear()
+
+    def _match_tokens(self, words: tuple[str, ...]) -> tuple[NameMatch, ...]:
+        """:meth:`find_names` on normalised tokens (cached per token tuple).
+
+        Only the name lengths that exist for a word are tried at that word
+        (most words start no name at all), longest first.
+        """
         index = self._names()
-        words = tokens(text or "")
+        firsts = self._firsts
+        count = len(words)
         spans = []
-        for start in range(len(words)):
-            for size in range(min(self._max_len, len(words) - start), 0, -1):
+        for start in range(count):
+            sizes = firsts.get(words[start])
+            if sizes is None:
+                continue
+            for size in sizes:
+                if size > count - start:
+                    continue
                 hit = index.get(words[start : start + size])
                 if hit:
                     spans.append((size, start, hit))
@@ -451,7 +481,7 @@ class Registry:
                 match = NameMatch(iso3, matched, source, score)
                 if iso3 not in best or score > best[iso3].score:
                     best[iso3] = match
-        return sorted(best.values(), key=lambda m: (-m.score, m.iso3))
+        return tuple(sorted(best.values(), key=lambda m: (-m.score, m.iso3)))
 
     def lookup(self, name: str) -> str | None:
         """The code whose name, alias, demonym or ministry is exactly ``name``.

@@ -1,13 +1,14 @@
 """Fixtures and helpers of the web app tests (tests/test_app_*.py, tests/e2e).
 
 Every test gets its own app over its own ledger and a fresh database:
-a SQLite file in tmp_path, or - when ISU_TEST_DATABASE_URL is set (CI) - a
-PostgreSQL schema created for the test session (dropped after it), emptied
-after every test. Passwords are real (scrypt); CSRF is on, as in production.
+a SQLite file in tmp_path and - when ISU_TEST_DATABASE_URL is set (CI) -
+again on a PostgreSQL schema created for the test session (dropped after
+it), emptied after every test. Passwords are real (scrypt); CSRF is on, as in production.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import uuid
 from pathlib import Path
@@ -73,15 +74,18 @@ def new_ledger(root: Path, *, with_july: bool = True) -> Path:
     return ledger
 
 
-@pytest.fixture(scope="session")
-def database_base():
-    """None (SQLite per test) or the URL of a PostgreSQL schema for this session."""
-    import os
+# The web-app suite runs on SQLite, and on PostgreSQL too when
+# ISU_TEST_DATABASE_URL names a server (.ci/run sets it).
+DATABASES = ["sqlite"] + (["postgresql"] if os.environ.get("ISU_TEST_DATABASE_URL") else [])
 
-    url = os.environ.get("ISU_TEST_DATABASE_URL")
-    if not url:
+
+@pytest.fixture(scope="session", params=DATABASES)
+def database_base(request):
+    """None (SQLite per test) or the URL of a PostgreSQL schema for this session."""
+    if request.param == "sqlite":
         yield None
         return
+    url = os.environ["ISU_TEST_DATABASE_URL"]
     schema = f"isu_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(url)
     with admin.begin() as conn:
