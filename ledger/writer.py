@@ -641,13 +641,17 @@ class LedgerWriter:
             if AFTER_WRITE_HOOK is not None:
                 AFTER_WRITE_HOOK(self.ledger_dir)
             from ledger.check import check_ledger  # late: check imports the loader
+            from ledger.loader import write_in_progress
 
-            errors = check_ledger(self.ledger_dir, recover=False)
-            if errors:
-                raise CheckFailed(errors)
-            gitrepo.add(self.ledger_dir, changed)
-            message = f"{self.action}\n\nUser: {self.user}\nAction: {self.action}\nFiles: {', '.join(changed)}\n"
-            self.commit = gitrepo.commit(self.ledger_dir, message, self.user)
+            # The check's load serves the next reader (and process) only once committed.
+            with write_in_progress(self.ledger_dir) as loads:
+                errors = check_ledger(self.ledger_dir, recover=False)
+                if errors:
+                    raise CheckFailed(errors)
+                gitrepo.add(self.ledger_dir, changed)
+                message = f"{self.action}\n\nUser: {self.user}\nAction: {self.action}\nFiles: {', '.join(changed)}\n"
+                self.commit = gitrepo.commit(self.ledger_dir, message, self.user)
+                loads.committed()
         except BaseException as exc:
             _restore(self.ledger_dir, before)
             try:
