@@ -27,7 +27,10 @@ READ_METHODS = frozenset({"GET", "HEAD"})
 
 
 def create_fava(ledger_dir: Path) -> Flask:
-    return fava_create_app([Path(ledger_dir) / MAIN_FILE], load=True, read_only=True)
+    """Fava over the books, read-only. It parses the ledger on its first
+    request (``load=False``), not at server start: the app's own cold start
+    comes from the load cache, and most sessions never open Fava."""
+    return fava_create_app([Path(ledger_dir) / MAIN_FILE], load=False, read_only=True)
 
 
 def _plain(start_response, status: str, body: bytes, headers: list[tuple[str, str]] | None = None):
