@@ -10,6 +10,7 @@ leaking in) so the same code works on a server without any git setup.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import subprocess
@@ -139,6 +140,43 @@ def unstage(repo: Path | str, paths: list[str]) -> None:
     """Reset the index for ``paths`` to HEAD (undo a ``git add`` of a failed write)."""
     if paths:
         run(repo, "reset", "-q", "HEAD", "--", *paths)
+
+
+def head_blobs(repo: Path | str, paths: list[str]) -> dict[str, str]:
+    """The blob id of each of ``paths`` in HEAD (paths not in HEAD are absent):
+    one ``git ls-tree`` for all of them, nothing hashed."""
+    if not paths:
+        return {}
+    try:
+        out = run(repo, "ls-tree", "-z", "HEAD", "--", *paths)
+    except GitError:
+        return {}
+    blobs = {}
+    for rec in out.split("\0"):
+        if not rec:
+            continue
+        meta, path = rec.split("\t", 1)
+        mode, kind, sha = meta.split()
+        if kind == "blob":
+            blobs[path] = sha
+    return blobs
+
+
+def blob_id(content: bytes) -> str:
+    """Git's id of a blob holding ``content`` (sha1 repositories), without running git."""
+    digest = hashlib.sha1(b"blob %d\0" % len(content))
+    digest.update(content)
+    return digest.hexdigest()
+
+
+def cat_blob(repo: Path | str, blob: str) -> bytes:
+    """The bytes of blob ``blob`` (``git cat-file blob``), binary-exact."""
+    cmd = ["git", "-C", str(repo), "cat-file", "blob", blob]
+    proc = subprocess.run(cmd, capture_output=True, env=_env(), check=False)
+    if proc.returncode != 0:
+        msg = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise GitError(f"git cat-file failed: {msg[-1] if msg else 'exit ' + str(proc.returncode)}")
+    return proc.stdout
 
 
 def log(repo: Path | str, *args: str) -> str:

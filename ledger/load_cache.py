@@ -278,16 +278,21 @@ def write(ledger_dir: Path, hashes: dict[str, str], digest: str, entries: list, 
         if key is None:
             return False
         header = json.dumps({"files": sorted(hashes), "digest": digest}).encode("utf-8")
-        payload = pickle.dumps((entries, errors, options_map), protocol=pickle.HIGHEST_PROTOCOL)
-        mac = hmac.new(key, len(header).to_bytes(8, "big"), hashlib.sha256)
-        mac.update(header)
-        mac.update(payload)
         folder = ledger_dir / CACHE_DIR
         fd, tmp = tempfile.mkstemp(prefix=".load-", dir=folder)
         try:
             with os.fdopen(fd, "wb") as f:
-                for part in (MAGIC, mac.digest(), len(header).to_bytes(8, "big"), header, payload):
-                    f.write(part)
+                f.write(MAGIC)
+                f.write(bytes(TAG_BYTES))  # placeholder: the tag is known once the payload is written
+                mac = _MacWriter(f, hmac.new(key, digestmod=hashlib.sha256))
+                mac.write(len(header).to_bytes(8, "big"))
+                mac.write(header)
+                # Streamed, not pickle.dumps: no second 85 MB copy in memory, and
+                # the pickler gives up the GIL at every frame it hands to write(),
+                # so a background write does not stall the threads serving requests.
+                pickle.dump((entries, errors, options_map), mac, protocol=pickle.HIGHEST_PROTOCOL)
+                f.seek(len(MAGIC))
+                f.write(mac.mac.digest())
             os.replace(tmp, folder / DATA_FILE)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -296,6 +301,18 @@ def write(ledger_dir: Path, hashes: dict[str, str], digest: str, entries: list, 
     except Exception as exc:  # noqa: BLE001 - a cache that cannot be written is only slower
         log.debug("%s: load cache not written (%s)", ledger_dir, exc)
         return False
+
+
+class _MacWriter:
+    """A file wrapper that feeds everything written to an HMAC as well."""
+
+    def __init__(self, file, mac) -> None:
+        self.file = file
+        self.mac = mac
+
+    def write(self, data) -> int:
+        self.mac.update(data)
+        return self.file.write(data)
 
 
 def clear(ledger_dir: Path | str) -> None:

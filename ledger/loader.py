@@ -16,6 +16,9 @@ load of the files as they are now (``ledger.load_cache``: keyed on content
 and code, authenticated before it is unpickled). Every clean load outside a
 write is kept there; inside a write (``write_in_progress``) the load of the
 check is kept only once the write is committed, and forgotten when it fails.
+That post-commit write runs in a background (non-daemon) thread - pickling
+100,000 transactions takes seconds the committed import need not wait for -
+ordered per ledger so an older load never replaces a newer one.
 
 Errors are data: each is a ``LoadError(source, message)`` naming
 ``file:line`` relative to the ledger directory, as Fava shows them.
@@ -106,7 +109,10 @@ def cache_info() -> dict[str, int]:
 
 def clear_cache() -> None:
     """Forget the in-process loads (the persistent cache stays: a later call
-    behaves like the first call of a new process)."""
+    behaves like the first call of a new process - which starts only after
+    the old one has finished its background cache writes, so we wait for
+    them too)."""
+    wait_persisted()
     with _cache_lock:
         _cache.clear()
 
@@ -260,12 +266,68 @@ def _gc_paused():
             gc.enable()
 
 
-def _persist(books: Books, hashes: dict[str, str]) -> None:
+# Persistent writes, ordered per ledger: every request takes a number; a
+# request older than the last one written (or than one queued after it) is
+# skipped, so the file never goes back to an older state of the books.
+_persist_lock = threading.Lock()  # guards the three tables below
+_persist_seq = 0
+_persist_requested: dict[Path, int] = {}  # ledger -> newest request
+_persist_written: dict[Path, int] = {}  # ledger -> newest request written (or decided)
+_persist_ledger_locks: dict[Path, threading.Lock] = {}  # one writer at a time per ledger
+_persist_threads: list[threading.Thread] = []
+
+
+def _persist(books: Books, hashes: dict[str, str], *, background: bool = False) -> None:
     """Keep a clean load for the next process (books with errors are parsed
-    again: they are rare and about to be fixed)."""
-    if books.ok and books.digest and load_cache.write(books.ledger_dir, hashes, books.digest, books.entries, [],
-                                                      books.options_map):
-        _stats["persisted"] += 1
+    again: they are rare and about to be fixed).
+
+    ``background``: write from a (non-daemon) thread, so the caller - a
+    committed write - returns at once; pickling 100,000 transactions takes
+    seconds. The in-process cache already holds the load, and the process
+    does not exit before the thread is done.
+    """
+    global _persist_seq
+    if not (books.ok and books.digest):
+        return
+    with _persist_lock:
+        _persist_seq += 1
+        seq = _persist_seq
+        _persist_requested[books.ledger_dir] = seq
+        ledger_lock = _persist_ledger_locks.setdefault(books.ledger_dir, threading.Lock())
+    if not background:
+        _persist_now(books, hashes, seq, ledger_lock)
+        return
+    thread = threading.Thread(target=_persist_now, args=(books, hashes, seq, ledger_lock),
+                              name=f"isu-load-cache {books.ledger_dir.name}", daemon=False)
+    with _persist_lock:
+        _persist_threads[:] = [t for t in _persist_threads if t.is_alive()]
+        _persist_threads.append(thread)
+    thread.start()
+
+
+def _persist_now(books: Books, hashes: dict[str, str], seq: int, ledger_lock: threading.Lock) -> None:
+    ledger_dir = books.ledger_dir
+    with ledger_lock:
+        with _persist_lock:
+            if seq < _persist_requested.get(ledger_dir, 0) or seq <= _persist_written.get(ledger_dir, 0):
+                return  # a newer load is (or will be) persisted: this one is stale
+            _persist_written[ledger_dir] = seq
+        # The files may have changed since the load (another process wrote):
+        # then this load is not the current state and must not be published.
+        if load_cache.file_hashes(ledger_dir, sorted(hashes)) != hashes:
+            return
+        if load_cache.write(ledger_dir, hashes, books.digest, books.entries, [], books.options_map):
+            _stats["persisted"] += 1
+
+
+def wait_persisted(timeout: float | None = None) -> bool:
+    """Wait for the background cache writes of this process; True when none is left."""
+    with _persist_lock:
+        threads = list(_persist_threads)
+    for thread in threads:
+        if thread is not threading.current_thread():
+            thread.join(timeout)
+    return not any(t.is_alive() for t in threads)
 
 
 def _from_persistent(ledger_dir: Path, code: str) -> Books | None:
@@ -348,4 +410,4 @@ def write_in_progress(ledger_dir: Path | str):
         if pending._committed and pending.loads and PERSISTENT:
             books, hashes = pending.loads[-1]
             if slot is not None and slot.books is books:
-                _persist(books, hashes)
+                _persist(books, hashes, background=True)

@@ -277,3 +277,50 @@ def test_report_models_are_memoised_per_books(books_dir):
     changed, _ = command.load(books_dir)
     assert changed.digest != books.digest
     assert command.build(changed, "contributions", 2026, None, commit=commit) is not first
+
+
+def _hashes(ledger: Path, books) -> dict[str, str]:
+    return load_cache.file_hashes(ledger, sorted(set(load_cache.base_files(ledger)) | set(books.files)))
+
+
+def test_the_background_write_after_a_commit_publishes_the_final_state(books_dir, needs_plugins):
+    from ledger.writer import LedgerWriter
+
+    load_books(books_dir)
+    for n, day in enumerate((20, 21, 22)):
+        with LedgerWriter(books_dir, user="test", action=f"receipt {n}") as w:
+            w.add_entries([_receipt(datetime.date(2026, 1, day), f"{n + 1}.00")])
+    assert loader.wait_persisted(timeout=60)
+    cached = load_cache.read(books_dir)
+    assert cached is not None  # the last write's load, for the files as they are now
+    days = {e.date.day for e in cached.entries if isinstance(e, data.Transaction) and e.date.month == 1
+            and e.date.year == 2026}
+    assert {20, 21, 22} <= days
+    assert not parsed_again(books_dir)
+
+
+def test_a_stale_load_is_never_published(books_dir, needs_plugins, monkeypatch):
+    old = load_books(books_dir)
+    old_hashes = _hashes(books_dir, old)
+    (books_dir / C.TXN_DIR / "2026.beancount").write_text("; 2026\n2026-01-05 open Assets:Extra CHF\n")
+    new = load_books(books_dir)
+    assert new is not old and new.digest != old.digest
+    published = cache_file(books_dir).read_bytes()
+    written = []
+    real_write = load_cache.write
+    monkeypatch.setattr(load_cache, "write", lambda d, h, digest, *a: written.append(digest) or real_write(d, h, digest, *a))
+    # The files changed since ``old`` was loaded: persisting it now is refused.
+    loader._persist(old, old_hashes, background=True)
+    assert loader.wait_persisted(timeout=60)
+    assert written == [] and cache_file(books_dir).read_bytes() == published
+    # Two requests queued behind a busy writer: only the newer is written.
+    with loader._persist_ledger_locks[books_dir]:
+        loader._persist(new, _hashes(books_dir, new), background=True)  # stands for an older request
+        loader._persist(new, _hashes(books_dir, new), background=True)
+    assert loader.wait_persisted(timeout=60)
+    assert written == [new.digest]
+    # An older request reaching the lock after a newer one was written is skipped.
+    seq = loader._persist_written[books_dir] - 1
+    loader._persist_now(new, _hashes(books_dir, new), seq, loader._persist_ledger_locks[books_dir])
+    assert written == [new.digest]
+    assert not parsed_again(books_dir)

@@ -321,6 +321,57 @@ def test_crash_between_write_and_commit_is_rolled_back(ledger_dir, tmp_path, nee
     assert gitrepo.status(ledger_dir) == []
 
 
+def test_crash_in_a_tracked_file_is_restored_from_git(ledger_dir, tmp_path, needs_plugins, capfd):
+    """A committed file is journalled by reference (blob id + sha256), not by
+    value; after a SIGKILL the next check takes the old bytes back out of git."""
+    import json
+
+    before, head = snapshot(ledger_dir), gitrepo.head(ledger_dir)
+    assert "txns/2026.beancount" in before
+    marker = tmp_path / "written"
+    proc = _start_writer(ledger_dir, "2026-03-03", marker, "crash")
+    _wait_for(marker, proc)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    journal = json.loads((ledger_dir / C.JOURNAL_FILE).read_text())
+    record = journal["files"]["txns/2026.beancount"]
+    assert record["restore"] == "git" and record["head"] == head
+    assert record["blob"] == gitrepo.head_blobs(ledger_dir, ["txns/2026.beancount"])["txns/2026.beancount"]
+    assert "PAYER 2026-03-03" in (ledger_dir / "txns/2026.beancount").read_text()  # the half-done write
+    capfd.readouterr()
+    assert check_ledger(ledger_dir) == []
+    assert "recovered from an interrupted write (write 2026-03-03 by test:2026-03-03)" in capfd.readouterr().err
+    assert snapshot(ledger_dir) == before and gitrepo.head(ledger_dir) == head
+    assert gitrepo.status(ledger_dir) == []
+
+
+def test_journal_keeps_bytes_of_files_not_as_in_head(ledger_dir):
+    """Only a file whose bytes are HEAD's blob is journalled by reference; new
+    and untracked files carry their bytes (or their absence)."""
+    import base64
+    import json
+
+    from ledger import writer
+
+    tracked = (ledger_dir / "txns/2026.beancount").read_bytes()
+    writer._write_journal(ledger_dir, gitrepo.head(ledger_dir), "t", "a", {
+        "txns/2026.beancount": tracked,
+        "documents/new.xml": None,
+        "documents/untracked.xml": b"<x/>",
+        "accounts.beancount": b"; not what HEAD holds\n",
+    })
+    files = json.loads((ledger_dir / C.JOURNAL_FILE).read_text())["files"]
+    (ledger_dir / C.JOURNAL_FILE).unlink()
+    assert files["txns/2026.beancount"]["restore"] == "git"
+    assert files["documents/new.xml"] is None
+    assert base64.b64decode(files["documents/untracked.xml"]) == b"<x/>"
+    assert base64.b64decode(files["accounts.beancount"]) == b"; not what HEAD holds\n"
+    assert writer._journalled_bytes(ledger_dir, "txns/2026.beancount", files["txns/2026.beancount"]) == tracked
+    forged = {**files["txns/2026.beancount"], "sha256": "0" * 64}
+    with pytest.raises(WriteRefused, match="does not match its checksum"):
+        writer._journalled_bytes(ledger_dir, "txns/2026.beancount", forged)
+
+
 def test_refuses_when_head_moved_during_the_write(ledger_dir, needs_plugins):
     with pytest.raises(WriteRefused, match="committed to by someone else"):
         with LedgerWriter(ledger_dir, user="finance:alice", action="x") as w:
