@@ -53,6 +53,22 @@ class BufferRefused(Exception):
     """A buffer policy or movement that cannot be recorded (one line)."""
 
 
+
+def close_allocation(before: Decimal, target: Decimal | None, surplus: Decimal) -> Decimal:
+    """What close-year moves into the buffer (negative: draws from it).
+
+    A surplus fills the buffer up to its target (no target: nothing); the
+    rest is carried forward in the fund balance. A deficit is covered from
+    the buffer as far as it holds; the rest reduces the fund balance. The one
+    statement of the policy: ``close-year`` books it and the buffer report's
+    forecast applies it.
+    """
+    zero = Decimal(0)
+    if surplus >= 0:
+        room = zero if target is None else max(target - before, zero)
+        return min(surplus, room)
+    return -min(-surplus, max(before, zero))
+
 @dataclass(frozen=True)
 class BufferPolicy:
     kind: str  # one of KINDS

@@ -174,28 +174,23 @@ def receipts_by_state(entries: Iterable, year: int, as_of: datetime.date | None 
     """CHF received per State for work-plan ``year`` (every attributed
     contribution posting, income or advance, so recognitions and reversals
     net out), with the instructed foreign amounts behind them."""
-    from ledger.plugins.isu_rules import as_year
+    from ledger.receipts import contribution_postings, is_recognition
 
     paid: dict[str, _Paid] = {}
-    for entry in entries:
-        if not isinstance(entry, data.Transaction) or (as_of is not None and entry.date > as_of):
+    for entry, posting, state_party, wp_year in contribution_postings(entries, as_of):
+        if wp_year != year:
             continue
-        recognition = (entry.meta or {}).get(C.META_KIND) == "recognition"
-        for posting in entry.postings:
-            if not C.is_contribution_account(posting.account) or posting.units is None:
-                continue
-            meta = posting.meta or {}
-            if as_year(meta.get(C.META_WP_YEAR)) != year or not isinstance(meta.get(C.META_STATE_PARTY), str):
-                continue
-            state = paid.setdefault(meta[C.META_STATE_PARTY], _Paid())
-            chf = -posting.units.number
-            state.chf += chf
-            instructed = None if recognition else _instructed(meta)
-            if instructed is not None and instructed[1] != C.CURRENCY:
-                number, currency = instructed
-                sign = 1 if chf >= 0 else -1
-                old = state.by_currency.get(currency, (ZERO, ZERO))
-                state.by_currency[currency] = (old[0] + sign * abs(number), old[1] + chf)
+        recognition = is_recognition(entry)
+        meta = posting.meta or {}
+        state = paid.setdefault(state_party, _Paid())
+        chf = -posting.units.number
+        state.chf += chf
+        instructed = None if recognition else _instructed(meta)
+        if instructed is not None and instructed[1] != C.CURRENCY:
+            number, currency = instructed
+            sign = 1 if chf >= 0 else -1
+            old = state.by_currency.get(currency, (ZERO, ZERO))
+            state.by_currency[currency] = (old[0] + sign * abs(number), old[1] + chf)
     return paid
 
 

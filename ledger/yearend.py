@@ -201,11 +201,7 @@ def plan_close(entries: list, year: int, today: datetime.date) -> ClosePlan:
     already = _allocated_by_close(entries, year)
     before = buf.balance(entries, year_end) - already
     target = buf.target(entries, year, year_end)
-    if surplus >= 0:
-        room = ZERO if target is None else max(target - before, ZERO)
-        to_buffer = min(surplus, room)
-    else:
-        to_buffer = -min(-surplus, max(before, ZERO))
+    to_buffer = buf.close_allocation(before, target, surplus)
     figures = {
         "income": income,
         "expenditure": expenditure,

@@ -1,25 +1,13 @@
-"""What every report shares: its header, the as-of date, money rounding, and
-the one reading of contribution postings.
+"""What every report shares: its header, the as-of date, money rounding.
 
-Received per State Party and work-plan year is the sum of the postings to the
-attributed-contribution accounts (income by work plan *and* the advance
-liability) carrying ``state_party`` and ``wp_year``, dated by ``as_of``, with
-the sign flipped (credits are receipts). Counting both accounts is what makes
-it right in every case:
-
-- an advance (liability, wp_year next year) counts for its work-plan year the
-  day it arrives;
-- the year-end recognition debits the liability and credits income with the
-  same attribution, so its two legs cancel: nothing is counted twice;
-- a reversal carries the same attribution with the opposite sign and nets out.
-
+Receipts are read through ``ledger.receipts`` (re-exported here): the one
+rule for what a State Party has paid for a work-plan year.
 ``reports.bql.RECEIVED_BY_STATE`` is the same rule as a BQL query.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -27,8 +15,8 @@ from beancount.core import data
 
 from ledger import conventions as C
 from ledger import fingerprint as fp
-from ledger.plugins.isu_rules import as_year
 from ledger.plugins.year_lock import locked_years
+from ledger.receipts import contribution_postings, is_recognition, wp_year_of  # noqa: F401  (re-exported)
 
 from reports.model import AUDITED, PRELIMINARY, Audit, ReportHeader
 
@@ -112,29 +100,3 @@ def display_name(ledger_dir: Path | str | None, iso3: str) -> str:
         return Registry.load(Path(ledger_dir) if ledger_dir else None).display_name(iso3)
     except (KeyError, ValueError):
         return iso3
-
-
-def wp_year_of(meta: dict | None) -> int | None:
-    return as_year((meta or {}).get(C.META_WP_YEAR))
-
-
-def contribution_postings(entries: list, as_of: datetime.date) -> Iterator[tuple[data.Transaction, data.Posting, str, int]]:
-    """Every attributed contribution posting dated by ``as_of``:
-    (transaction, posting, state_party, wp_year). See the module doc."""
-    for entry in entries:
-        if entry.date > as_of:
-            break  # entries are sorted by date
-        if not isinstance(entry, data.Transaction):
-            continue
-        for posting in entry.postings:
-            if not C.is_contribution_account(posting.account) or posting.units is None:
-                continue
-            meta = posting.meta or {}
-            state = meta.get(C.META_STATE_PARTY)
-            wp_year = wp_year_of(meta)
-            if isinstance(state, str) and wp_year is not None:
-                yield entry, posting, state, wp_year
-
-
-def is_recognition(entry: data.Transaction) -> bool:
-    return (entry.meta or {}).get(C.META_KIND) == "recognition"

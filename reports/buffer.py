@@ -48,10 +48,7 @@ def buffer_trend(entries: list, as_of: datetime.date) -> dict[int, Decimal]:
 def year_end_buffer(before: Decimal, target: Decimal | None, surplus: Decimal) -> Decimal:
     """The buffer after close-year with ``surplus`` (negative: a deficit),
     as ``ledger.yearend.plan_close`` books it."""
-    if surplus >= 0:
-        room = ZERO if target is None else max(target - before, ZERO)
-        return money(before + min(surplus, room))
-    return money(before - min(-surplus, max(before, ZERO)))
+    return money(before + buf.close_allocation(before, target, surplus))
 
 
 def scenarios(before: Decimal, target: Decimal | None, income: Decimal, spent: Decimal,

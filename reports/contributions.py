@@ -72,7 +72,6 @@ def contributions_report(books, year: int, as_of: datetime.date | None = None, *
             names[iso3] = display_name(ledger_dir, iso3)
         return names[iso3]
 
-    this_year = received.get(year, {})
     states = sorted({*(s for s, r in status.items() if r.pledge_ids or r.received),
                      *(s for s, v in advance.items() if v)})
     rows = []
