@@ -16,10 +16,18 @@ bp = Blueprint("audit", __name__, url_prefix="/audit")
 PAGE = 100
 
 
+def storable(text: str) -> str:
+    """Text any SQL database keeps: NUL (refused by PostgreSQL) and lone
+    surrogates (not UTF-8) replaced. Audit details quote what users sent."""
+    return text.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
+
+
 def record(action: str, outcome: str, detail: str = "", *, commit: str | None = None, user_name: str | None = None) -> AuditEvent:
     """Write one audit event in its own transaction (it must survive a
     rollback of the action it describes)."""
     user = g.get("user") if "user" in g else current_user()
+    detail = storable(detail)
+    user_name = storable(user_name) if user_name else None
     event = AuditEvent(
         user_name=(user.name if user else user_name or None),
         role=user.role if user else None,

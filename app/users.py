@@ -93,20 +93,36 @@ def _failures(session: Session, column, value: str, since: datetime.datetime) ->
     return session.scalar(query) or 0
 
 
+def login_text(text: str | None) -> str:
+    """What a login form may carry into SQL: printable characters only.
+
+    A NUL byte (PostgreSQL text refuses it) or a lone surrogate (not
+    encodable as UTF-8) cannot be part of any account name, so it is dropped
+    before the attempt is recorded; such an attempt always fails.
+    """
+    return "".join(ch for ch in (text or "") if ch.isprintable() and not 0xD800 <= ord(ch) <= 0xDFFF)
+
+
 def authenticate(session: Session, name: str, password: str, ip: str) -> User | None:
     """The active user with this name and password, or None; every attempt is
     recorded. Raises TooManyAttempts after MAX_FAILURES_PER_NAME failures for
     the name (or MAX_FAILURES_PER_IP from the address) within WINDOW - the
     limit lives in SQL, so it holds across server processes."""
-    name = (name or "")[:120]
+    given = name or ""
+    name = login_text(given)[:120]
     since = utcnow() - WINDOW
     if (
         _failures(session, LoginAttempt.name, name, since) >= MAX_FAILURES_PER_NAME
         or _failures(session, LoginAttempt.ip, ip, since) >= MAX_FAILURES_PER_IP
     ):
         raise TooManyAttempts("too many failed logins; try again in 15 minutes")
-    user = get_user(session, name)
-    ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "")
+    # A name with text no account can have is never looked up (and never
+    # "cleaned" into a real name): the attempt fails and is recorded.
+    user = get_user(session, name) if name == given else None
+    password = password or ""
+    if not password.isprintable() or any(0xD800 <= ord(ch) <= 0xDFFF for ch in password):
+        password = ""  # not a password anyone could have set: checked (for timing) and refused
+    ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password) and bool(password)
     ok = ok and user is not None and user.active
     session.add(LoginAttempt(name=name, ip=ip[:64], ok=ok))
     session.commit()

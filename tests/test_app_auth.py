@@ -132,6 +132,20 @@ def test_api_login_with_token(app):
     assert client.get("/api/me").get_json() == {"name": "committee", "role": "committee"}
 
 
+@pytest.mark.parametrize("name, password", [
+    ("fin\x00ance", PASSWORD),  # NUL: PostgreSQL text refuses it
+    ("\udb53finance", PASSWORD),  # a lone surrogate: not encodable as UTF-8
+    ("finance", "pass\x00word"),
+    ("finance", "\ud800" + PASSWORD),
+])
+def test_login_with_unstorable_text_is_a_plain_refusal(app, name, password):
+    """Found by schemathesis on PostgreSQL: such a login was a 500."""
+    client = app.test_client()
+    r = client.post("/api/login", json={"name": name, "password": password}, headers={"X-CSRFToken": csrf(client)})
+    assert r.status_code == 401
+    assert client.get("/api/me").status_code == 401
+
+
 def cli(ledger, *args, stdin=""):
     from ledger.cli import main
 
