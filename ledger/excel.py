@@ -255,7 +255,37 @@ def _norm_header(text: Any) -> str:
     return " ".join(str(text or "").split()).casefold()
 
 
+# An .xlsx is a zip archive: a hostile upload can be an archive bomb (a few
+# KiB that inflate to GiB) or hold thousands of members. Real templates hold
+# about a dozen members and well under a MiB.
+MAX_MEMBERS = 500
+MAX_UNCOMPRESSED = 64 * 1024 * 1024  # bytes, all members together
+MAX_RATIO = 200  # uncompressed / compressed, per member
+
+
+def _check_archive(path: Path) -> None:
+    """Refuse a workbook whose zip structure is hostile, before openpyxl
+    inflates anything (sizes come from the central directory)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except FileNotFoundError:
+        raise ExcelErrors([f"{path}: no such file"]) from None
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise ExcelErrors([f"{path}: not an Excel workbook (.xlsx): {' '.join(str(exc).split()) or type(exc).__name__}"]) from None
+    if len(members) > MAX_MEMBERS:
+        raise ExcelErrors([f"{path}: refused: {len(members)} archive members (at most {MAX_MEMBERS})"])
+    total = sum(m.file_size for m in members)
+    if total > MAX_UNCOMPRESSED:
+        raise ExcelErrors([f"{path}: refused: inflates to {total} bytes (at most {MAX_UNCOMPRESSED})"])
+    for m in members:
+        if m.file_size > 1024 * 1024 and m.file_size > MAX_RATIO * max(m.compress_size, 1):
+            raise ExcelErrors([f"{path}: refused: member {m.filename!r} is an archive bomb "
+                               f"({m.compress_size} bytes inflating to {m.file_size})"])
+
+
 def _open(path: Path) -> Any:
+    _check_archive(path)
     try:
         return openpyxl.load_workbook(path, read_only=True, data_only=True)
     except FileNotFoundError:

@@ -168,3 +168,36 @@ def test_field_parsers_keep_money_exact():
             excel.parse_money(bad)
     assert excel.parse_year(2026.0) == 2026
     assert excel.parse_date(datetime.datetime(2026, 1, 2, 0, 0)) == datetime.date(2026, 1, 2)
+
+
+def _zip(path: Path, members: dict[str, bytes]) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    return path
+
+
+@pytest.mark.parametrize("kind", ["bomb", "too-many-members"])
+def test_hostile_workbook_archives_are_refused_before_inflating(ledger_dir, tmp_path, kind):
+    """An .xlsx is a zip: an archive bomb or a swarm of members is refused
+    from the zip directory, with one line, exit 2 and nothing written."""
+    if kind == "bomb":
+        path = _zip(tmp_path / "bomb.xlsx", {"xl/worksheets/sheet1.xml": b"0" * (80 * 1024 * 1024)})
+        expected = "refused: inflates to"
+    else:
+        path = _zip(tmp_path / "swarm.xlsx", {f"xl/m{i}.xml": b"<a/>" for i in range(excel.MAX_MEMBERS + 1)})
+        expected = f"refused: {excel.MAX_MEMBERS + 1} archive members"
+    before = head(ledger_dir)
+    for command in ("pledge", "budget", "expenditure"):
+        extra = ["--decision", "x"] if command == "budget" else []
+        code, _, err = cli(ledger_dir, command, "import", str(path), *extra)
+        assert code == 2 and f"{path}: {expected}" in err, err
+    assert head(ledger_dir) == before
+
+
+def test_a_single_member_bomb_under_the_total_cap_is_refused(tmp_path):
+    path = _zip(tmp_path / "ratio.xlsx", {"xl/sharedStrings.xml": b"A" * (20 * 1024 * 1024)})
+    with pytest.raises(excel.ExcelErrors, match="is an archive bomb"):
+        excel._check_archive(path)
