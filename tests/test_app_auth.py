@@ -198,3 +198,56 @@ def test_serve_config_keeps_a_secret_and_secures_cookies_off_loopback(ledger):
     assert server_config(ledger, "0.0.0.0", {})["SESSION_COOKIE_SECURE"] is True
     assert server_config(ledger, "0.0.0.0", {"ISU_SECRET_KEY": "k" * 40})["SECRET_KEY"] == "k" * 40
     assert server_config(ledger, "127.0.0.1", {"ISU_DATABASE_URL": "postgresql://x/y"})["DATABASE_URL"] == "postgresql://x/y"
+
+
+def _session_cookie(app, data: dict, secret: str) -> str:
+    """A session cookie as Flask would sign it with ``secret``."""
+    from flask import Flask
+
+    other = Flask("forger")
+    other.config.update(SECRET_KEY=secret)
+    return app.session_interface.get_signing_serializer(other).dumps(data)
+
+
+def test_another_users_session_cannot_be_forged_or_edited(app):
+    """Auth bypass attempts: a session naming another user's id, signed with
+    a guessed key, or a real cookie whose signed payload was edited."""
+    with app.extensions["isu_db"]() as s:
+        admin = s.scalars(select(User).where(User.name == "admin")).one()
+    from app.users import session_stamp
+
+    forged = _session_cookie(app, {"uid": admin.id, "stamp": session_stamp(admin)}, "guessed-key")
+    client = app.test_client()
+    client.set_cookie("isu_session", forged)
+    assert client.get("/api/me").status_code == 401
+
+    client = app.test_client()
+    assert login(client, "committee").status_code == 302
+    real = client.get_cookie("isu_session").value
+    payload, rest = real.split(".", 1)
+    edited = ("e" if payload[0] != "e" else "f") + payload[1:] + "." + rest
+    intruder = app.test_client()
+    intruder.set_cookie("isu_session", edited)
+    assert intruder.get("/api/me").status_code == 401
+    # The genuine cookie of one user never grants another user's role.
+    assert client.get("/api/me").get_json() == {"name": "committee", "role": "committee"}
+
+
+def test_secrets_are_never_logged(app, caplog):
+    """Passwords, the session secret and session cookies appear in no log
+    record and no audit event, whatever happens at login."""
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    client = app.test_client()
+    assert login(client, "finance", "wrong " + PASSWORD).status_code == 401
+    assert login(client, "finance").status_code == 302
+    cookie = client.get_cookie("isu_session").value
+    client.post("/api/login", json={"name": "admin", "password": "x" + PASSWORD}, headers={"X-CSRFToken": csrf(client)})
+    secrets = (PASSWORD, app.config["SECRET_KEY"], cookie)
+    logged = caplog.text
+    with app.extensions["isu_db"]() as s:
+        audit_text = " ".join(f"{e.user_name} {e.detail}" for e in s.scalars(select(AuditEvent)))
+    assert audit_text  # the attempts were recorded...
+    for secret in secrets:  # ...without any secret
+        assert secret not in logged and secret not in audit_text
