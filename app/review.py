@@ -12,7 +12,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from app.audit import record
 from app.auth import current_user, db, require
 from app.db import MatchingRule, ReviewDecision
-from app.views import Refused, acting_user, ledger_dir, ledger_errors, ledger_refusal
+from app.views import Refused, acting_user, form_year, ledger_dir, refusals_audited
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
@@ -27,15 +27,8 @@ def resolve_item(item_id: str, *, state_party: str, year: int, work_plan: str = 
     from ledger.review import ReviewRefused, resolve
 
     what = f"{item_id} -> {state_party} {year} {work_plan}{' (remember)' if remember else ''}"
-    try:
+    with refusals_audited("review.resolve", what, ReviewRefused):
         done = resolve(ledger_dir(), item_id, state_party=state_party, year=year, work_plan=work_plan, remember=remember, user=acting_user())
-    except ReviewRefused as exc:
-        record("review.resolve", "refused", f"{what}: {exc}")
-        raise Refused(str(exc)) from None
-    except ledger_errors() as exc:
-        refusal = ledger_refusal(exc)
-        record("review.resolve", "refused", f"{what}: {refusal}")
-        raise refusal from None
     decision = ReviewDecision(
         item_id=done.id,
         bank_ref=done.bank_ref,
@@ -75,13 +68,6 @@ def decision_json(d: ReviewDecision) -> dict:
     }
 
 
-def _year(text: str | None) -> int:
-    text = (text or "").strip()
-    if not (text.isdigit() and len(text) == 4):
-        raise Refused(f"{text or '(empty)'}: not a year (YYYY)")
-    return int(text)
-
-
 @bp.get("/")
 @require("review.view")
 def index():
@@ -103,7 +89,7 @@ def resolve_page():
             resolve_item(
                 item_id,
                 state_party=form.get(f"sp-{item_id}", ""),
-                year=_year(form.get(f"year-{item_id}")),
+                year=form_year(form.get(f"year-{item_id}")),
                 work_plan=form.get(f"wp-{item_id}") or "core",
                 remember=bool(form.get(f"remember-{item_id}")),
             )

@@ -5,6 +5,7 @@ No ledger logic lives here."""
 from __future__ import annotations
 
 import datetime
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
@@ -95,6 +96,32 @@ def ledger_refusal(exc: Exception) -> Refused:
     if isinstance(exc, WriteRefused):
         return Refused(f"refused: {exc}", 409)
     return Refused(" ".join(str(exc).split()))
+
+
+def form_year(value) -> int:
+    """A work-plan year typed in a form, or Refused (one line)."""
+    text = str(value or "").strip()
+    if not (text.isdigit() and len(text) == 4):
+        raise Refused(f"{text or '(empty)'}: not a year (YYYY)")
+    return int(text)
+
+
+@contextmanager
+def refusals_audited(action: str, what: str, *domain: type[BaseException]):
+    """Run a ledger action: its domain refusals (``domain``) and the ledger's
+    own refusals become :class:`Refused` (one line), each recorded as a
+    refused audit event ``action`` with ``what: reason``."""
+    from app.audit import record
+
+    try:
+        yield
+    except domain as exc:
+        record(action, "refused", f"{what}: {exc}")
+        raise Refused(str(exc)) from None
+    except ledger_errors() as exc:
+        refusal = ledger_refusal(exc)
+        record(action, "refused", f"{what}: {refusal}")
+        raise refusal from None
 
 
 def ledger_errors() -> tuple[type[BaseException], ...]:

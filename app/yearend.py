@@ -17,34 +17,20 @@ from app.views import (
     acting_user,
     book_years,
     books,
+    form_year,
     ledger_dir,
-    ledger_errors,
-    ledger_refusal,
     parse_date,
+    refusals_audited,
 )
 
 bp = Blueprint("yearend", __name__, url_prefix="/year-end")
 
 
-def _year(value) -> int:
-    text = str(value or "").strip()
-    if not (text.isdigit() and len(text) == 4):
-        raise Refused(f"{text or '(empty)'}: not a year (YYYY)")
-    return int(text)
-
-
 def close(year: int):
     from ledger.yearend import YearEndRefused, close_year
 
-    try:
+    with refusals_audited("year.close", str(year), YearEndRefused):
         plan = close_year(ledger_dir(), year, user=acting_user())
-    except YearEndRefused as exc:
-        record("year.close", "refused", f"{year}: {exc}")
-        raise Refused(str(exc)) from None
-    except ledger_errors() as exc:
-        refusal = ledger_refusal(exc)
-        record("year.close", "refused", f"{year}: {refusal}")
-        raise refusal from None
     commit = None
     if not plan.empty:
         from ledger import gitrepo
@@ -57,15 +43,8 @@ def close(year: int):
 def sign(year: int, auditor: str, opinion_date: datetime.date) -> SignOff:
     from ledger.yearend import YearEndRefused, sign_off
 
-    try:
+    with refusals_audited("year.sign_off", str(year), YearEndRefused):
         result = sign_off(ledger_dir(), year, auditor, opinion_date, user=acting_user())
-    except YearEndRefused as exc:
-        record("year.sign_off", "refused", f"{year}: {exc}")
-        raise Refused(str(exc)) from None
-    except ledger_errors() as exc:
-        refusal = ledger_refusal(exc)
-        record("year.sign_off", "refused", f"{year}: {refusal}")
-        raise refusal from None
     row = SignOff(year=year, auditor=" ".join(auditor.split()), opinion_date=opinion_date, user_id=current_user().id, commit=result.commit)
     db().add(row)
     db().commit()
@@ -104,7 +83,7 @@ def index():
 @require("yearend.close")
 def close_page():
     try:
-        year = _year(request.form.get("year"))
+        year = form_year(request.form.get("year"))
         _plan, commit = close(year)
         flash(f"{year} closed" + (f" (commit {commit[:12]})." if commit else ": nothing changed since the last close."), "ok")
     except Refused as exc:
@@ -116,7 +95,7 @@ def close_page():
 @require("yearend.sign_off")
 def sign_page():
     try:
-        year = _year(request.form.get("year"))
+        year = form_year(request.form.get("year"))
         row = sign(year, request.form.get("auditor", ""), parse_date(request.form.get("opinion_date"), "opinion date"))
         flash(f"{year} signed off by {row.auditor}; the year is locked.", "ok")
     except Refused as exc:
