@@ -26,6 +26,7 @@ Errors are data: each is a ``LoadError(source, message)`` naming
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import gc
 import hashlib
@@ -226,6 +227,54 @@ def _books(ledger_dir: Path, entries: list, errors: list, options_map: dict, has
     )
 
 
+# --- what a load parses -------------------------------------------------------
+# The writer proves that the entries it printed parse back to themselves, and
+# the check after its write parses those very files: rather than parse a
+# 20,000-entry import twice, the check's parse is the proof. Beancount's
+# loader reads every file through ``beancount.parser.parser.parse_file``, so
+# the loader module is given a view of that parser module whose
+# ``parse_file`` also hands each file's result to this thread's watcher, if
+# one is set (``watching_parses``). Nothing else about the parse changes.
+
+_watchers = threading.local()
+
+
+class _WatchedParser:
+    """``beancount.parser.parser`` as Beancount's loader sees it (see above)."""
+
+    isu_watched = True
+
+    def __init__(self, module):
+        self._module = module
+
+    def __getattr__(self, name):
+        return getattr(self._module, name)
+
+    def parse_file(self, filename, *args, **kwargs):
+        result = self._module.parse_file(filename, *args, **kwargs)
+        watcher = getattr(_watchers, "watcher", None)
+        if watcher is not None:
+            watcher(os.path.normpath(filename), result[0], result[1])
+        return result
+
+
+if not getattr(bc_loader.parser, "isu_watched", False):
+    bc_loader.parser = _WatchedParser(bc_loader.parser)
+
+
+@contextlib.contextmanager
+def watching_parses(watcher):
+    """Call ``watcher(absolute filename, entries, errors)`` for every file
+    parsed by a load in this thread inside the block (before booking and
+    plugins: the entries exactly as written)."""
+    previous = getattr(_watchers, "watcher", None)
+    _watchers.watcher = watcher
+    try:
+        yield
+    finally:
+        _watchers.watcher = previous
+
+
 def _load_uncached(ledger_dir: Path, known: tuple[str, ...] = (), code: str | None = None) -> Books:
     """Parse the books. The files are hashed before and after the parse: the
     load is kept in the persistent cache only when they did not change in
@@ -275,6 +324,36 @@ _persist_requested: dict[Path, int] = {}  # ledger -> newest request
 _persist_written: dict[Path, int] = {}  # ledger -> newest request written (or decided)
 _persist_ledger_locks: dict[Path, threading.Lock] = {}  # one writer at a time per ledger
 _persist_threads: list[threading.Thread] = []
+# A command-line process ends right after its command: the last load it
+# would persist in the background is written at exit by a detached child
+# process (see _persist_detached) instead of a thread the process waits for.
+_detach = False
+_detached: dict[Path, tuple[Books, dict[str, str]]] = {}  # ledger -> newest load to persist at exit
+
+
+def detach_background_persists() -> None:
+    """Called by the command line (a process that ends after one command):
+    from now on background cache writes wait for the exit and are then done
+    by a detached child, so ``isu-ledger import`` returns once committed."""
+    global _detach
+    if not _detach:
+        _detach = True
+        atexit.register(_persist_at_exit)
+
+
+def _persist_at_exit() -> None:
+    """At exit (no other thread runs any more): one detached write per ledger."""
+    while _detached:
+        _ledger, (books, hashes) = _detached.popitem()
+        if not _persist_detached(books, hashes):
+            _write_if_current(books, hashes)
+
+
+def _write_if_current(books: Books, hashes: dict[str, str]) -> bool:
+    """Write the cache unless the files changed since the load (another process wrote)."""
+    if load_cache.file_hashes(books.ledger_dir, sorted(hashes)) != hashes:
+        return False
+    return load_cache.write(books.ledger_dir, hashes, books.digest, books.entries, [], books.options_map)
 
 
 def _persist(books: Books, hashes: dict[str, str], *, background: bool = False) -> None:
@@ -284,7 +363,9 @@ def _persist(books: Books, hashes: dict[str, str], *, background: bool = False) 
     ``background``: write from a (non-daemon) thread, so the caller - a
     committed write - returns at once; pickling 100,000 transactions takes
     seconds. The in-process cache already holds the load, and the process
-    does not exit before the thread is done.
+    does not exit before the thread is done. On the command line (see
+    ``detach_background_persists``) the newest such load is written at exit
+    by a detached child process instead.
     """
     global _persist_seq
     if not (books.ok and books.digest):
@@ -295,7 +376,11 @@ def _persist(books: Books, hashes: dict[str, str], *, background: bool = False) 
         _persist_requested[books.ledger_dir] = seq
         ledger_lock = _persist_ledger_locks.setdefault(books.ledger_dir, threading.Lock())
     if not background:
+        _detached.pop(books.ledger_dir, None)  # older than this load
         _persist_now(books, hashes, seq, ledger_lock)
+        return
+    if _detach:
+        _detached[books.ledger_dir] = (books, hashes)
         return
     thread = threading.Thread(target=_persist_now, args=(books, hashes, seq, ledger_lock),
                               name=f"isu-load-cache {books.ledger_dir.name}", daemon=False)
@@ -314,10 +399,37 @@ def _persist_now(books: Books, hashes: dict[str, str], seq: int, ledger_lock: th
             _persist_written[ledger_dir] = seq
         # The files may have changed since the load (another process wrote):
         # then this load is not the current state and must not be published.
-        if load_cache.file_hashes(ledger_dir, sorted(hashes)) != hashes:
-            return
-        if load_cache.write(ledger_dir, hashes, books.digest, books.entries, [], books.options_map):
+        if _write_if_current(books, hashes):
             _stats["persisted"] += 1
+
+
+def _persist_detached(books: Books, hashes: dict[str, str]) -> bool:
+    """Write the cache from a forked child that outlives this process; False
+    when it cannot fork (the caller then uses a thread).
+
+    The child holds no descriptor of ours (standard streams go to
+    /dev/null, so a caller reading our output sees its end when we exit),
+    takes no lock another thread could have held at the fork, and writes
+    only if the files are still the ones loaded. Two children racing leave
+    one of two loads in the cache; a reader checks the file hashes recorded
+    with it, so a stale one is a miss, never a wrong answer.
+    """
+    try:
+        pid = os.fork()
+    except OSError:
+        return False
+    if pid:
+        return True
+    try:  # the child: never returns
+        os.setsid()
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(devnull, fd)
+        os.closerange(3, 65536)
+        gc.disable()
+        _write_if_current(books, hashes)
+    finally:
+        os._exit(0)
 
 
 def wait_persisted(timeout: float | None = None) -> bool:

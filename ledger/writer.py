@@ -102,17 +102,33 @@ def _escaped_for_printer(entry: Any) -> Any:
 _PARSE_BASE = "/isu-parse-back/file.beancount"
 
 
-def _comparable(value: Any) -> Any:
-    """An entry with source metadata dropped, for comparing a parse-back."""
+def _meta_comparable(meta: dict | None) -> dict:
+    return {k: _comparable(v) for k, v in (meta or {}).items() if k not in _META_SKIP and not k.startswith("__")}
+
+
+def _comparable(value: Any, base: str = _PARSE_BASE) -> Any:
+    """An entry with source metadata dropped, for comparing a parse-back of
+    text parsed as the file ``base`` (a Document's relative path resolves
+    against its directory)."""
+    kind = type(value)
+    if kind is data.Transaction:  # the bulk of every import: compared field by field, no reflection
+        return (
+            "Transaction", value.date, value.flag, value.payee, value.narration,
+            frozenset(value.tags or ()), frozenset(value.links or ()), _meta_comparable(value.meta),
+            [
+                (p.account, p.units, p.cost, p.price, p.flag, _meta_comparable(p.meta))
+                for p in value.postings
+            ],
+        )  # fmt: skip
     if isinstance(value, data.Document):
-        resolved = os.path.normpath(os.path.join(os.path.dirname(_PARSE_BASE), value.filename))
+        resolved = os.path.normpath(os.path.join(os.path.dirname(base), value.filename))
         value = value._replace(filename=resolved)
     if isinstance(value, dict):
-        return {k: _comparable(v) for k, v in value.items() if k not in _META_SKIP and not k.startswith("__")}
+        return _meta_comparable(value)
     if isinstance(value, tuple) and hasattr(value, "_fields"):
         items = {f: getattr(value, f) for f in value._fields}
         if "meta" in items:
-            items["meta"] = _comparable(items["meta"] or {})
+            items["meta"] = _meta_comparable(items["meta"])
         for key in ("postings", "values"):
             if key in items and items[key] is not None:
                 items[key] = [_comparable(v) for v in items[key]]
@@ -139,28 +155,61 @@ def render_texts(entries: Iterable[Any]) -> list[str]:
     """The ledger text of each entry, all proven by ONE parse-back.
 
     Parsing the whole batch once (rather than once per entry) keeps a
-    20,000-entry import cheap; on a mismatch each entry is tried alone so
-    the error names the one that does not render to itself.
+    batch cheap; on a mismatch each entry is tried alone so the error names
+    the one that does not render to itself.
     """
     entries = list(entries)
-    texts = [printer.format_entry(_escaped_for_printer(e)) for e in entries]
-    if not entries:
-        return texts
+    texts = printed_texts(entries)
+    if entries:
+        _prove_alone(entries, texts)
+    return texts
+
+
+def _prove_alone(entries: list, texts: list[str]) -> None:
+    """Prove printed entries by one parse of the batch, joined by newlines."""
     parsed, errors, _ = parser.parse_string("\n".join(texts), report_filename=_PARSE_BASE)
-    # The parser returns entries sorted by date: pair them up by first line.
     starts, line = [], 1
     for text in texts:
         starts.append(line)
         line += text.count("\n") + 1
-    by_line = {back.meta.get("lineno"): back for back in parsed}
-    if not errors and len(parsed) == len(entries) and all(
-        _comparable(by_line.get(start)) == _comparable(entry) for start, entry in zip(starts, entries)
+    prove_parsed(entries, texts, starts, parsed, errors)
+
+
+def printed_texts(entries: list) -> list[str]:
+    """Beancount's printer on each entry; not yet proven (see :func:`prove_parsed`)."""
+    return [printer.format_entry(_escaped_for_printer(e)) for e in entries]
+
+
+def prove_parsed(entries: list, texts: list[str], starts: list[int], parsed: list, errors: list,
+                 base: str = _PARSE_BASE) -> None:
+    """Raise ValueError unless ``parsed`` holds exactly ``entries``, the one
+    printed as ``texts[i]`` starting on line ``starts[i]``, and nothing else
+    from line ``starts[0]`` on (no parse error there either).
+
+    ``parsed``/``errors`` come from a parse of text in which the printed
+    entries begin at those lines: the batch alone, or the whole ledger file
+    they were appended to (the check's own parse: see ``LedgerWriter``).
+    On a mismatch each entry is parsed alone so the error names the one
+    that does not render to itself.
+    """
+    first = starts[0]
+    by_line = {}
+    for back in parsed:
+        lineno = back.meta.get("lineno") or 0
+        if lineno >= first:
+            by_line[lineno] = back
+    if (
+        not any(((e.source or {}).get("lineno") or 0) >= first for e in errors)
+        and len(by_line) == len(entries)
+        and all(
+            _comparable(by_line.get(start), base) == _comparable(entry, base) for start, entry in zip(starts, entries)
+        )
     ):
-        return texts
+        return
     for entry, text in zip(entries, texts):
-        parsed, errors, _ = parser.parse_string(text, report_filename=_PARSE_BASE)
-        if errors or len(parsed) != 1 or _comparable(parsed[0]) != _comparable(entry):
-            why = errors[0].message if errors else f"{len(parsed)} directive(s) parsed back"
+        alone, alone_errors, _ = parser.parse_string(text, report_filename=_PARSE_BASE)
+        if alone_errors or len(alone) != 1 or _comparable(alone[0]) != _comparable(entry):
+            why = alone_errors[0].message if alone_errors else f"{len(alone)} directive(s) parsed back"
             raise ValueError(f"entry dated {entry.date} does not render to itself ({why})")
     raise ValueError("entries do not render to themselves")
 
@@ -428,6 +477,11 @@ class _Pending:
     raw: bytes | None = None
     replacements: dict[int, tuple[int, str]] = field(default_factory=dict)  # start -> (end, text)
     appends: list[str] = field(default_factory=list)
+    # The entries printed as ``appends`` (same order), proven by the check's
+    # parse of the file; ``append_lines``: the line each starts on, set by
+    # :meth:`result`.
+    appended: list = field(default_factory=list)
+    append_lines: list[int] = field(default_factory=list)
     directives: dict[int, Any] | None = None  # lineno -> parsed directive of base
 
     @property
@@ -437,6 +491,7 @@ class _Pending:
     def result(self, rel: str) -> bytes:
         if self.raw is not None:
             return self.raw
+        self.append_lines = []
         if not self.replacements:  # appends only: bytes, no decode/encode of a 70 MB file
             out = self.base
             if out is None:
@@ -445,13 +500,16 @@ class _Pending:
                     header = year_file_header(int(PurePosixPath(rel).stem))
                 out = header.encode("utf-8")
             parts, size, last = [out], len(out), out[-1:]
+            newlines = out.count(b"\n") if self.appends else 0
             for chunk in self.appends:  # as the text path below: a newline, a blank line, the entry
                 if size and last != b"\n":
                     parts.append(b"\n")
-                    size, last = size + 1, b"\n"
-                piece = (b"\n" if size else b"") + chunk.encode("utf-8")
+                    size, last, newlines = size + 1, b"\n", newlines + 1
+                lead = b"\n" if size else b""
+                self.append_lines.append(newlines + len(lead) + 1)
+                piece = lead + chunk.encode("utf-8")
                 parts.append(piece)
-                size, last = size + len(piece), piece[-1:] or last
+                size, last, newlines = size + len(piece), piece[-1:] or last, newlines + piece.count(b"\n")
             return b"".join(parts)
         text = (self.base or b"").decode("utf-8")
         if self.base is None and rel.startswith(C.TXN_DIR + "/"):
@@ -462,11 +520,15 @@ class _Pending:
                 end, new = self.replacements[start]
                 lines[start - 1 : end] = [new] if new else []
             text = "".join(lines)
+        pieces, newlines = [text], text.count("\n")
         for chunk in self.appends:
-            if text and not text.endswith("\n"):
-                text += "\n"
-            text += ("\n" if text else "") + chunk
-        return text.encode("utf-8")
+            lead = ("\n" if text and not text.endswith("\n") else "") + ("\n" if text else "")
+            newlines += len(lead)
+            self.append_lines.append(newlines + 1)
+            pieces += [lead, chunk]
+            text = chunk or lead or text  # from here only its emptiness and last character matter
+            newlines += chunk.count("\n")
+        return "".join(pieces).encode("utf-8")
 
 
 class LedgerWriter:
@@ -565,9 +627,13 @@ class LedgerWriter:
         entries = list(entries)
         for entry in entries:
             self._refuse_locked(entry)
-        for entry, text in zip(entries, render_texts(entries)):
+        # Printed now, proven at the check: its parse of the written file must
+        # give back exactly these entries (see _prove_appends).
+        for entry, text in zip(entries, printed_texts(entries)):
             rel = target or f"{C.TXN_DIR}/{entry.date.year}.beancount"
-            self._entry_file(rel).appends.append(text)
+            pending = self._entry_file(rel)
+            pending.appends.append(text)
+            pending.appended.append(entry)
 
     def replace_entry(self, old_entry: Any, new_entry: Any) -> None:
         """Rewrite exactly the text block of ``old_entry`` (as loaded: its meta
@@ -684,11 +750,24 @@ class LedgerWriter:
             if AFTER_WRITE_HOOK is not None:
                 AFTER_WRITE_HOOK(self.ledger_dir)
             from ledger.check import check_ledger  # late: check imports the loader
-            from ledger.loader import write_in_progress
+            from ledger.loader import watching_parses, write_in_progress
+
+            proofs = {
+                os.path.normpath(self.ledger_dir / rel): rel
+                for rel in changed
+                if self._pending[rel].appended
+            }
+            parsed: dict[str, tuple[list, list]] = {}
+
+            def watch(filename: str, entries: list, errors: list) -> None:
+                if filename in proofs:
+                    parsed[proofs[filename]] = (entries, errors)
 
             # The check's load serves the next reader (and process) only once committed.
             with write_in_progress(self.ledger_dir) as loads:
-                errors = check_ledger(self.ledger_dir, recover=False)
+                with watching_parses(watch):
+                    errors = check_ledger(self.ledger_dir, recover=False)
+                self._prove_appends(sorted(proofs.values()), parsed)
                 if errors:
                     raise CheckFailed(errors)
                 gitrepo.add(self.ledger_dir, changed)
@@ -706,6 +785,25 @@ class LedgerWriter:
                 raise WriteRefused(_cannot_write(writing, exc)) from exc
             raise
         _remove_journal(self.ledger_dir)
+
+
+    def _prove_appends(self, rels: list[str], parsed: dict[str, tuple[list, list]]) -> None:
+        """Every appended entry parses back to itself (ValueError otherwise).
+
+        The check has just parsed each written file, so its parse is the
+        proof: printing 20,000 bank entries and parsing them twice (once
+        alone, once in the file) would double the cost of an import. A file
+        the check did not parse (an unexpected cached load) is proven by a
+        parse of the printed batch on its own, as :func:`render_texts` does.
+        """
+        for rel in rels:
+            pending = self._pending[rel]
+            got = parsed.get(rel)
+            if got is None:
+                _prove_alone(pending.appended, pending.appends)
+            else:
+                base = os.path.normpath(self.ledger_dir / rel)
+                prove_parsed(pending.appended, pending.appends, pending.append_lines, *got, base=base)
 
 
 def _cannot_write(rel: str, exc: OSError) -> str:

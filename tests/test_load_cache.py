@@ -324,3 +324,34 @@ def test_a_stale_load_is_never_published(books_dir, needs_plugins, monkeypatch):
     loader._persist_now(new, _hashes(books_dir, new), seq, loader._persist_ledger_locks[books_dir])
     assert written == [new.digest]
     assert not parsed_again(books_dir)
+
+
+def test_a_command_line_write_returns_at_once_and_leaves_its_load_for_the_next_process(books_dir):
+    """``isu-ledger`` hands the cache write of its checked load to a detached
+    child at exit: a caller reading its output is not kept waiting for it,
+    and the next process finds the committed state in the cache."""
+    import time
+
+    cache_file(books_dir).unlink(missing_ok=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "ledger.cli", "--ledger", str(books_dir), "pledge", "add", "--state-party", "DEU",
+         "--amount", "1000.00", "--year", "2026", "--date", "2026-01-05"],
+        capture_output=True, text=True, cwd=REPO, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    code = ("import json, sys; from ledger.loader import load_books, cache_info; "
+            "b = load_books(sys.argv[1]); print(json.dumps([cache_info(), len(b.entries), b.fingerprint]))")
+    import json
+
+    deadline = time.monotonic() + 60
+    while True:  # the child writes it within moments of the exit
+        out = subprocess.run([sys.executable, "-c", code, str(books_dir)], capture_output=True, text=True, cwd=REPO,
+                             check=True).stdout
+        info, n, fingerprint = json.loads(out)
+        if info["persistent_hits"] == 1 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    clear_cache()
+    books = load_books(books_dir)
+    assert info["persistent_hits"] == 1 and info["loads"] == 0
+    assert n == len(books.entries) and fingerprint == books.fingerprint  # the committed state, not the one before

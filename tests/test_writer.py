@@ -154,6 +154,54 @@ def test_unprintable_entry_is_refused_before_anything_is_written(ledger_dir):
     assert snapshot(ledger_dir) == before
 
 
+def test_appended_entries_are_proven_by_the_checks_own_parse(ledger_dir, needs_plugins, monkeypatch):
+    """A big import is parsed once: the check's parse of the file is the parse-back."""
+    from ledger import writer
+
+    calls = []
+    monkeypatch.setattr(writer.parser, "parse_string", lambda *a, **k: calls.append(a) or (_ for _ in ()).throw(AssertionError))
+    entries = [receipt(datetime.date(2026, 1 + n % 12, 1 + n % 28), f"{n + 1}.00") for n in range(300)]
+    path = ledger_dir / "txns/2026.beancount"
+    old = path.read_bytes() if path.exists() else b""
+    with LedgerWriter(ledger_dir, user="finance:alice", action="many") as w:
+        w.add_entries(entries)
+    assert calls == []
+    assert path.read_bytes().startswith(old)
+    books = load_books(ledger_dir)
+    assert books.errors == []
+    assert sum(isinstance(e, data.Transaction) and e.payee == "FEDERAL FOREIGN OFFICE" for e in books.entries) == 300
+
+
+@pytest.mark.parametrize("checked_parse", [True, False])
+def test_one_unprintable_entry_among_many_is_named_and_nothing_is_written(ledger_dir, monkeypatch, checked_parse):
+    if not checked_parse:  # the check did not parse the file: the batch is proven on its own
+        import contextlib
+
+        from ledger import loader
+
+        monkeypatch.setattr(loader, "watching_parses", lambda watcher: contextlib.nullcontext())
+    entries = [receipt(datetime.date(2026, 3, 1 + n % 28), f"{n + 1}.00") for n in range(60)]
+    entries[41] = entries[41]._replace(date=datetime.date(2026, 5, 17), tags=frozenset({"ok\n2026-01-01 open Assets:Evil"}))
+    before, head = snapshot(ledger_dir), gitrepo.head(ledger_dir)
+    with pytest.raises(ValueError, match="entry dated 2026-05-17 does not render to itself"):
+        with LedgerWriter(ledger_dir, user="finance:alice", action="bad tag among many") as w:
+            w.add_entries(entries)
+    assert snapshot(ledger_dir) == before
+    assert gitrepo.head(ledger_dir) == head
+
+
+def test_appends_after_text_without_final_newline_are_found_on_their_lines(ledger_dir, needs_plugins):
+    """The proof reads each entry at the line the writer put it on, whatever the file ended with."""
+    path = ledger_dir / "txns/2026.beancount"
+    with LedgerWriter(ledger_dir, user="finance:alice", action="seed") as w:
+        w.write_text("txns/2026.beancount", "; no final newline here")
+    with LedgerWriter(ledger_dir, user="finance:alice", action="two") as w:
+        w.add_entries([receipt(datetime.date(2026, 4, 1), "1.00"), receipt(datetime.date(2026, 4, 2), "2.00")])
+    text = path.read_text()
+    assert text.startswith("; no final newline here\n\n2026-04-01 *")
+    assert check_ledger(ledger_dir) == []
+
+
 def test_replace_entry_rewrites_exactly_its_block(ledger_dir, needs_plugins):
     with LedgerWriter(ledger_dir, user="finance:alice", action="three receipts") as w:
         w.add_entries([receipt(datetime.date(2026, 1, d), f"{d}.00", payer=f"P{d}\nsecond line") for d in (5, 6, 7)])
