@@ -6,7 +6,9 @@ registry edits — goes through :class:`LedgerWriter`, so every change is
 * **serialised**: an exclusive ``flock`` on ``.isu-ledger.lock``;
 * **rendered by Beancount's printer**, and each rendered entry parsed back
   and compared with what was asked, so bank text (quotes, backslashes,
-  newlines, ``include``/``option`` lookalikes) can only ever be inert text;
+  newlines, ``include``/``option`` lookalikes) can only ever be inert text
+  (appended entries are proven by the check's own parse of the file they
+  were written to: a 20,000-entry import is parsed once, not twice);
 * **checked**: the whole ledger is loaded with the ISU plugins after the
   write; any error restores the previous bytes and raises ``CheckFailed``;
 * **committed**: one git commit naming the user (as author) and the action;
@@ -29,6 +31,7 @@ import json
 import os
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -765,12 +768,18 @@ class LedgerWriter:
 
             # The check's load serves the next reader (and process) only once committed.
             with write_in_progress(self.ledger_dir) as loads:
-                with watching_parses(watch):
-                    errors = check_ledger(self.ledger_dir, recover=False)
+                # git hashes the written files (an archived statement, a year
+                # file: tens of MB) while the check parses them; nothing is
+                # committed before both are done, a failure unstages them.
+                adding = _Background(gitrepo.add, self.ledger_dir, changed)
+                try:
+                    with watching_parses(watch):
+                        errors = check_ledger(self.ledger_dir, recover=False)
+                finally:
+                    adding.wait()
                 self._prove_appends(sorted(proofs.values()), parsed)
                 if errors:
                     raise CheckFailed(errors)
-                gitrepo.add(self.ledger_dir, changed)
                 message = f"{self.action}\n\nUser: {self.user}\nAction: {self.action}\nFiles: {', '.join(changed)}\n"
                 self.commit = gitrepo.commit(self.ledger_dir, message, self.user)
                 loads.committed()
@@ -804,6 +813,28 @@ class LedgerWriter:
             else:
                 base = os.path.normpath(self.ledger_dir / rel)
                 prove_parsed(pending.appended, pending.appends, pending.append_lines, *got, base=base)
+
+
+class _Background(threading.Thread):
+    """``fn(*args)`` in a thread; :meth:`wait` joins it and re-raises its exception."""
+
+    def __init__(self, fn: Callable[..., Any], *args: Any):
+        super().__init__(name="isu-writer", daemon=True)
+        self._call = (fn, args)
+        self._error: BaseException | None = None
+        self.start()
+
+    def run(self) -> None:
+        fn, args = self._call
+        try:
+            fn(*args)
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
+            self._error = exc
+
+    def wait(self) -> None:
+        self.join()
+        if self._error is not None:
+            raise self._error
 
 
 def _cannot_write(rel: str, exc: OSError) -> str:
