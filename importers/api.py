@@ -20,6 +20,7 @@ from importers.serialize import to_json  # noqa: F401  (re-exported: the parse -
 from importers.mt940 import parse_mt940
 from importers.ubs_csv import looks_like_ubs_csv, parse_ubs_csv
 from importers.xmlsafe import parse_xml
+from ledger.gcpause import gc_paused
 
 MAX_BYTES = 50 * 1024 * 1024  # 50 MiB: far above any real monthly statement
 
@@ -58,12 +59,13 @@ def parse_bytes(path: str | Path, data: bytes) -> ParseResult:
         raise BadFile(name, f"file too large: {len(data)} bytes (limit {MAX_BYTES})")
     try:
         kind = _sniff(name, data)
-        if kind == "xml":
-            result = parse_camt(name, parse_xml(name, data))
-        elif kind == "mt940":
-            result = parse_mt940(name, data)
-        else:
-            result = parse_ubs_csv(name, data)
+        with gc_paused():  # a year of entries is ~10 objects each, and no cycles
+            if kind == "xml":
+                result = parse_camt(name, parse_xml(name, data))
+            elif kind == "mt940":
+                result = parse_mt940(name, data)
+            else:
+                result = parse_ubs_csv(name, data)
     except BadFile:
         raise
     except (ValueError, LookupError, ArithmeticError, DecimalException, TypeError, AttributeError,

@@ -27,14 +27,38 @@ Rules (see shared/FORMATS.md; every one has broken a parser somewhere):
   credit the counterparty is the debtor, for a debit the creditor.
 
 How it reads the tree, and why. A year of a busy account is tens of thousands
-of entries, and lxml's ``find`` with a path re-enters its ElementPath engine
-on every call (some 50 per entry). Instead each element the parser looks into
-is read once: :func:`_group` walks its children a single time and files them
-by Clark-notation tag (``{namespace}Amt``, built once per namespace), and
-every lookup is then a dictionary access. Groups are taken over *lists* of
-parents, so a path such as ``Sts/Cd`` means exactly what ``find`` meant: the
-first ``Cd`` of any ``Sts``, in document order, even when an element a schema
-allows once is repeated.
+of entries of some 40 elements each. lxml's ``find`` re-enters its
+ElementPath engine on every call; a dictionary of children built for each
+element looked into (the previous approach) still cost a Python call, an
+iterator and a dictionary per group, some 20 per entry, and a second
+function call per text. What cannot be avoided is lxml making a proxy and a
+``{namespace}Local`` tag string for each element (a quarter of the time
+now). So each ``Ntry`` (and each balance, account, period) is read in
+one breadth-first pass, :func:`_file`, guided by a *plan*: the paths of
+local names the parser reads (``_ENTRY`` below), compiled once per namespace
+into Clark-notation tags. The pass files what the plan names under its path
+(``"Sts/Cd"``), trims texts once, and never looks into anything else; every
+lookup is then one dictionary access. How an element is read is part of the
+plan, and the readings mean exactly what ``find`` meant, even when an
+element a schema allows once is repeated:
+
+* a leaf (``None``): the text of the first one in document order, trimmed
+  (None when absent or blank); ``_NODE`` files that element itself
+  (amounts, whose ``Ccy`` and untrimmed text matter);
+* ``_ALL``: the children of *all* of them are filed under the path, so
+  ``Sts/Cd`` is the first ``Cd`` of any ``Sts``, in document order
+  (``find("Sts/Cd")``); the first such element is filed too;
+* ``_ONE``: only the first one is looked into, as a group of its own:
+  ``RltdPties`` -> ``Dbtr`` -> ``Pty`` -> ``Nm`` is the ``Nm`` of the first
+  ``Pty`` of the first ``Dbtr`` of the first ``RltdPties``;
+* ``_EACH``: every one, in document order, each a group of its own
+  (``TxDtls``, ``Chrgs``, ``Rcrd``, ``CdtrRefInf``);
+* ``_TEXTS``: the texts of every one, in document order (``Ustrd``,
+  ``AdrLine``).
+
+A group is a dictionary path -> text, element, group or list, with its own
+element under ``"."``. Nothing is judged during the pass, so refusals and
+warnings come in the order in which the fields are read below.
 """
 
 from __future__ import annotations
@@ -43,6 +67,7 @@ import datetime
 import functools
 import re
 from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
 
 from lxml import etree
 
@@ -76,30 +101,138 @@ _DEBIT = Decimal(-1)
 _ZERO = Decimal(0)
 _TRUE = ("true", "1")
 
-# Every element name the parser reads (local names of the camt schemas).
-_LOCAL_NAMES = (
-    "Acct", "AcctSvcrRef", "AddtlNtryInf", "AddtlTxInf", "AdrLine", "Amt", "AmtDtls", "BIC", "BICFI",
-    "Bal", "BkTxCd", "BldgNb", "BookgDt", "Btch", "Ccy", "CcyXchg", "Cd", "CdOrPrtry", "CdtDbtInd",
-    "Cdtr", "CdtrAcct", "CdtrAgt", "CdtrRefInf", "ChrgInclInd", "Chrgs", "CntrValAmt", "CpyDplctInd",
-    "CreDtTm", "Ctry", "Dbtr", "DbtrAcct", "DbtrAgt", "Domn", "Dt", "DtTm", "ElctrncSeqNb",
-    "EndToEndId", "FinInstnId", "Fmly", "FrDtTm", "FrToDt", "IBAN", "Id", "InstdAmt", "LglSeqNb",
-    "Nm", "NbOfTxs", "Ntry", "NtryDtls", "NtryRef", "Othr", "PstCd", "PstlAdr", "Prtry", "Pty",
-    "Rcrd", "Ref", "Refs", "RltdAgts", "RltdPties", "RmtInf", "Rsn", "RtrInf", "RvslInd", "SrcCcy",
-    "StrtNm", "Strd", "Sts", "SubFmlyCd", "ToDtTm", "Tp", "TrgtCcy", "TwnNm", "TxAmt", "TxDtls",
-    "UltmtCdtr", "UltmtDbtr", "UnitCcy", "Ustrd", "ValDt", "XchgRate",
-)  # fmt: skip
+# --- what the parser reads: plans ------------------------------------------------
+# A plan maps a local name to None (a leaf: its text), _NODE, _TEXTS, or
+# (reading, plan of its children); the readings are described in the module
+# docstring.
+_NODE, _TEXTS, _ALL, _ONE, _EACH = range(5)
+
+_DATE_HOLDER = (_ONE, {"Dt": None, "DtTm": None})  # BookgDt, ValDt, Bal/Dt, FrDtTm, ToDtTm
+_BANK_CODE = (_ALL, {
+    "Domn": (_ALL, {"Cd": None, "Fmly": (_ALL, {"Cd": None, "SubFmlyCd": None})}),
+    "Prtry": (_ALL, {"Cd": None}),
+})
+_RECORD = {"Amt": _NODE, "CdtDbtInd": None, "ChrgInclInd": None}
+_CHARGES = (_EACH, {**_RECORD, "Rcrd": (_EACH, _RECORD)})  # .001.02 repeats Chrgs, later ones Rcrd
+_ADDRESS = (_ONE, {
+    "AdrLine": _TEXTS, "StrtNm": None, "BldgNb": None, "PstCd": None, "TwnNm": None, "Ctry": None,
+})
+_PARTY = (_ONE, {"Nm": None, "PstlAdr": _ADDRESS, "Pty": (_ONE, {"Nm": None, "PstlAdr": _ADDRESS})})
+_ACCOUNT = (_ALL, {"Id": (_ALL, {"IBAN": None, "Othr": (_ALL, {"Id": None})})})
+_AGENT = (_ALL, {"FinInstnId": (_ALL, {"BICFI": None, "BIC": None})})
+_XCHG = (_ONE, {"XchgRate": None, "UnitCcy": None, "SrcCcy": None, "TrgtCcy": None})
+
+_DETAIL = {
+    "Amt": _NODE,
+    "AmtDtls": (_ALL, {
+        "TxAmt": (_ALL, {"Amt": _NODE, "CcyXchg": _XCHG}),
+        "InstdAmt": (_ALL, {"Amt": _NODE, "CcyXchg": _XCHG}),
+        "CntrValAmt": (_ALL, {"CcyXchg": _XCHG}),
+    }),
+    "RltdPties": (_ONE, {
+        "Dbtr": _PARTY, "UltmtDbtr": _PARTY, "DbtrAcct": _ACCOUNT,
+        "Cdtr": _PARTY, "UltmtCdtr": _PARTY, "CdtrAcct": _ACCOUNT,
+    }),
+    "RltdAgts": (_ALL, {"DbtrAgt": _AGENT, "CdtrAgt": _AGENT}),
+    "RmtInf": (_ALL, {
+        "Ustrd": _TEXTS,
+        "Strd": (_ALL, {"CdtrRefInf": (_EACH, {
+            "Ref": None, "Tp": (_ALL, {"CdOrPrtry": (_ALL, {"Cd": None, "Prtry": None})}),
+        })}),
+    }),
+    "Refs": (_ALL, {"EndToEndId": None, "AcctSvcrRef": None}),
+    "RtrInf": (_ALL, {"Rsn": (_ALL, {"Cd": None, "Prtry": None})}),
+    "BkTxCd": _BANK_CODE,
+    "AddtlTxInf": None,
+    "Chrgs": _CHARGES,
+}
+_ENTRY = {
+    "CdtDbtInd": None,
+    "Amt": _NODE,
+    "Sts": (_ALL, {"Cd": None, "Prtry": None}),
+    "BookgDt": _DATE_HOLDER,
+    "ValDt": _DATE_HOLDER,
+    "RvslInd": None,
+    "AcctSvcrRef": None,
+    "NtryRef": None,
+    "AddtlNtryInf": None,
+    "BkTxCd": _BANK_CODE,
+    "NtryDtls": (_ALL, {"Btch": (_ALL, {"NbOfTxs": None}), "TxDtls": (_EACH, _DETAIL)}),
+    "Chrgs": _CHARGES,
+}
+_BALANCE = {
+    "Tp": (_ALL, {"CdOrPrtry": (_ALL, {"Cd": None, "Prtry": None})}),
+    "CdtDbtInd": None,
+    "Amt": _NODE,
+    "Dt": _DATE_HOLDER,
+}
+_STATEMENT_ACCOUNT = {"Id": _ACCOUNT[1]["Id"], "Ccy": None}  # Stmt/Acct: Id/IBAN, Id/Othr/Id, Ccy
+_PERIOD = {"FrDtTm": _DATE_HOLDER, "ToDtTm": _DATE_HOLDER}
+# Children of Stmt/Rpt/Ntfctn read directly (Bal and Ntry are read one by one).
+_STATEMENT_NAMES = (
+    "Id", "Acct", "ElctrncSeqNb", "LglSeqNb", "CpyDplctInd", "CreDtTm", "FrToDt", "Bal", "Ntry",
+)
+
+
+_NO_GROUP: dict = {}  # what is filed for an absent group; never written to
+_NOBODY = (None, None, None)  # (name, country, address) of an absent party
+
+
+class _Role(NamedTuple):
+    """Paths (in a ``TxDtls`` and its ``RltdPties``) of the counterparty of one side."""
+
+    party: str
+    ultimate: str
+    iban: str
+    other_id: str
+    bicfi: str
+    bic: str
+
+
+def _role(party: str, ultimate: str, account: str, agent: str) -> _Role:
+    bank = f"RltdAgts/{agent}/FinInstnId/"
+    return _Role(party, ultimate, f"{account}/Id/IBAN", f"{account}/Id/Othr/Id", bank + "BICFI", bank + "BIC")
+
+
+# For a credit the counterparty is the debtor, for a debit the creditor.
+_CREDIT_ROLE = _role("Dbtr", "UltmtDbtr", "DbtrAcct", "DbtrAgt")
+_DEBIT_ROLE = _role("Cdtr", "UltmtCdtr", "CdtrAcct", "CdtrAgt")
+
+
+def _compile(plan: dict, namespace: str, prefix: str = "") -> dict:
+    """Clark tag -> how :func:`_file` files it, for one namespace.
+
+    A text leaf, the commonest, becomes its path alone; anything else
+    (path, reading, compiled plan of its children or None).
+    """
+    compiled = {}
+    for local, how in plan.items():
+        path = prefix + local
+        tag = f"{{{namespace}}}{local}"
+        if how is None:
+            compiled[tag] = path
+        elif how in (_NODE, _TEXTS):
+            compiled[tag] = (path, how, None)
+        else:
+            reading, children = how
+            # _ALL files the children in the same group, under the path; the
+            # others start a group of their own.
+            inner = path + "/" if reading == _ALL else ""
+            compiled[tag] = (path, reading, _compile(children, namespace, inner))
+    return compiled
 
 
 class _Tags:
-    """The Clark-notation tags ``{namespace}Local`` of one camt namespace."""
+    """Clark-notation tags ``{namespace}Local`` and compiled plans of one camt namespace."""
 
     def __init__(self, namespace: str):
         self.namespace = namespace
-        for name in _LOCAL_NAMES:
+        for name in _STATEMENT_NAMES:
             setattr(self, name, f"{{{namespace}}}{name}")
-        # (party, ultimate party, account, agent) for credits and for debits
-        self.credit_roles = (self.Dbtr, self.UltmtDbtr, self.DbtrAcct, self.DbtrAgt)
-        self.debit_roles = (self.Cdtr, self.UltmtCdtr, self.CdtrAcct, self.CdtrAgt)
+        self.entry = _compile(_ENTRY, namespace)
+        self.balance = _compile(_BALANCE, namespace)
+        self.account = _compile(_STATEMENT_ACCOUNT, namespace)
+        self.period = _compile(_PERIOD, namespace)
 
     def of(self, local: str) -> str:
         return f"{{{self.namespace}}}{local}"
@@ -113,68 +246,67 @@ def _tags(namespace: str) -> _Tags:
 # --- reading the tree --------------------------------------------------------
 
 
-def _group(parents) -> dict:
-    """The children of every element in ``parents`` filed by tag, in document order."""
+def _group(parent) -> dict:
+    """The children of ``parent`` filed by tag, in document order."""
     kids: dict = {}
-    for parent in parents:
-        for child in parent:
-            tag = child.tag
-            found = kids.get(tag)
-            if found is None:
-                kids[tag] = [child]
-            else:
-                found.append(child)
-    return kids
-
-
-_EMPTY: dict = {}  # the children of nothing; never written to
-_REPEATS = "*"  # key of the lists of repeated tags (no element is named "*")
-
-
-def _kids(el) -> dict:
-    """Tag -> first child of ``el``; when a tag repeats, ``"*"`` -> {tag: all of them}."""
-    if el is None:
-        return _EMPTY
-    kids = {}
-    for child in el:
+    for child in parent:
         tag = child.tag
-        if tag in kids:
-            return _repeated((el,))
-        kids[tag] = child
+        found = kids.get(tag)
+        if found is None:
+            kids[tag] = [child]
+        else:
+            found.append(child)
     return kids
 
 
-def _repeated(nodes) -> dict:
-    group = _group(nodes)
-    kids = {tag: found[0] for tag, found in group.items()}
-    kids[_REPEATS] = group
-    return kids
+def _first(kids: dict, tag: str):
+    found = kids.get(tag)
+    return found[0] if found else None
 
 
-def _kids_of(nodes) -> dict:
-    """The children of all ``nodes`` in document order, filed as :func:`_kids` does."""
-    if len(nodes) == 1:
-        return _kids(nodes[0])
-    if not nodes:
-        return _EMPTY
-    return _repeated(nodes)
+def _file(top, plan: dict) -> dict:
+    """Read ``top``'s subtree once, filing what ``plan`` asks for (see module docstring).
 
-
-def _every(kids: dict, tag: str):
-    """All children with ``tag`` (``findall(tag)``)."""
-    group = kids.get(_REPEATS)
-    if group is not None:
-        return group.get(tag, ())
-    first = kids.get(tag)
-    return () if first is None else (first,)
-
-
-def _sub(kids: dict, tag: str) -> dict:
-    """The children of all children with ``tag``: ``_sub(k, "Sts").get("Cd")`` is ``find("Sts/Cd")``."""
-    if _REPEATS in kids:
-        return _kids_of(kids[_REPEATS].get(tag, ()))
-    node = kids.get(tag)
-    return _EMPTY if node is None else _kids(node)
+    Breadth first: ``todo`` holds the elements still to look into, with
+    their plan and the group their children go to. A path has a fixed depth,
+    and breadth first meets the elements of one depth in document order, so
+    "the first" and "every, in order" mean what they mean in the document.
+    Nothing below an element the plan does not name (or below a second
+    ``_ONE``) is looked at. Texts are trimmed here, as :func:`_text` does, so
+    each is read once.
+    """
+    group = {".": top}
+    todo = [(top, plan, group)]
+    for parent, plan, found in todo:  # grows while it is read
+        for el in parent[:]:  # a list in one call: cheaper than iterating
+            spec = plan.get(el.tag)
+            if spec is None:
+                continue
+            if type(spec) is str:  # a text leaf
+                if spec not in found:
+                    text = el.text
+                    found[spec] = (text.strip() or None) if text else None
+                continue
+            path, reading, inner = spec
+            if reading == _ALL:
+                if path not in found:
+                    found[path] = el
+                todo.append((el, inner, found))
+            elif reading == _NODE:
+                if path not in found:
+                    found[path] = el
+            elif reading == _ONE:
+                if path not in found:
+                    found[path] = own = {".": el}
+                    todo.append((el, inner, own))
+            elif reading == _EACH:
+                own = {".": el}
+                todo.append((el, inner, own))
+                found.setdefault(path, []).append(own)
+            else:
+                text = el.text
+                found.setdefault(path, []).append((text.strip() or None) if text else None)
+    return group
 
 
 def _text(node) -> str | None:
@@ -186,11 +318,6 @@ def _text(node) -> str | None:
         return None
     value = value.strip()
     return value or None
-
-
-def _clean_text(text: str | None) -> str:
-    """Trim a bank text; interior content (quotes, newlines) is kept verbatim."""
-    return (text or "").strip()
 
 
 def detect_version(path: str, root: etree._Element) -> str:
@@ -216,13 +343,13 @@ def parse_camt(path: str, root: etree._Element) -> ParseResult:
     root_name, stmt_name, kind = _MESSAGES[message]
     tags = _tags(etree.QName(root).namespace)
     parser = _CamtParser(path, tags, version)
-    body = _kids(root).get(tags.of(root_name))
+    body = _first(_group(root), tags.of(root_name))
     if body is None:
         first = next(iter(root), None)
         found = etree.QName(first).localname if first is not None else "nothing"
         raise BadFile(path, f"not a {message} message: expected <{root_name}>, found <{found}>")
     result = ParseResult(path=path, format=version)
-    stmts = _every(_kids(body), tags.of(stmt_name))
+    stmts = _group(body).get(tags.of(stmt_name))
     if not stmts:
         raise BadFile(path, f"{message} message without any <{stmt_name}>")
     for number, el in enumerate(stmts, 1):
@@ -248,14 +375,16 @@ class _CamtParser:
         raise BadFile(self.path, f"{self._where}{problem}")
 
     def amount(self, node, what: str) -> Decimal:
-        if node is None or node.text is None:
+        text = None if node is None else node.text
+        if text is None:
             self.fail(f"has no {what}")
+        text = text.strip()
         try:
-            value = Decimal(node.text.strip())
+            value = Decimal(text)
         except InvalidOperation:
-            self.fail(f"{what} {node.text.strip()!r} is not a number")
+            self.fail(f"{what} {text!r} is not a number")
         if not value.is_finite() or value < 0:
-            self.fail(f"{what} {node.text.strip()!r} is not a valid amount")
+            self.fail(f"{what} {text!r} is not a valid amount")
         return value
 
     def money(self, node, what: str) -> Money | None:
@@ -264,15 +393,12 @@ class _CamtParser:
             return None
         return Money(self.amount(node, what), (node.get("Ccy") or "").strip())
 
-    def date(self, holder, what: str) -> datetime.date | None:
-        """``Dt`` or ``DtTm`` under ``holder``; the calendar date as written."""
+    def date(self, holder: dict | None, what: str) -> datetime.date | None:
+        """``Dt`` or ``DtTm`` of a filed date holder; the calendar date as written."""
         if holder is None:
             return None
-        kids = _kids(holder)
-        text = _text(kids.get(self.t.Dt)) or _text(kids.get(self.t.DtTm))
-        if text is None:
-            # FrDtTm-style elements carry the value themselves.
-            text = (holder.text or "").strip() or None
+        # FrDtTm-style elements carry the value themselves.
+        text = holder.get("Dt") or holder.get("DtTm") or _text(holder["."])
         if text is None:
             return None
         day = _DAYS.get(text)
@@ -312,37 +438,36 @@ class _CamtParser:
     # --- statement ------------------------------------------------------------
     def statement(self, el, number: int, kind: str) -> Statement:
         t = self.t
-        kids = _kids(el)
-        stmt_id = _text(kids.get(t.Id))
+        kids = _group(el)
+        stmt_id = _text(_first(kids, t.Id))
         self._where = f"statement {stmt_id or number} "
-        acct = _kids(kids.get(t.Acct))
-        acct_id = _sub(acct, t.Id)
+        acct_el = _first(kids, t.Acct)
+        acct = _file(acct_el, t.account) if acct_el is not None else _NO_GROUP
         stmt = Statement(
             id=stmt_id,
-            account=_text(acct_id.get(t.IBAN)) or _text(_sub(acct_id, t.Othr).get(t.Id)),
-            currency=_text(acct.get(t.Ccy)),
+            account=acct.get("Id/IBAN") or acct.get("Id/Othr/Id"),
+            currency=acct.get("Ccy"),
             kind=kind,
-            sequence=_text(kids.get(t.ElctrncSeqNb)) or _text(kids.get(t.LglSeqNb)),
-            copy=_text(kids.get(t.CpyDplctInd)),
-            created=self.datetime(_text(kids.get(t.CreDtTm))),
+            sequence=_text(_first(kids, t.ElctrncSeqNb)) or _text(_first(kids, t.LglSeqNb)),
+            copy=_text(_first(kids, t.CpyDplctInd)),
+            created=self.datetime(_text(_first(kids, t.CreDtTm))),
         )
-        period = kids.get(t.FrToDt)
-        if period is not None:
-            period_kids = _kids(period)
+        period_el = _first(kids, t.FrToDt)
+        if period_el is not None:
+            period = _file(period_el, t.period)
             stmt.period = (
-                self.date(period_kids.get(t.FrDtTm), "FrDtTm"),
-                self.date(period_kids.get(t.ToDtTm), "ToDtTm"),
+                self.date(period.get("FrDtTm"), "FrDtTm"),
+                self.date(period.get("ToDtTm"), "ToDtTm"),
             )
-        for bal in _every(kids, t.Bal):
-            bal_kids = _kids(bal)
-            code_kids = _sub(_sub(bal_kids, t.Tp), t.CdOrPrtry)
-            code = _text(code_kids.get(t.Cd)) or _text(code_kids.get(t.Prtry))
+        for bal_el in kids.get(t.Bal, ()):
+            bal = _file(bal_el, t.balance)
+            code = bal.get("Tp/CdOrPrtry/Cd") or bal.get("Tp/CdOrPrtry/Prtry")
             what = f"balance {code or '?'}"
-            sign = self.sign(_text(bal_kids.get(t.CdtDbtInd)), what)
-            money = self.money(bal_kids.get(t.Amt), f"{what} amount")
+            sign = self.sign(bal.get("CdtDbtInd"), what)
+            money = self.money(bal.get("Amt"), f"{what} amount")
             if money is None:
                 self.fail(f"{what} has no Amt")
-            day = self.date(bal_kids.get(t.Dt), f"{what} date")
+            day = self.date(bal.get("Dt"), f"{what} date")
             if code not in ("OPBD", "CLBD"):
                 continue
             if day is None:
@@ -353,8 +478,9 @@ class _CamtParser:
             elif code == "CLBD" and stmt.closing is None:
                 stmt.closing = balance
         where = f"statement {stmt_id or number} "
-        for index, ntry in enumerate(_every(kids, t.Ntry), 1):
-            stmt.entries.append(self.entry(ntry, f"{where}entry {index} "))
+        plan = t.entry
+        for index, ntry in enumerate(kids.get(t.Ntry, ()), 1):
+            stmt.entries.append(self.entry(_file(ntry, plan), f"{where}entry {index} "))
             self._where = where
         if stmt.currency is None:
             first = stmt.opening or stmt.closing or (stmt.entries[0] if stmt.entries else None)
@@ -363,83 +489,72 @@ class _CamtParser:
         return stmt
 
     # --- entry ------------------------------------------------------------------
-    def entry(self, ntry, where: str) -> Entry:
-        t = self.t
+    def entry(self, ntry: dict, where: str) -> Entry:
+        """The ``Ntry`` filed by :func:`_file` with the ``_ENTRY`` plan."""
         self._where = where
-        kids = _kids(ntry)
-        sign = self.sign(_text(kids.get(t.CdtDbtInd)), "")
-        money = self.money(kids.get(t.Amt), "Amt")
-        if money is None:
+        sign = self.sign(ntry.get("CdtDbtInd"), "")
+        node = ntry.get("Amt")
+        if node is None:
             self.fail("has no Amt")
-        status_kids = _sub(kids, t.Sts)
-        status = _text(status_kids.get(t.Cd)) or _text(status_kids.get(t.Prtry)) or _text(kids.get(t.Sts))
+        amount = sign * self.amount(node, "Amt")
+        status = ntry.get("Sts/Cd") or ntry.get("Sts/Prtry") or _text(ntry.get("Sts"))
         if status is None:
             self.fail("has no Sts")
-        booked = self.date(kids.get(t.BookgDt), "BookgDt")
+        booked = self.date(ntry.get("BookgDt"), "BookgDt")
         if booked is None and status == "BOOK":
             self.fail("has no BookgDt")
-        reversal = (_text(kids.get(t.RvslInd)) or "").lower() in _TRUE
-        details_kids = _sub(kids, t.NtryDtls)
-        batch = _text(_sub(details_kids, t.Btch).get(t.NbOfTxs))
+        reversal = (ntry.get("RvslInd") or "").lower() in _TRUE
+        batch = ntry.get("NtryDtls/Btch/NbOfTxs")
         try:
             batch_count = int(batch) if batch is not None else None
         except ValueError:
             self.fail(f"has a non-numeric Btch/NbOfTxs {batch!r}")
-        entry = Entry(
-            amount=sign * money.amount,
-            currency=money.currency,
-            booked=booked,
-            value=self.date(kids.get(t.ValDt), "ValDt"),
-            status=status,
-            reversal=reversal,
-            ref=_text(kids.get(t.AcctSvcrRef)),
-            entry_ref=_text(kids.get(t.NtryRef)),
-            text=_clean_text(_text(kids.get(t.AddtlNtryInf))),
-            bank_code=self.bank_code(_sub(kids, t.BkTxCd)),
-            batch_count=batch_count,
-        )
+        # Positional and attribute by attribute: a dataclass called with
+        # keywords costs twice as much, and there are tens of thousands.
+        value = self.date(ntry.get("ValDt"), "ValDt")
+        entry = Entry(amount, (node.get("Ccy") or "").strip(), booked, value, status)
+        entry.reversal = reversal
+        entry.ref = ntry.get("AcctSvcrRef")
+        entry.entry_ref = ntry.get("NtryRef")
+        entry.text = ntry.get("AddtlNtryInf") or ""
+        entry.bank_code = self.bank_code(ntry) if "BkTxCd" in ntry else None
+        entry.batch_count = batch_count
         details = entry.details
-        for number, tx in enumerate(_every(details_kids, t.TxDtls), 1):
-            details.append(self.detail(tx, sign, f"{where}detail {number}"))
-        deducted, _info = self.charges(_every(kids, t.Chrgs))
-        details_deducted = [d.charges for d in details if d.charges is not None]
-        details_info = [d.charges_info for d in details if d.charges_info is not None]
-        repeats = (details_deducted or details_info) and (deducted or None) == (
-            sum(details_deducted, _ZERO) or None
-        )
-        entry.charges = None if repeats else deducted
+        role = _CREDIT_ROLE if sign > 0 else _DEBIT_ROLE
+        for number, tx in enumerate(ntry.get("NtryDtls/TxDtls", ()), 1):
+            details.append(self.detail(tx, sign, role, number))
+        chrgs = ntry.get("Chrgs")
+        deducted = self.charges(chrgs)[0] if chrgs else None
+        if deducted is not None:  # else entry.charges stays None, whatever the details say
+            details_deducted = [d.charges for d in details if d.charges is not None]
+            details_info = [d.charges_info for d in details if d.charges_info is not None]
+            repeats = (details_deducted or details_info) and (deducted or None) == (
+                sum(details_deducted, _ZERO) or None
+            )
+            entry.charges = None if repeats else deducted
         return entry
 
-    def bank_code(self, codes: dict) -> str | None:
-        """``Domn/Cd``/``Fmly/Cd``/``SubFmlyCd`` from the children of ``BkTxCd``, else ``Prtry/Cd``."""
-        if not codes:
-            return None
-        t = self.t
-        domain_kids = _sub(codes, t.Domn)
-        domain = _text(domain_kids.get(t.Cd))
+    def bank_code(self, filed: dict) -> str | None:
+        """``Domn/Cd``/``Fmly/Cd``/``SubFmlyCd`` of ``BkTxCd`` in an entry or detail, else ``Prtry/Cd``."""
+        domain = filed.get("BkTxCd/Domn/Cd")
         if domain:
-            family = _sub(domain_kids, t.Fmly)
-            parts = [domain, _text(family.get(t.Cd)), _text(family.get(t.SubFmlyCd))]
-            return "/".join(p for p in parts if p)
-        return _text(_sub(codes, t.Prtry).get(t.Cd))
+            parts = (domain, filed.get("BkTxCd/Domn/Fmly/Cd"), filed.get("BkTxCd/Domn/Fmly/SubFmlyCd"))
+            return "/".join(filter(None, parts))
+        return filed.get("BkTxCd/Prtry/Cd")
 
-    def charges(self, chrgs) -> tuple[Decimal | None, Decimal | None]:
-        """(deducted, informational) charges of ``Chrgs`` elements."""
-        if not chrgs:
-            return None, None
-        t = self.t
-        records = _every(_kids_of(chrgs), t.Rcrd) or chrgs
+    def charges(self, chrgs: list[dict]) -> tuple[Decimal | None, Decimal | None]:
+        """(deducted, informational) charges of the filed ``Chrgs`` elements."""
+        records = [rec for group in chrgs for rec in group.get("Rcrd", ())] or chrgs
         deducted: Decimal | None = None
         info: Decimal | None = None
         for rec in records:
-            rec_kids = _kids(rec)
-            node = rec_kids.get(t.Amt)
+            node = rec.get("Amt")
             if node is None:
                 continue
             value = self.amount(node, "charge amount")
-            if _text(rec_kids.get(t.CdtDbtInd)) == "CRDT":
+            if rec.get("CdtDbtInd") == "CRDT":
                 value = -value  # a refunded charge
-            included = (_text(rec_kids.get(t.ChrgInclInd)) or "true").lower() in _TRUE
+            included = (rec.get("ChrgInclInd") or "true").lower() in _TRUE
             if included:
                 deducted = (deducted or _ZERO) + value
             else:
@@ -447,78 +562,64 @@ class _CamtParser:
         return deducted, info
 
     # --- transaction details -------------------------------------------------------
-    def detail(self, tx, sign: Decimal, where: str) -> Detail:
-        t = self.t
-        kids = _kids(tx)
-        amount_kids = _sub(kids, t.AmtDtls)
-        money = self.money(kids.get(t.Amt), "detail Amt") or self.money(
-            _sub(amount_kids, t.TxAmt).get(t.Amt), "detail TxAmt"
-        )
-        party, ultimate, acct, agent = t.credit_roles if sign > 0 else t.debit_roles
-        parties = _kids(kids.get(t.RltdPties))
-        who = self._party(parties.get(party))
-        ult = self._party(parties.get(ultimate))
-        account = _sub(_sub(parties, acct), t.Id)
-        agents = _sub(_sub(_sub(kids, t.RltdAgts), agent), t.FinInstnId)
-        remittance = _sub(kids, t.RmtInf)
-        refs = _sub(kids, t.Refs)
-        reasons = _sub(_sub(kids, t.RtrInf), t.Rsn)
-        detail = Detail(
-            amount=sign * money.amount if money else None,
-            currency=money.currency if money else None,
-            payer=who[0],
-            payer_account=_text(account.get(t.IBAN)) or _text(_sub(account, t.Othr).get(t.Id)),
-            payer_country=who[1],
-            payer_address=who[2],
-            ultimate_payer=ult[0],
-            ultimate_payer_country=ult[1],
-            counterparty_bic=_text(agents.get(t.BICFI)) or _text(agents.get(t.BIC)),
-            remittance=" ".join(
-                line for line in (_clean_text(n.text) for n in _every(remittance, t.Ustrd)) if line
-            ),
-            end_to_end_id=_text(refs.get(t.EndToEndId)),
-            detail_ref=_text(refs.get(t.AcctSvcrRef)),
-            return_reason=_text(reasons.get(t.Cd)) or _text(reasons.get(t.Prtry)),
-            bank_code=self.bank_code(_sub(kids, t.BkTxCd)),
-            text=_clean_text(_text(kids.get(t.AddtlTxInf))),
-        )
-        if t.Strd in remittance:
-            self._reference(remittance, detail, where)
-        if amount_kids:
-            self._fx(amount_kids, detail)
-        detail.charges, detail.charges_info = self.charges(_every(kids, t.Chrgs))
+    def detail(self, tx: dict, sign: Decimal, role: _Role, number: int) -> Detail:
+        """A ``TxDtls`` filed with the ``_DETAIL`` plan; ``role`` names the counterparty's paths."""
+        detail = Detail()  # then field by field, as for Entry
+        node, what = tx.get("Amt"), "detail Amt"
+        if node is None:
+            node, what = tx.get("AmtDtls/TxAmt/Amt"), "detail TxAmt"
+        if node is not None:
+            detail.amount = sign * self.amount(node, what)
+            detail.currency = (node.get("Ccy") or "").strip()
+        parties = tx.get("RltdPties") or _NO_GROUP
+        party = parties.get(role.party)
+        who = self._party(party) if party is not None else _NOBODY
+        party = parties.get(role.ultimate)
+        ult = self._party(party) if party is not None else _NOBODY
+        detail.payer, detail.payer_country, detail.payer_address = who
+        detail.payer_account = parties.get(role.iban) or parties.get(role.other_id)
+        detail.ultimate_payer, detail.ultimate_payer_country = ult[0], ult[1]
+        detail.counterparty_bic = tx.get(role.bicfi) or tx.get(role.bic)
+        lines = tx.get("RmtInf/Ustrd")
+        if lines:
+            detail.remittance = " ".join(filter(None, lines))
+        detail.end_to_end_id = tx.get("Refs/EndToEndId")
+        detail.detail_ref = tx.get("Refs/AcctSvcrRef")
+        detail.return_reason = tx.get("RtrInf/Rsn/Cd") or tx.get("RtrInf/Rsn/Prtry")
+        if "BkTxCd" in tx:
+            detail.bank_code = self.bank_code(tx)
+        detail.text = tx.get("AddtlTxInf") or ""
+        infos = tx.get("RmtInf/Strd/CdtrRefInf")
+        if infos:
+            self._reference(infos, detail, f"{self._where}detail {number}")
+        if "AmtDtls" in tx:
+            self._fx(tx, detail)
+        chrgs = tx.get("Chrgs")
+        if chrgs:
+            detail.charges, detail.charges_info = self.charges(chrgs)
         return detail
 
-    def _party(self, el) -> tuple[str | None, str | None, str | None]:
-        """(name, country, address) of ``Dbtr``-like element, .001.02-.08 shapes."""
-        if el is None:
-            return None, None, None
-        t = self.t
-        kids = _kids(el)
-        pty = kids.get(t.Pty)
-        if pty is not None:
-            kids = _kids(pty)
-        name = _text(kids.get(t.Nm))
-        adr = kids.get(t.PstlAdr)
-        if adr is None:
+    def _party(self, party: dict) -> tuple[str | None, str | None, str | None]:
+        """(name, country, address) of a filed ``Dbtr``-like element, .001.02-.08 shapes."""
+        party = party.get("Pty", party)
+        name = party.get("Nm")
+        address = party.get("PstlAdr")
+        if address is None:
             return name, None, None
-        address = _kids(adr)
-        lines = [_clean_text(n.text) for n in _every(address, t.AdrLine)]
-        if not any(lines):
-            street = " ".join(p for p in (_text(address.get(t.StrtNm)), _text(address.get(t.BldgNb))) if p)
-            town = " ".join(p for p in (_text(address.get(t.PstCd)), _text(address.get(t.TwnNm))) if p)
-            lines = [street, town]
-        return name, _text(address.get(t.Ctry)), ", ".join(line for line in lines if line) or None
+        lines = address.get("AdrLine")
+        if not lines or not any(lines):
+            street = " ".join(filter(None, (address.get("StrtNm"), address.get("BldgNb"))))
+            town = " ".join(filter(None, (address.get("PstCd"), address.get("TwnNm"))))
+            lines = (street, town)
+        return name, address.get("Ctry"), ", ".join(filter(None, lines)) or None
 
-    def _reference(self, remittance: dict, detail: Detail, where: str) -> None:
-        t = self.t
-        for info in _every(_sub(remittance, t.Strd), t.CdtrRefInf):
-            info_kids = _kids(info)
-            ref = _text(info_kids.get(t.Ref))
+    def _reference(self, infos: list[dict], detail: Detail, where: str) -> None:
+        """The first ``CdtrRefInf`` with a ``Ref``; a failed check-digit test is a warning."""
+        for info in infos:
+            ref = info.get("Ref")
             if not ref:
                 continue
-            types = _sub(_sub(info_kids, t.Tp), t.CdOrPrtry)
-            kind = _text(types.get(t.Cd)) or _text(types.get(t.Prtry))
+            kind = info.get("Tp/CdOrPrtry/Cd") or info.get("Tp/CdOrPrtry/Prtry")
             detail.reference, detail.reference_type = ref, kind
             detail.reference_valid = references.is_valid(ref, kind)
             if detail.reference_valid is False:
@@ -527,21 +628,18 @@ class _CamtParser:
                 )
             return
 
-    def _fx(self, amount_kids: dict, detail: Detail) -> None:
-        t = self.t
-        instructed = _sub(amount_kids, t.InstdAmt)
-        detail.instructed = self.money(instructed.get(t.Amt), "instructed amount")
-        for holder in (_sub(amount_kids, t.TxAmt), instructed, _sub(amount_kids, t.CntrValAmt)):
-            xchg = holder.get(t.CcyXchg)
+    def _fx(self, tx: dict, detail: Detail) -> None:
+        detail.instructed = self.money(tx.get("AmtDtls/InstdAmt/Amt"), "instructed amount")
+        for holder in ("AmtDtls/TxAmt/CcyXchg", "AmtDtls/InstdAmt/CcyXchg", "AmtDtls/CntrValAmt/CcyXchg"):
+            xchg = tx.get(holder)
             if xchg is None:
                 continue
-            rate_kids = _kids(xchg)
-            rate = _text(rate_kids.get(t.XchgRate))
+            rate = xchg.get("XchgRate")
             try:
                 detail.rate = Decimal(rate) if rate else None
             except InvalidOperation:
                 self.fail(f"exchange rate {rate!r} is not a number")
-            detail.rate_unit = _text(rate_kids.get(t.UnitCcy))
-            detail.rate_source = _text(rate_kids.get(t.SrcCcy))
-            detail.rate_target = _text(rate_kids.get(t.TrgtCcy))
+            detail.rate_unit = xchg.get("UnitCcy")
+            detail.rate_source = xchg.get("SrcCcy")
+            detail.rate_target = xchg.get("TrgtCcy")
             return

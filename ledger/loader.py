@@ -43,6 +43,7 @@ from beancount import loader as bc_loader
 
 from ledger import conventions as C
 from ledger import load_cache
+from ledger.gcpause import gc_paused
 
 # Plugin modules whose source is part of the cache key (they are the rules).
 PLUGIN_MODULES = ("ledger.plugins.isu_rules", "ledger.plugins.year_lock")
@@ -298,23 +299,6 @@ def _load_uncached(ledger_dir: Path, known: tuple[str, ...] = (), code: str | No
     return books
 
 
-@contextlib.contextmanager
-def _gc_paused():
-    """Pause the cyclic garbage collector while a load builds its objects.
-
-    A load allocates millions of objects and no cycles worth collecting;
-    the collector would walk the growing heap again and again (unpickling
-    100,000 transactions: 17 s with it, 5 s without). It runs again after.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 # Persistent writes, ordered per ledger: every request takes a number; a
 # request older than the last one written (or than one queued after it) is
 # skipped, so the file never goes back to an older state of the books.
@@ -470,7 +454,7 @@ def load_books(ledger_dir: Path | str) -> Books:
         _reload_changed_plugins(slot.key if slot else None, pre_key)
         code = load_cache.code_digest()
         books = None
-        with _gc_paused():
+        with gc_paused():
             if ledger_dir not in _writes:  # a write being checked parses what it wrote
                 books = _from_persistent(ledger_dir, code)
             if books is None:
