@@ -50,7 +50,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
 from importers.model import Detail, Entry
-from importers.remittance import YearWorkPlan, parse_remittance
+from importers.remittance import YearWorkPlan, forget_answers, parse_remittance
 from ledger import conventions
 from ledger.names import is_generic
 from ledger.rules import Rule, RuleIndex, index_rules
@@ -179,6 +179,7 @@ def clear_caches() -> None:
     _memo.clear()
     iban_country.cache_clear()
     parse_remittance.cache_clear()
+    forget_answers()
 
 
 def _memoised(fn):
@@ -210,6 +211,8 @@ def find_rule(rules: RuleIndex, detail: Detail) -> tuple[Rule | None, str | None
     An account rule wins over a name rule; the payer's name is tried before
     the ultimate payer's.
     """
+    if not rules.by_account and not rules.by_name:
+        return None, None  # nothing learned yet
     rule = rules.for_account(detail.payer_account)
     if rule is not None:
         return rule, "account"
@@ -244,7 +247,18 @@ _FACTORS = {"payer_name": F_PAYER_NAME, "ultimate_payer": F_ULTIMATE_PAYER, "rem
 def _name_evidence(registry, source: str, text: str | None) -> list[_Seen]:
     if not text or not text.strip():
         return []
-    matches = registry.find_names(text)
+    line = _one_line(text)
+    return [
+        _Seen(_labelled(source, line, m, weight), strong=strong, incidental=host)
+        for m, weight, strong, host in _weigh_names(source, registry.find_names(text))
+    ]
+
+
+def _weigh_names(source: str, matches) -> list[tuple]:
+    """(match, weight, strong, host) of each name the registry found in a ``source`` text.
+
+    All that the decision needs of a name; only the label needs the text.
+    """
     states = {m.iso3 for m in matches}
     out = []
     for m in matches:
@@ -253,10 +267,13 @@ def _name_evidence(registry, source: str, text: str | None) -> list[_Seen]:
         # SWITZERLAND"), or only in the remittance, is where, not who.
         incidental = host and (len(states) > 1 or source == "remittance")
         strong = m.score >= STRONG_MATCH and not incidental
-        weight = _q(m.score * _FACTORS[source])
-        label = f"{_LABELS[source]} '{_one_line(text)}' -> {m.iso3} ({m.source} '{m.matched}', {m.score})"
-        out.append(_Seen(Evidence(source, m.iso3, weight, label), strong=strong, incidental=host))
+        out.append((m, _q(m.score * _FACTORS[source]), strong, host))
     return out
+
+
+def _labelled(source: str, line: str, m, weight: Decimal) -> Evidence:
+    """The evidence of name match ``m`` in a ``source`` text, ``line`` as :func:`_one_line` gives it."""
+    return Evidence(source, m.iso3, weight, f"{_LABELS[source]} '{line}' -> {m.iso3} ({m.source} '{m.matched}', {m.score})")
 
 
 @_memoised
@@ -293,15 +310,16 @@ def remittance_text(detail: Detail, entry: Entry) -> str:
     return (detail.remittance or detail.text or entry.text or "").strip()
 
 
-def _collect(registry, rule, matched, payer, ultimate, remittance, account, country, ult_country) -> list[_Seen]:
-    seen = _rule_evidence(rule, matched, account)
-    seen += _name_evidence(registry, "payer_name", payer)
-    seen += _name_evidence(registry, "ultimate_payer", ultimate)
-    seen += _name_evidence(registry, "remittance", remittance)
-    seen += _iban_evidence(registry, account)
-    seen += _country_evidence(registry, "address_country", country, "payer address")
-    seen += _country_evidence(registry, "address_country", ult_country, "ultimate payer address", False)
-    return seen
+@_memoised
+def _payer_evidence(registry, rule, matched, payer, ultimate, account, country, ult_country):
+    """(evidence before the remittance's, evidence after it): all but the remittance, once per payer."""
+    head = _rule_evidence(rule, matched, account)
+    head += _name_evidence(registry, "payer_name", payer)
+    head += _name_evidence(registry, "ultimate_payer", ultimate)
+    tail = _iban_evidence(registry, account)
+    tail += _country_evidence(registry, "address_country", country, "payer address")
+    tail += _country_evidence(registry, "address_country", ult_country, "ultimate payer address", False)
+    return tuple(head), tail
 
 
 # --- Decision ----------------------------------------------------------------------
@@ -319,59 +337,87 @@ class _Verdict:
     state: str | None  # the best candidate
     score: Decimal
     confidence: Decimal
-    conflicts: tuple[_Seen, ...]
     problem: str | None  # why it cannot be assigned (None: it can)
-    used: tuple[_Seen, ...]  # evidence for the best candidate
-    explained: tuple[_Seen, ...] = ()  # other countries an account rule accounts for
+    # What the why-string cites, in order, as (prefix, position in the
+    # evidence): the evidence for the best candidate, the conflicts
+    # ("against: "), other countries an account rule accounts for ("explained
+    # by the rule: "), then the evidence pointing nowhere.
+    cited: tuple[tuple[str, int], ...]
 
 
-def _decide(seen: list[_Seen], registry, rule_by_account: bool, rule: Rule | None) -> _Verdict:
-    pointing = [s for s in seen if s.evidence.state_party is not None]
-    states = {s.evidence.state_party for s in pointing}
+def _pattern(seen) -> tuple:
+    """What the decision reads of each piece of evidence: (State, weight, strong, incidental, account country)."""
+    return tuple([(s.evidence.state_party, s.evidence.weight, s.strong, s.incidental, s.account_country) for s in seen])
+
+
+def _ruled(rule: Rule | None, matched: str | None) -> str | None:
+    """The State of the account rule that applies, if one does."""
+    return rule.state_party if matched == "account" and rule is not None else None
+
+
+def _decide(registry, pattern: tuple, ruled: str | None) -> _Verdict:
+    """The verdict on the evidence described by ``pattern`` (see :func:`_pattern`).
+
+    ``ruled``: the State of the account rule that applies, if any. Nothing
+    else counts - no text - so a verdict is reached once per pattern and
+    registry and shared by every receipt that gives the same evidence.
+    """
+    cache = _memo_for(registry)
+    key = ("decide", ruled, pattern)
+    verdict = cache.get(key)
+    if verdict is None:
+        verdict = cache[key] = _reach(registry, pattern, ruled)
+    return verdict
+
+
+def _reach(registry, pattern: tuple, ruled: str | None) -> _Verdict:
+    neutral = tuple(("", i) for i, item in enumerate(pattern) if item[0] is None)
+    pointing = [i for i, item in enumerate(pattern) if item[0] is not None]
+    states = {pattern[i][0] for i in pointing}
     if len(states) > 1:
         # Switzerland mentioned by name beside another State says where, not who.
-        pointing = [s for s in pointing if not (s.incidental and s.evidence.state_party == HOST_ISO3)]
-        states = {s.evidence.state_party for s in pointing}
+        pointing = [i for i in pointing if not (pattern[i][3] and pattern[i][0] == HOST_ISO3)]
+        states = {pattern[i][0] for i in pointing}
     if not states:
-        return _Verdict(None, ZERO, ZERO, (), "no evidence of a State", ())
+        return _Verdict(None, ZERO, ZERO, "no evidence of a State", neutral)
 
-    by_state: dict[str, list[_Seen]] = {}
-    for s in pointing:
-        by_state.setdefault(s.evidence.state_party, []).append(s)
-    scores = {st: _noisy_or(s.evidence.weight for s in ev) for st, ev in by_state.items()}
-    ranked = sorted(
-        scores, key=lambda st: (not any(s.strong for s in by_state[st]), -scores[st], st)
-    )
+    by_state: dict[str, list[int]] = {}
+    for i in pointing:
+        by_state.setdefault(pattern[i][0], []).append(i)
+    scores = {st: _noisy_or(pattern[i][1] for i in items) for st, items in by_state.items()}
+    strong = {st: any(pattern[i][2] for i in items) for st, items in by_state.items()}
+    ranked = sorted(scores, key=lambda st: (not strong[st], -scores[st], st))
     best = ranked[0]
-    used = tuple(by_state[best])
-    has_strong = any(s.strong for s in used)
+    has_strong = strong[best]
 
-    conflicts: list[_Seen] = []
-    explained: list[_Seen] = []
+    conflicts: list[int] = []
+    explained: list[int] = []
     for st in ranked[1:]:
-        for s in by_state[st]:
-            if rule_by_account and rule is not None and best == rule.state_party and s.account_country:
-                explained.append(s)  # the account's own country: the rule explains it
+        for i in by_state[st]:
+            if ruled is not None and best == ruled and pattern[i][4]:
+                explained.append(i)  # the account's own country: the rule explains it
             else:
-                conflicts.append(s)
-    other = max((scores[s.evidence.state_party] for s in conflicts), default=ZERO)
+                conflicts.append(i)
+    other = max((scores[pattern[i][0]] for i in conflicts), default=ZERO)
     confidence = _q(scores[best] * (ONE - other))
+    cited = (
+        *[("", i) for i in by_state[best]],
+        *[("against: ", i) for i in conflicts],
+        *[("explained by the rule: ", i) for i in explained],
+        *neutral,
+    )
 
     if conflicts:
         runner_up = ranked[1]
-        tied = scores[runner_up] == scores[best] and any(s.strong for s in by_state[runner_up]) == has_strong
-        names = ", ".join(sorted({best} | {c.evidence.state_party for c in conflicts}))
-        return _Verdict(
-            None if tied else best, scores[best], confidence, tuple(conflicts),
-            f"conflict between {names}", used, tuple(explained),
-        )  # fmt: skip
+        tied = scores[runner_up] == scores[best] and strong[runner_up] == has_strong
+        names = ", ".join(sorted({best} | {pattern[i][0] for i in conflicts}))
+        return _Verdict(None if tied else best, scores[best], confidence, f"conflict between {names}", cited)
     if not has_strong:
-        return _Verdict(best, scores[best], confidence, (), "country evidence only, no name", used, tuple(explained))
+        return _Verdict(best, scores[best], confidence, "country evidence only, no name", cited)
     contributor = registry.get(best)
     if contributor is None or contributor.kind not in CONTRIBUTOR_KINDS:
-        problem = f"{best} is not a contributor in the registry"
-        return _Verdict(best, scores[best], confidence, (), problem, used, tuple(explained))
-    return _Verdict(best, scores[best], confidence, (), None, used, tuple(explained))
+        return _Verdict(best, scores[best], confidence, f"{best} is not a contributor in the registry", cited)
+    return _Verdict(best, scores[best], confidence, None, cited)
 
 
 def _year_problem(ywp: YearWorkPlan, booking_year: int) -> tuple[int | None, int | None, str | None, str]:
@@ -408,46 +454,82 @@ def identify(detail: Detail, entry: Entry, *, registry, rules, booking_date: dat
     cache = _memo_for(registry)
     hit = cache.get(key)
     if hit is None:
-        hit = cache[key] = _attribute(registry, *key[1:])
+        hit = cache[key] = _attribute(cache, registry, *key[1:])
     return hit
 
 
-def _verdict(registry, rule, matched, payer, ultimate, text, account, country, ult_country):
-    """(verdict, evidence, why-parts) from every field but the year."""
-    seen = _collect(registry, rule, matched, payer, ultimate, text, account, country, ult_country)
-    verdict = _decide(seen, registry, matched == "account", rule)
-    parts = [s.evidence.text for s in verdict.used]
-    parts += [f"against: {s.evidence.text}" for s in verdict.conflicts]
-    parts += [f"explained by the rule: {s.evidence.text}" for s in verdict.explained]
-    parts += [s.evidence.text for s in seen if s.evidence.state_party is None]
-    if not parts:
-        parts.append(f"payer '{_one_line(payer or '')}'")
-    return verdict, tuple(s.evidence for s in seen), tuple(parts)
+def _verdict(registry, rule, matched, payer, ultimate, account, country, ult_country):
+    """(verdict, evidence, why-parts) from the payer's fields alone (the remittance names no State)."""
+    head, tail = _payer_evidence(registry, rule, matched, payer, ultimate, account, country, ult_country)
+    seen = head + tail
+    verdict = _decide(registry, _pattern(seen), _ruled(rule, matched))
+    return _cited(verdict, tuple(s.evidence for s in seen), payer)
+
+
+def _named_verdict(cache, registry, rule, matched, payer, ultimate, text, matches, account, country, ult_country):
+    """(verdict, evidence, why-parts) when the remittance ``text`` names States (``matches``).
+
+    The remittance counts through the names found, never through the rest of
+    its text, which only appears in the labels of its evidence: so the verdict
+    is reached once per payer and names found, and each text adds its labels.
+    """
+    key = ("named", rule, matched, payer, ultimate, account, country, ult_country, *matches)
+    outline = cache.get(key)
+    if outline is None:
+        head, tail = _payer_evidence(registry, rule, matched, payer, ultimate, account, country, ult_country)
+        weighed = _weigh_names("remittance", matches)
+        named = [_Seen(_labelled("remittance", "", m, weight), strong=strong, incidental=host) for m, weight, strong, host in weighed]
+        verdict = _decide(registry, _pattern([*head, *named, *tail]), _ruled(rule, matched))
+        before = tuple(s.evidence for s in head)
+        after = tuple(s.evidence for s in tail)
+        outline = cache[key] = (verdict, before, tuple(weight for _, weight, _, _ in weighed), after)
+    verdict, before, weights, after = outline
+    line = _one_line(text)
+    named = tuple(_labelled("remittance", line, m, weight) for m, weight in zip(matches, weights))
+    return _cited(verdict, before + named + after, payer)
+
+
+def _cited(verdict: _Verdict, evidence: tuple[Evidence, ...], payer: str | None):
+    """(verdict, evidence, the why-parts citing the evidence)."""
+    parts = tuple([prefix + evidence[i].text for prefix, i in verdict.cited])
+    return verdict, evidence, parts or (f"payer '{_one_line(payer or '')}'",)
 
 
 def _attribute(
-    registry, rule, matched, payer, ultimate, text, account, country, ult_country, booking_year
+    cache, registry, rule, matched, payer, ultimate, text, account, country, ult_country, booking_year
 ) -> Attribution:
-    if _name_evidence(registry, "remittance", text):
-        verdict, evidence, parts = _verdict(
-            registry, rule, matched, payer, ultimate, text, account, country, ult_country
-        )
-    else:
-        # The remittance names no State (the usual case: "ISU 2025 ref 123"),
-        # so the decision is the payer's alone and is made once per payer;
-        # only the year is read from each text.
-        cache = _memo_for(registry)
-        key = ("verdict", rule, matched, payer, ultimate, account, country, ult_country)
-        found = cache.get(key)
-        if found is None:
-            found = cache[key] = _verdict(
-                registry, rule, matched, payer, ultimate, None, account, country, ult_country
-            )
-        verdict, evidence, parts = found
-
+    """The attribution of one identify key; ``cache`` is the registry's memo."""
     ywp = parse_remittance(text)
-    wp_year, suggested_year, year_problem, year_why = _year_problem(ywp, booking_year)
-    work_plan = ywp.work_plan or (rule.work_plan if rule and rule.state_party == verdict.state else None)
+    matches = registry.find_names(text, remember=False)  # texts carry references: seldom seen twice
+    if matches:  # the remittance names a State: it is evidence, and this text's own
+        verdict = _named_verdict(
+            cache, registry, rule, matched, payer, ultimate, text, matches, account, country, ult_country
+        )
+        return _decision(rule, *verdict, *_year_problem(ywp, booking_year), ywp.work_plan)
+    # The remittance names no State (the usual case: "ISU 2025 ref 123"),
+    # so the decision is the payer's alone and is made once per payer; only
+    # the year is read from each text, and texts that say the same about it
+    # ("ISU 2025 ref 123", "ISU 2025 ref 456") share one attribution.
+    key = ("verdict", rule, matched, payer, ultimate, account, country, ult_country)
+    verdict = cache.get(key)
+    if verdict is None:
+        verdict = cache[key] = _verdict(registry, rule, matched, payer, ultimate, account, country, ult_country)
+    key = (
+        "decision", rule, matched, payer, ultimate, account, country, ult_country, booking_year,
+        # everything _year_problem and _decision read of the remittance
+        ywp.year, ywp.years, ywp.ambiguous, ywp.matched, ywp.work_plan,
+    )  # fmt: skip
+    hit = cache.get(key)
+    if hit is None:
+        hit = cache[key] = _decision(rule, *verdict, *_year_problem(ywp, booking_year), ywp.work_plan)
+    return hit
+
+
+def _decision(
+    rule, verdict, evidence, parts, wp_year, suggested_year, year_problem, year_why, stated_plan
+) -> Attribution:
+    """The attribution from the verdict on the payer and what the remittance says of year and plan."""
+    work_plan = stated_plan or (rule.work_plan if rule and rule.state_party == verdict.state else None)
     work_plan = work_plan or conventions.DEFAULT_WORK_PLAN
     plan_problem = None
     if work_plan not in conventions.WORK_PLANS:

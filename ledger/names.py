@@ -105,6 +105,9 @@ _DROP_MARKS = _CombiningMarks()
 # what NFC and casefold add.
 _ASCII_BASIC = str.maketrans({chr(c): (chr(c) if chr(c).isalnum() else " ") for c in range(128)})
 _ASCII_WORDS = str.maketrans({chr(c): (chr(c).lower() if chr(c).isalnum() else " ") for c in range(128)})
+# The same as a bytes table: ``bytes.translate`` of the encoded text is the
+# quickest way to apply it (``str.translate`` looks each character up in a dict).
+_ASCII_WORDS_BYTES = bytes(ord(ch.lower()) if ch.isalnum() else ord(" ") for ch in map(chr, range(128))) + bytes(range(128, 256))
 
 
 def _basic(text: str) -> str:
@@ -168,6 +171,9 @@ def inverted(name: str) -> list[str]:
 
 
 def tokens(text: str) -> tuple[str, ...]:
+    """The words of :func:`normalise`; ASCII text is split straight after its ``translate``."""
+    if text.isascii():
+        return tuple(text.encode("ascii").translate(_ASCII_WORDS_BYTES).decode("ascii").split())
     return tuple(normalise(text).split())
 
 

@@ -429,16 +429,22 @@ class Registry:
             self._index = index
         return self._index
 
-    def find_names(self, text: str) -> list[NameMatch]:
+    def find_names(self, text: str, *, remember: bool = True) -> list[NameMatch]:
         """Every contributor named in free text, best first, one match per code.
 
         Whole tokens only; the longest name wins a stretch of text and the
         names inside it are not reported ("Guinea-Bissau" is not also Guinea).
         A name belonging to several codes yields all of them, each with its
         score divided among them, so the caller sees the conflict.
+
+        Results are remembered (payer lines recur all year); ``remember=False``
+        for text that will not come again (a remittance with its references).
         """
         self._names()
-        return list(self._matches(tokens(text or "")))
+        words = tokens(text or "")
+        if self._firsts.keys().isdisjoint(words):
+            return []  # no word starts a name (most remittance texts): nothing to match
+        return list(self._matches(words) if remember else self._match_tokens(words))
 
     def clear_match_cache(self) -> None:
         """Forget the cached :meth:`find_names` results (benchmarks of the cold path)."""
@@ -464,6 +470,8 @@ class Registry:
                 hit = index.get(words[start : start + size])
                 if hit:
                     spans.append((size, start, hit))
+        if not spans:
+            return ()
         spans.sort(key=lambda s: (-s[0], s[1]))
         taken = [False] * len(words)
         best: dict[str, NameMatch] = {}

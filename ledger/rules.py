@@ -198,6 +198,7 @@ class RuleIndex:
 
 
 _last_index: list[tuple[object, RuleIndex]] = []
+_NO_RULES = RuleIndex({}, {}, ())
 
 
 def index_rules(rules: list[Rule] | tuple[Rule, ...] | RuleIndex) -> RuleIndex:
@@ -209,9 +210,13 @@ def index_rules(rules: list[Rule] | tuple[Rule, ...] | RuleIndex) -> RuleIndex:
     through :func:`add_rule`, which returns a new list; code that replaces an
     element of a list in place must pass a fresh :meth:`RuleIndex.build`.
     Comparing every rule would cost more than identifying the receipt.
+    No rules at all (a new ledger, a benchmark passing ``[]`` per receipt)
+    share one empty index.
     """
     if isinstance(rules, RuleIndex):
         return rules
+    if not rules:
+        return _NO_RULES
     if _last_index:
         source, index = _last_index[0]
         if (
