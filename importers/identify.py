@@ -148,8 +148,10 @@ def _short(account: str) -> str:
 
 # --- Per-registry memo ----------------------------------------------------------
 # Evidence from one field depends only on the field's text and the registry,
-# and bank files repeat the same payers, accounts and texts all year: the
-# evidence of each (source, text) is computed once per registry.
+# and bank files repeat the same payers and accounts all year: the evidence of
+# each payer field is computed once per registry, and so is each verdict (see
+# _decide). Remittance texts are nearly all new (they carry references), so
+# their evidence is not kept; only the attribution of the whole receipt is.
 
 _memo: dict[int, tuple[object, dict]] = {}
 _MEMO_MAX = 50_000
@@ -273,7 +275,8 @@ def _weigh_names(source: str, matches) -> list[tuple]:
 
 def _labelled(source: str, line: str, m, weight: Decimal) -> Evidence:
     """The evidence of name match ``m`` in a ``source`` text, ``line`` as :func:`_one_line` gives it."""
-    return Evidence(source, m.iso3, weight, f"{_LABELS[source]} '{line}' -> {m.iso3} ({m.source} '{m.matched}', {m.score})")
+    label = f"{_LABELS[source]} '{line}' -> {m.iso3} ({m.source} '{m.matched}', {m.score})"
+    return Evidence(source, m.iso3, weight, label)
 
 
 @_memoised
@@ -347,7 +350,9 @@ class _Verdict:
 
 def _pattern(seen) -> tuple:
     """What the decision reads of each piece of evidence: (State, weight, strong, incidental, account country)."""
-    return tuple([(s.evidence.state_party, s.evidence.weight, s.strong, s.incidental, s.account_country) for s in seen])
+    return tuple(
+        [(s.evidence.state_party, s.evidence.weight, s.strong, s.incidental, s.account_country) for s in seen]
+    )
 
 
 def _ruled(rule: Rule | None, matched: str | None) -> str | None:
@@ -371,6 +376,7 @@ def _decide(registry, pattern: tuple, ruled: str | None) -> _Verdict:
 
 
 def _reach(registry, pattern: tuple, ruled: str | None) -> _Verdict:
+    """:func:`_decide` for a pattern not seen before: the rules of the module docstring."""
     neutral = tuple(("", i) for i, item in enumerate(pattern) if item[0] is None)
     pointing = [i for i, item in enumerate(pattern) if item[0] is not None]
     states = {pattern[i][0] for i in pointing}
@@ -478,7 +484,10 @@ def _named_verdict(cache, registry, rule, matched, payer, ultimate, text, matche
     if outline is None:
         head, tail = _payer_evidence(registry, rule, matched, payer, ultimate, account, country, ult_country)
         weighed = _weigh_names("remittance", matches)
-        named = [_Seen(_labelled("remittance", "", m, weight), strong=strong, incidental=host) for m, weight, strong, host in weighed]
+        named = [  # unlabelled: the decision never reads a label
+            _Seen(_labelled("remittance", "", m, weight), strong=strong, incidental=host)
+            for m, weight, strong, host in weighed
+        ]
         verdict = _decide(registry, _pattern([*head, *named, *tail]), _ruled(rule, matched))
         before = tuple(s.evidence for s in head)
         after = tuple(s.evidence for s in tail)

@@ -270,7 +270,11 @@ def _scrub(text: str, shape: str | None, spans: list) -> tuple[str, str | None]:
         shape = shape if scrubbed is text else _shape(scrubbed)
     # A year, then "-", "/" or a word ("TO", "AU", ...), then digits: spaces removed.
     compact = None if shape is None else shape.replace(" ", "")
-    if compact is None or "9-9" in compact or "9/9" in compact or "9a9" in compact or "9aa9" in compact or "9aaa9" in compact:
+    if (
+        compact is None
+        or "9-9" in compact or "9/9" in compact
+        or "9a9" in compact or "9aa9" in compact or "9aaa9" in compact
+    ):  # fmt: skip
         before = scrubbed
         scrubbed = _RANGE.sub(take_range, scrubbed)
         shape = shape if scrubbed is before else _shape(scrubbed)

@@ -107,7 +107,9 @@ _ASCII_BASIC = str.maketrans({chr(c): (chr(c) if chr(c).isalnum() else " ") for 
 _ASCII_WORDS = str.maketrans({chr(c): (chr(c).lower() if chr(c).isalnum() else " ") for c in range(128)})
 # The same as a bytes table: ``bytes.translate`` of the encoded text is the
 # quickest way to apply it (``str.translate`` looks each character up in a dict).
-_ASCII_WORDS_BYTES = bytes(ord(ch.lower()) if ch.isalnum() else ord(" ") for ch in map(chr, range(128))) + bytes(range(128, 256))
+_ASCII_WORDS_BYTES = bytes(
+    ord(ch.lower()) if ch.isalnum() else ord(" ") for ch in map(chr, range(128))
+) + bytes(range(128, 256))
 
 
 def _basic(text: str) -> str:

@@ -215,7 +215,7 @@ def index_rules(rules: list[Rule] | tuple[Rule, ...] | RuleIndex) -> RuleIndex:
     """
     if isinstance(rules, RuleIndex):
         return rules
-    if not rules:
+    if isinstance(rules, (list, tuple)) and not rules:
         return _NO_RULES
     if _last_index:
         source, index = _last_index[0]
