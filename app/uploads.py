@@ -59,15 +59,9 @@ def template(kind: str) -> tuple[bytes, str]:
 
 
 def _write(action: str, entries: list, replacements=(), files=()) -> str | None:
-    from ledger.writer import LedgerWriter
+    from ledger.writer import write_plan
 
-    with LedgerWriter(ledger_dir(), user=acting_user(), action=action) as writer:
-        for rel, content in files:
-            writer.write_file(rel, content)
-        for old, new in replacements:
-            writer.replace_entry(old, new)
-        writer.add_entries(entries)
-    return writer.commit
+    return write_plan(ledger_dir(), acting_user(), action, entries, replacements, files)
 
 
 def _plan(kind: str, path: Path, form) -> tuple[str, list, list, list]:

@@ -74,15 +74,9 @@ def _today():
 
 
 def _write(ctx: Context, action: str, entries: list, replacements=(), files=()) -> str | None:
-    from ledger.writer import LedgerWriter
+    from ledger.writer import write_plan
 
-    with LedgerWriter(ctx.ledger_dir, ctx.user, action) as writer:
-        for rel, content in files:
-            writer.write_file(rel, content)
-        for old, new in replacements:
-            writer.replace_entry(old, new)
-        writer.add_entries(entries)
-    return writer.commit
+    return write_plan(ctx.ledger_dir, ctx.user, action, entries, replacements, files)
 
 
 @_refusing

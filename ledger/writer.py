@@ -895,6 +895,19 @@ class _Background(threading.Thread):
             raise self._error
 
 
+def write_plan(ledger_dir: Path | str, user: str, action: str, entries: list, replacements=(), files=()) -> str | None:
+    """One commit of ``files`` (relative path, bytes), entry ``replacements``
+    (old, new) and new ``entries``: what a workbook upload or a finance
+    command plans. Returns the commit (None when nothing changed)."""
+    with LedgerWriter(ledger_dir, user, action) as writer:
+        for rel, content in files:
+            writer.write_file(rel, content)
+        for old, new in replacements:
+            writer.replace_entry(old, new)
+        writer.add_entries(entries)
+    return writer.commit
+
+
 def _cannot_write(rel: str, exc: OSError) -> str:
     """The one-line refusal for a ledger file the OS would not write (ENOSPC, EFBIG, EDQUOT...)."""
     return f"{rel}: cannot be written ({exc.strerror or exc}); nothing was changed"
