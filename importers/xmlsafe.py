@@ -55,7 +55,7 @@ def _parser() -> etree.XMLParser:
 
 def parse_xml(path: str, data: bytes) -> etree._Element:
     """Parse ``data`` safely and return the root element, or raise BadFile."""
-    if not data.strip():
+    if not data or data.isspace():
         raise BadFile(path, "empty file")
     _check_prolog(path, data)
     try:
