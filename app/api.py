@@ -15,7 +15,7 @@ from flask import Blueprint, abort, jsonify, request
 from flask_wtf.csrf import generate_csrf
 
 from app import audit, imports, registry, reports, review, uploads, yearend
-from app.auth import current_user, db, log_in, require
+from app.auth import current_user, db, log_in, log_out, require
 from app.dashboard import position
 from app.views import Refused, books, default_year, money_text, parse_date
 
@@ -93,11 +93,9 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    from flask import session
-
     if current_user() is not None:
         audit.record("logout", "ok", "via API")
-    session.clear()
+    log_out()
     return jsonify({"ok": True})
 
 

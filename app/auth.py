@@ -1,9 +1,11 @@
 """Login, logout, the current user and the permission check.
 
 Sessions are Flask's signed cookie (HttpOnly, SameSite=Lax, Secure unless
-served on loopback) holding the user id and a stamp of the password hash:
-a password change or a disabled account ends every session at its next
-request. Every form and state-changing API call carries a CSRF token
+served on loopback) holding the user id, a stamp of the password hash and
+the token of a server-side session row (``WebSession``, stored hashed). A
+request is logged in only while that row is open: logging out ends it, so
+a copy of the cookie taken before is refused from then on; a password
+change or a disabled account ends every session of the user. Every form and state-changing API call carries a CSRF token
 (Flask-WTF's CSRFProtect, set up in ``create_app``).
 """
 
@@ -28,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from app.db import User
 from app.roles import allowed
-from app.users import TooManyAttempts, authenticate, session_stamp
+from app.users import TooManyAttempts, authenticate, end_session, open_session, session_open, session_stamp
 
 bp = Blueprint("auth", __name__)
 
@@ -54,7 +56,12 @@ def current_user() -> User | None:
     uid = session.get("uid")
     if isinstance(uid, int):
         candidate = db().get(User, uid)
-        if candidate is not None and candidate.active and session.get("stamp") == session_stamp(candidate):
+        if (
+            candidate is not None
+            and candidate.active
+            and session.get("stamp") == session_stamp(candidate)
+            and session_open(db(), candidate, session.get("sid"), current_app.permanent_session_lifetime)
+        ):
             user = candidate
     if user is None and uid is not None:
         session.clear()
@@ -103,11 +110,23 @@ def safe_next(target: str | None) -> str:
 
 
 def log_in(user: User) -> None:
+    """Start a session of ``user`` (a new server-side row, a new cookie)."""
     session.clear()
+    token = open_session(db(), user, client_ip(), current_app.permanent_session_lifetime)
+    db().commit()
     session.permanent = True
     session["uid"] = user.id
     session["stamp"] = session_stamp(user)
+    session["sid"] = token
     g.user = user
+
+
+def log_out() -> None:
+    """End this request's session: its server-side row and its cookie."""
+    end_session(db(), session.get("sid"))
+    db().commit()
+    session.clear()
+    g.user = None
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -139,5 +158,5 @@ def logout():
 
     if current_user() is not None:
         record("logout", "ok", "")
-    session.clear()
+    log_out()
     return redirect(url_for("auth.login"))

@@ -1,5 +1,5 @@
-"""Workflow state in SQL: users, import batches, review decisions, the rules
-mirror, sign-offs and audit events. Money is never stored here - it lives
+"""Workflow state in SQL: users and their web sessions, import batches,
+review decisions, the rules mirror, sign-offs and audit events. Money is never stored here - it lives
 only in the ledger; rows here point at the ledger commit that holds it.
 
 SQLAlchemy 2.0 typed models (``DeclarativeBase``, ``Mapped``) in the style
@@ -75,6 +75,22 @@ class LoginAttempt(Base):
     ip: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
     ok: Mapped[bool]
+
+
+class WebSession(Base):
+    """One login: the session cookie holds a random token, this row its
+    SHA-256 (a copy of the table opens no session). A session is valid
+    while its row is not ended and younger than the session lifetime;
+    logging out ends the row, so a copied cookie is dead from then on."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[intpk]
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    ip: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[created]
+    ended_at: Mapped[datetime.datetime | None]
 
 
 class ImportBatch(Base):

@@ -11,12 +11,13 @@ from __future__ import annotations
 import datetime
 import hashlib
 import re
+import secrets
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.db import ROLES, LoginAttempt, User, utcnow
+from app.db import ROLES, LoginAttempt, User, WebSession, utcnow
 
 MIN_PASSWORD = 12
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,79}$")
@@ -73,13 +74,67 @@ def set_password(session: Session, name: str, password: str) -> User:
     user.password_hash = generate_password_hash(password)
     user.password_changed_at = utcnow()
     user.active = True
+    end_sessions(session, user)
     return user
 
 
 def disable_user(session: Session, name: str) -> User:
     user = _existing(session, name)
     user.active = False
+    end_sessions(session, user)
     return user
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def open_session(session: Session, user: User, ip: str, lifetime: datetime.timedelta) -> str:
+    """A new web session of ``user``: the token for the cookie (its hash is stored).
+
+    The user's ended and expired sessions are cleared out at the same time,
+    so the table holds about one row per open browser.
+    """
+    now = utcnow()
+    session.execute(
+        delete(WebSession).where(
+            WebSession.user_id == user.id,
+            or_(WebSession.ended_at.is_not(None), WebSession.created_at < now - lifetime),
+        )
+    )
+    token = secrets.token_urlsafe(32)
+    session.add(WebSession(token_hash=_token_hash(token), user_id=user.id, ip=ip[:64], created_at=now))
+    return token
+
+
+def session_open(session: Session, user: User, token: object, lifetime: datetime.timedelta) -> bool:
+    """Whether ``token`` names an open (not ended, not expired) session of ``user``."""
+    if not isinstance(token, str) or not token:
+        return False
+    row = session.scalar(select(WebSession).where(WebSession.token_hash == _token_hash(token)))
+    return (
+        row is not None
+        and row.user_id == user.id
+        and row.ended_at is None
+        and row.created_at >= utcnow() - lifetime
+    )
+
+
+def end_session(session: Session, token: object) -> None:
+    """Log out: the session named by ``token`` ends (a copy of its cookie is dead too)."""
+    if isinstance(token, str) and token:
+        session.execute(
+            update(WebSession)
+            .where(WebSession.token_hash == _token_hash(token), WebSession.ended_at.is_(None))
+            .values(ended_at=utcnow())
+        )
+
+
+def end_sessions(session: Session, user: User) -> None:
+    """End every open session of ``user`` (password changed, account disabled)."""
+    session.execute(
+        update(WebSession).where(WebSession.user_id == user.id, WebSession.ended_at.is_(None)).values(ended_at=utcnow())
+    )
 
 
 def session_stamp(user: User) -> str:

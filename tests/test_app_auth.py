@@ -4,6 +4,7 @@ rate limiting, no default password, refusals without a token."""
 # ruff: noqa: F811 - fixtures imported from app_support are used as arguments
 from __future__ import annotations
 
+import datetime
 import io
 import sys
 
@@ -22,7 +23,7 @@ from app_support import (  # noqa: F401
 )
 from sqlalchemy import select
 
-from app.db import AuditEvent, User
+from app.db import AuditEvent, User, WebSession
 
 
 def test_a_fresh_database_has_no_account(ledger, database_url):
@@ -87,6 +88,69 @@ def test_disabling_or_changing_the_password_ends_sessions(app):
         s.commit()
     assert client.get("/").status_code == 302
     assert login(app.test_client(), "auditor").status_code == 401
+
+
+def _copy(app, client):
+    """Another browser holding a copy of ``client``'s session cookie."""
+    thief = app.test_client()
+    thief.set_cookie("isu_session", client.get_cookie("isu_session").value)
+    return thief
+
+
+def _sessions(app) -> list[WebSession]:
+    with app.extensions["isu_db"]() as s:
+        return s.scalars(select(WebSession).order_by(WebSession.id)).all()
+
+
+def test_logging_out_ends_the_session_even_for_a_copy_of_its_cookie(app):
+    client = logged_in(app, "finance")
+    thief = _copy(app, client)
+    cookie = client.get_cookie("isu_session").value
+    assert thief.get("/review/").status_code == 200  # a copied cookie works while the session is open
+    assert client.post("/logout", data={"csrf_token": csrf(client)}).status_code == 302
+    assert client.get("/review/").status_code == 302
+    assert thief.get("/review/").status_code == 302  # ... and not after: the server ended it
+    assert thief.get("/api/me").status_code == 401
+    (row,) = _sessions(app)
+    assert row.ended_at is not None
+    # The row holds only a hash of the token the cookie carries.
+    payload = app.session_interface.get_signing_serializer(app).loads(cookie)
+    assert payload["sid"] and payload["sid"] != row.token_hash and len(row.token_hash) == 64
+
+
+def test_api_logout_ends_the_session_too(app):
+    client = app.test_client()
+    r = client.post("/api/login", json={"name": "auditor", "password": PASSWORD}, headers={"X-CSRFToken": csrf(client)})
+    token = r.get_json()["csrf_token"]
+    thief = _copy(app, client)
+    assert thief.get("/api/me").status_code == 200
+    assert client.post("/api/logout", headers={"X-CSRFToken": token}).status_code == 200
+    assert thief.get("/api/me").status_code == 401
+    assert client.get("/api/me").status_code == 401
+
+
+def test_each_login_is_its_own_session(app):
+    """Two browsers of one user: logging out of one leaves the other open;
+    an expired session row is refused by the server whatever the cookie says;
+    disabling the account ends every row."""
+    from app.users import disable_user
+
+    first, second = logged_in(app, "committee"), logged_in(app, "committee")
+    assert first.post("/logout", data={"csrf_token": csrf(first)}).status_code == 302
+    assert second.get("/").status_code == 200
+    assert [row.ended_at is None for row in _sessions(app)] == [False, True]
+    third = logged_in(app, "committee")  # a new login clears the ended row out
+    assert [row.ended_at is None for row in _sessions(app)] == [True, True]
+    with app.extensions["isu_db"]() as s:
+        row = s.scalars(select(WebSession).order_by(WebSession.id)).first()
+        row.created_at -= app.permanent_session_lifetime + datetime.timedelta(minutes=1)
+        s.commit()
+    assert second.get("/").status_code == 302  # older than the session lifetime
+    assert third.get("/").status_code == 200
+    with app.extensions["isu_db"]() as s:
+        disable_user(s, "committee")
+        s.commit()
+    assert all(row.ended_at is not None for row in _sessions(app))
 
 
 @pytest.mark.parametrize("path,data", [
