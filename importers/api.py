@@ -14,7 +14,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from importers.camt import detect_version, parse_camt
+from importers.camt import detect_version, parse_camt_bytes
 from importers.model import BadFile, ParseResult
 from importers.serialize import to_json  # noqa: F401  (re-exported: the parse --json contract)
 from importers.mt940 import parse_mt940
@@ -61,7 +61,7 @@ def parse_bytes(path: str | Path, data: bytes) -> ParseResult:
         kind = _sniff(name, data)
         with gc_paused():  # a year of entries is ~10 objects each, and no cycles
             if kind == "xml":
-                result = parse_camt(name, parse_xml(name, data))
+                result = parse_camt_bytes(name, data)
             elif kind == "mt940":
                 result = parse_mt940(name, data)
             else:

@@ -65,6 +65,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import pickle
 import re
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
@@ -80,8 +81,12 @@ from importers.model import (
     Money,
     ParseResult,
     Statement,
+    entry_from_plain,
+    plain_entry,
 )
 from importers.serialize import balance_warnings
+from importers.xmlsafe import parse_xml
+from ledger import twocores
 
 SUPPORTED_VERSIONS = ("02", "03", "04", "05", "06", "07", "08")
 _NAMESPACE = re.compile(r"^urn:iso:std:iso:20022:tech:xsd:(camt\.05[234])\.001\.(\d{2})$")
@@ -100,6 +105,9 @@ _CREDIT = Decimal(1)
 _DEBIT = Decimal(-1)
 _ZERO = Decimal(0)
 _TRUE = ("true", "1")
+# A file this big is read on two cores when the process allows it (see
+# parse_camt_bytes); about 4,000 entries, well under a second on one core.
+PARALLEL_MIN_BYTES = 4_000_000
 
 # --- what the parser reads: plans ------------------------------------------------
 # A plan maps a local name to None (a leaf: its text), _NODE, _TEXTS, or
@@ -336,13 +344,137 @@ def detect_version(path: str, root: etree._Element) -> str:
     return f"{message}.001.{version}"
 
 
-def parse_camt(path: str, root: etree._Element) -> ParseResult:
-    """Turn a parsed camt document into a ParseResult (pure, no I/O)."""
+def parse_camt_bytes(path: str, data: bytes) -> ParseResult:
+    """Parse (hardened, :func:`importers.xmlsafe.parse_xml`) and read a camt file.
+
+    A big file in a process that allows it (:mod:`ledger.twocores`) is read
+    on two cores, by :func:`_on_two_cores`; the result is the same.
+    """
+    if twocores.usable(len(data), PARALLEL_MIN_BYTES):
+        result = _on_two_cores(path, data)
+        if result is not None:
+            return result
+    return parse_camt(path, parse_xml(path, data))
+
+
+def _on_two_cores(path: str, data: bytes) -> ParseResult | None:
+    """The file read by two forked children, each parsing the bytes into a
+    tree of its own (a tree shared with a child costs twice as much to walk:
+    see :mod:`ledger.twocores`), each reading one half of the entries
+    (:class:`_Share`); None when either could not deliver, and the caller
+    reads the file itself, so a refusal is the one, at the entry, a single
+    process gives. This process builds no tree: it only puts the halves
+    together, and leaves freeing the trees to the children's exit.
+    """
+    first = twocores.start(lambda: _part(path, data, 0))
+    if first is None:
+        return None
+    with first:
+        second = twocores.start(lambda: _part(path, data, 1))
+        if second is None:
+            return None
+        with second:
+            head = first.result(_decode_part)
+            tail = second.result(_decode_part)
+    if head is None or tail is None or head[0] != tail[0] or head[1] is None:
+        return None
+    count, result, entries = head[0], head[1], head[2] + tail[2]
+    if len(entries) != count or not all(0 <= number < len(result.statements) for number, _, _ in entries):
+        return None
+    warnings = []
+    by_statement: list[list] = [[] for _ in result.statements]
+    for number, entry, raised in entries:
+        by_statement[number].append((entry, raised))
+    for stmt, read in zip(result.statements, by_statement):
+        for entry, raised in read:
+            stmt.entries.append(entry)
+            warnings.extend(raised)
+        _finish(stmt, warnings)
+    result.warnings[:0] = warnings
+    return result
+
+
+def _part(path: str, data: bytes, half: int) -> list:
+    """A child's job: [entries in the file, the ParseResult without entries
+    (pickled; only from the first half), [statement number, plain entry,
+    its warnings] of each entry of its half]."""
+    share = _Share(half)
+    root = parse_xml(path, data)
+    _KEPT.append(root)  # freeing a big tree takes a fifth of the time it took to read; the child's exit is free
+    result = parse_camt(path, root, share)
+    skeleton = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL) if half == 0 else None
+    return [share.count, skeleton, share.collected]
+
+
+_KEPT: list = []  # in a child: its tree, never freed (the child leaves with os._exit)
+
+
+def _decode_part(plain: list) -> tuple[int, ParseResult | None, list]:
+    count, skeleton, collected = plain
+    result = pickle.loads(skeleton) if skeleton is not None else None  # our own child's bytes
+    if result is not None and not isinstance(result, ParseResult):
+        raise ValueError("not a ParseResult")
+    entries = []
+    for number, entry, raised in collected:
+        if type(number) is not int or not all(type(w) is str for w in raised):
+            raise ValueError("not an entry of a statement")
+        entries.append((number, entry_from_plain(entry), list(raised)))
+    return count, result, entries
+
+
+def _finish(stmt: Statement, warnings: list[str]) -> None:
+    """What needs all of a statement's entries: the currency when nothing
+    else tells it, and the warnings about its balances (added to ``warnings``)."""
+    if stmt.currency is None:
+        first = stmt.opening or stmt.closing or (stmt.entries[0] if stmt.entries else None)
+        stmt.currency = first.currency if first is not None else None
+    warnings.extend(balance_warnings([stmt]))
+
+
+class _Share:
+    """One child's share of a file read by two (see :func:`_on_two_cores`).
+
+    Entries are numbered in document order across all statements; both
+    children parse the same bytes, so both count the same. Half 0 reads the
+    entries before ``count // 2``, half 1 the others. Each entry read is
+    collected as plain values with the statement it belongs to and the
+    warnings it raised; the statements get no entries, and what depends on
+    all of a statement's entries (its currency when only they tell it, its
+    balance warnings: :func:`_finish`) is left for when the halves are put
+    together.
+    """
+
+    def __init__(self, half: int):
+        self.half = half
+        self.count = 0
+        self.first = 0  # number of the first entry of half 1
+        self.seen = 0
+        self.collected: list = []
+
+    def start(self, count: int) -> None:
+        self.count = count
+        self.first = count // 2
+
+    def take(self, parser: _CamtParser, statement: int, ntry, where: str) -> None:
+        number, self.seen = self.seen, self.seen + 1
+        if (number >= self.first) == bool(self.half):
+            mark = len(parser.warnings)
+            entry = parser.entry(_file(ntry, parser.t.entry), where)
+            self.collected.append([statement, plain_entry(entry), parser.warnings[mark:]])
+            del parser.warnings[mark:]
+
+
+def parse_camt(path: str, root: etree._Element, share: _Share | None = None) -> ParseResult:
+    """Turn a parsed camt document into a ParseResult (pure, no I/O).
+
+    ``share``: read only one half of the entries, into ``share`` (see
+    :func:`_on_two_cores`).
+    """
     version = detect_version(path, root)
     message = version[:8]
     root_name, stmt_name, kind = _MESSAGES[message]
     tags = _tags(etree.QName(root).namespace)
-    parser = _CamtParser(path, tags, version)
+    parser = _CamtParser(path, tags, version, share)
     body = _first(_group(root), tags.of(root_name))
     if body is None:
         first = next(iter(root), None)
@@ -352,8 +484,11 @@ def parse_camt(path: str, root: etree._Element) -> ParseResult:
     stmts = _group(body).get(tags.of(stmt_name))
     if not stmts:
         raise BadFile(path, f"{message} message without any <{stmt_name}>")
-    for number, el in enumerate(stmts, 1):
-        result.statements.append(parser.statement(el, number, kind))
+    groups = [_group(el) for el in stmts]
+    if share is not None:
+        share.start(sum(len(kids.get(tags.Ntry, ())) for kids in groups))
+    for number, kids in enumerate(groups, 1):
+        result.statements.append(parser.statement(kids, number, kind))
     result.warnings.extend(parser.warnings)
     if kind == "report":
         result.warnings.append(
@@ -363,10 +498,12 @@ def parse_camt(path: str, root: etree._Element) -> ParseResult:
 
 
 class _CamtParser:
-    def __init__(self, path: str, tags: _Tags, version: str):
+    def __init__(self, path: str, tags: _Tags, version: str, share: _Share | None = None):
         self.path = path
         self.t = tags
         self.version = version
+        self.share = share
+        self.statements = 0  # read so far
         self.warnings: list[str] = []
         self._where = ""
 
@@ -436,9 +573,9 @@ class _CamtParser:
         self.fail(f"{prefix}has an unknown CdtDbtInd {indicator!r}")
 
     # --- statement ------------------------------------------------------------
-    def statement(self, el, number: int, kind: str) -> Statement:
+    def statement(self, kids: dict, number: int, kind: str) -> Statement:
+        """A ``Stmt``/``Rpt``/``Ntfctn`` from its children filed by tag (:func:`_group`)."""
         t = self.t
-        kids = _group(el)
         stmt_id = _text(_first(kids, t.Id))
         self._where = f"statement {stmt_id or number} "
         acct_el = _first(kids, t.Acct)
@@ -479,13 +616,16 @@ class _CamtParser:
                 stmt.closing = balance
         where = f"statement {stmt_id or number} "
         plan = t.entry
+        share = self.share
+        self.statements += 1
         for index, ntry in enumerate(kids.get(t.Ntry, ()), 1):
-            stmt.entries.append(self.entry(_file(ntry, plan), f"{where}entry {index} "))
+            if share is None:
+                stmt.entries.append(self.entry(_file(ntry, plan), f"{where}entry {index} "))
+            else:
+                share.take(self, self.statements - 1, ntry, f"{where}entry {index} ")
             self._where = where
-        if stmt.currency is None:
-            first = stmt.opening or stmt.closing or (stmt.entries[0] if stmt.entries else None)
-            stmt.currency = first.currency if first is not None else None
-        self.warnings.extend(balance_warnings([stmt]))
+        if share is None:  # else once both halves are in (_on_two_cores)
+            _finish(stmt, self.warnings)
         return stmt
 
     # --- entry ------------------------------------------------------------------

@@ -136,3 +136,78 @@ class ParseResult:
     statements: list[Statement] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     sha256: str = ""  # of the file's bytes
+
+
+# --- plain form: entries as marshal-able values (see ledger.twocores) ---------
+# An Entry or Detail travels as the list of its field values in declaration
+# order (the order of its __dict__: every field is set by __init__). Decimals
+# travel as their exact strings, dates as ordinals, Money as a pair; every
+# other value is already a str, bool, int or None.
+_ENTRY_NAMES = tuple(Entry.__dataclass_fields__)
+_DETAIL_NAMES = tuple(Detail.__dataclass_fields__)
+_E_AMOUNT, _E_BOOKED, _E_VALUE, _E_CHARGES, _E_DETAILS = (
+    _ENTRY_NAMES.index(name) for name in ("amount", "booked", "value", "charges", "details")
+)
+_D_DECIMALS = tuple(_DETAIL_NAMES.index(name) for name in ("amount", "rate", "charges", "charges_info"))
+_D_INSTRUCTED = _DETAIL_NAMES.index("instructed")
+
+
+def _values(obj, names: tuple) -> list:
+    fields = obj.__dict__
+    if tuple(fields) != names:
+        raise ValueError(f"{type(obj).__name__} with fields {tuple(fields)}")
+    return list(fields.values())
+
+
+def plain_entry(entry: Entry) -> list:
+    """``entry`` as plain values, for :func:`entry_from_plain` in another process."""
+    plain = _values(entry, _ENTRY_NAMES)
+    plain[_E_AMOUNT] = str(plain[_E_AMOUNT])
+    for at in (_E_BOOKED, _E_VALUE):
+        if plain[at] is not None:
+            plain[at] = plain[at].toordinal()
+    if plain[_E_CHARGES] is not None:
+        plain[_E_CHARGES] = str(plain[_E_CHARGES])
+    details = []
+    for detail in entry.details:
+        fields = _values(detail, _DETAIL_NAMES)
+        for at in _D_DECIMALS:
+            if fields[at] is not None:
+                fields[at] = str(fields[at])
+        money = fields[_D_INSTRUCTED]
+        if money is not None:
+            fields[_D_INSTRUCTED] = (str(money.amount), money.currency)
+        details.append(fields)
+    plain[_E_DETAILS] = details
+    return plain
+
+
+def entry_from_plain(plain: list) -> Entry:
+    """The entry :func:`plain_entry` was given (equal field by field), made of
+    ``plain`` itself (which it takes over); ValueError, TypeError or
+    IndexError for anything else."""
+    if len(plain) != len(_ENTRY_NAMES):
+        raise ValueError("not a plain Entry")
+    plain[_E_AMOUNT] = Decimal(plain[_E_AMOUNT])
+    for at in (_E_BOOKED, _E_VALUE):
+        if plain[at] is not None:
+            plain[at] = datetime.date.fromordinal(plain[at])
+    if plain[_E_CHARGES] is not None:
+        plain[_E_CHARGES] = Decimal(plain[_E_CHARGES])
+    details = []
+    for fields in plain[_E_DETAILS]:
+        if len(fields) != len(_DETAIL_NAMES):
+            raise ValueError("not a plain Detail")
+        for at in _D_DECIMALS:
+            if fields[at] is not None:
+                fields[at] = Decimal(fields[at])
+        if fields[_D_INSTRUCTED] is not None:
+            amount, currency = fields[_D_INSTRUCTED]
+            fields[_D_INSTRUCTED] = Money(Decimal(amount), currency)
+        detail = Detail.__new__(Detail)
+        detail.__dict__.update(zip(_DETAIL_NAMES, fields))
+        details.append(detail)
+    plain[_E_DETAILS] = details
+    entry = Entry.__new__(Entry)
+    entry.__dict__.update(zip(_ENTRY_NAMES, plain))
+    return entry

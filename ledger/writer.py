@@ -30,7 +30,6 @@ import fcntl
 import hashlib
 import json
 import os
-import pickle
 import sys
 import tempfile
 import threading
@@ -46,7 +45,7 @@ from beancount.parser import parser, printer
 from beancount.utils.misc_utils import escape_string
 
 from ledger import conventions as C
-from ledger import gitrepo
+from ledger import gitrepo, twocores
 
 DEFAULT_TIMEOUT = 30.0
 
@@ -189,9 +188,6 @@ def _prove_alone(entries: list, texts: list[str]) -> None:
     prove_parsed(entries, texts, starts, parsed, errors)
 
 
-# A command-line process (single-threaded, ending after its command) may
-# print a big batch on two cores: see printed_texts. Set by the CLI.
-PARALLEL_PRINT = False
 _PARALLEL_MIN = 4000  # entries: below this a fork costs more than it saves
 
 
@@ -203,42 +199,26 @@ def printed_texts(entries: list) -> list[str]:
     """Beancount's printer on each entry; not yet proven (see :func:`prove_parsed`).
 
     The printer costs ~60 µs an entry (1.2 s for a 20,000-entry statement).
-    In a command-line process with no other thread (``PARALLEL_PRINT``), a
-    big batch is split: a forked child prints the second half and hands the
-    texts back through a pipe while this process prints the first. Anything
-    unexpected from the child (it failed, it sent too little) and the second
-    half is printed here, so the result never depends on the fork.
+    In a command-line process (:mod:`ledger.twocores`), a big batch is
+    split: a forked child prints the second half and hands the texts back
+    while this process prints the first. Anything unexpected from the child
+    (it failed, it sent too little) and the second half is printed here, so
+    the result never depends on the fork.
     """
-    if not (PARALLEL_PRINT and len(entries) >= _PARALLEL_MIN and threading.active_count() == 1):
+    if not twocores.usable(len(entries), _PARALLEL_MIN):
         return _printed(entries)
     half = len(entries) // 2
-    try:
-        read_end, write_end = os.pipe()
-        pid = os.fork()
-    except OSError:
+    helper = twocores.start(lambda: _printed(entries[half:]))
+    if helper is None:
         return _printed(entries)
-    if pid == 0:  # the child: print, send, never return
-        try:
-            os.close(read_end)
-            payload = pickle.dumps(_printed(entries[half:]), protocol=pickle.HIGHEST_PROTOCOL)
-            with os.fdopen(write_end, "wb") as pipe:
-                pipe.write(payload)
-        finally:
-            os._exit(0)
-    os.close(write_end)
-    try:
+    with helper:
         mine = _printed(entries[:half])
-    finally:
-        with os.fdopen(read_end, "rb") as pipe:
-            payload = pipe.read()
-        os.waitpid(pid, 0)
-    try:
-        theirs = pickle.loads(payload)  # our own child's bytes
-    except Exception:  # noqa: BLE001 - the child failed: print that half here
-        theirs = None
-    if not isinstance(theirs, list) or len(theirs) != len(entries) - half:
-        theirs = _printed(entries[half:])
-    return mine + theirs
+        theirs = helper.result(lambda texts: texts if _texts_of(texts, len(entries) - half) else None)
+    return mine + (theirs if theirs is not None else _printed(entries[half:]))
+
+
+def _texts_of(texts, count: int) -> bool:
+    return type(texts) is list and len(texts) == count and all(type(t) is str for t in texts)
 
 
 def prove_parsed(entries: list, texts: list[str], starts: list[int], parsed: list, errors: list,

@@ -444,7 +444,7 @@ def test_open_directive_can_target_the_chart_of_accounts(ledger_dir, needs_plugi
 def test_a_big_batch_prints_on_two_cores_with_the_same_text(monkeypatch, child_fails):
     """The command line prints a big import in two processes; the texts are
     exactly the one-process texts, also when the child fails."""
-    from ledger import writer
+    from ledger import twocores, writer
 
     entries = [receipt(datetime.date(2026, 1 + n % 12, 1 + n % 28), f"{n + 1}.00", payer=f"PAYER {n} \"Q\"") for n in range(41)]
     alone = writer.printed_texts(entries)
@@ -461,10 +461,10 @@ def test_a_big_batch_prints_on_two_cores_with_the_same_text(monkeypatch, child_f
             raise RuntimeError("child dies")
         return real_printed(batch)
 
-    monkeypatch.setattr(writer, "PARALLEL_PRINT", True)
+    monkeypatch.setattr(twocores, "ENABLED", True)
     monkeypatch.setattr(writer, "_PARALLEL_MIN", 10)
-    monkeypatch.setattr(writer.threading, "active_count", lambda: 1)
-    monkeypatch.setattr(writer.os, "fork", fork)
+    monkeypatch.setattr(twocores.threading, "active_count", lambda: 1)
+    monkeypatch.setattr(twocores.os, "fork", fork)
     monkeypatch.setattr(writer, "_printed", printed)
     assert writer.printed_texts(entries) == alone
     assert forks == [1]

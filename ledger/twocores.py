@@ -1,0 +1,138 @@
+"""Doing part of one big, pure job on the second core: in a forked child.
+
+A command-line process (one command, no other thread, then it exits) that
+parses a year of bank entries or prints a 20,000-entry batch spends seconds
+of pure Python on one core while the other is idle. :func:`start` forks a
+child that computes a part of the job and hands it back through a pipe as
+plain data (``marshal``), while this process does the rest; the caller
+collects it with :meth:`Helper.result` when it needs it.
+
+The result never depends on the fork. The child only computes: it writes
+no file, and it leaves with ``os._exit`` (no atexit handlers, no flushed
+buffers). Anything unexpected from it (it failed, died, or sent something
+``decode`` refuses) and ``result`` returns None: the caller does that part
+itself, so an error is raised exactly as the one-core run raises it.
+Leaving the ``with`` block early (an exception) kills the child.
+
+What the child needs should be built *after* the fork where it is big and
+pointer-rich (an lxml tree): pages shared with a child are copied on the
+first write by either process, and lxml writes into every node it hands
+to Python, so walking a tree built before the fork costs twice as much.
+
+Only when :data:`ENABLED` (set by the command line, for its own process)
+and no other thread runs: a fork copies only the calling thread, so a lock
+another thread held would stay locked in the child.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import signal
+import threading
+from collections.abc import Callable
+from typing import Any
+
+ENABLED = False  # set by a command-line process (see ledger.cli.main)
+
+
+def usable(size: int, minimum: int) -> bool:
+    """Whether a job of ``size`` (entries, bytes: the caller's measure) is worth a fork now."""
+    return ENABLED and size >= minimum and hasattr(os, "fork") and threading.active_count() == 1
+
+
+class Helper:
+    """A forked child computing ``job()``; see the module docstring."""
+
+    def __init__(self, pid: int, read_end: int):
+        self._pid: int | None = pid
+        self._read_end = read_end
+
+    def result(self, decode: Callable[[Any], Any] = lambda plain: plain) -> Any:
+        """What the child computed, through ``decode``; None if it has nothing valid.
+
+        Waits for the child; call it once.
+        """
+        if self._pid is None:
+            return None
+        try:
+            with os.fdopen(self._read_end, "rb") as pipe:
+                payload = pipe.read()
+        finally:
+            self._reap(wait=False)
+        try:
+            return decode(marshal.loads(payload))  # our own child's bytes
+        except Exception:  # noqa: BLE001 - the child failed: the caller does its part
+            return None
+
+    def close(self) -> None:
+        """Stop a child whose result is no longer wanted (idempotent)."""
+        if self._pid is None:
+            return
+        try:
+            os.kill(self._pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        os.close(self._read_end)
+        self._reap(wait=True)
+
+    def _reap(self, wait: bool) -> None:
+        """Collect the child's exit; without ``wait``, only if it is over already.
+
+        A child that has sent its result still has to give back its memory
+        (a tenth of a second for a few hundred MB), so the caller does not
+        wait for that: the child is collected by a later :func:`start`, or
+        by init when this process ends.
+        """
+        pid, self._pid = self._pid, None
+        if pid is None:
+            return
+        if wait:
+            os.waitpid(pid, 0)
+        elif os.waitpid(pid, os.WNOHANG)[0] == 0:
+            _EXITING.append(pid)
+
+    def __enter__(self) -> Helper:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+_EXITING: list[int] = []  # children that sent their result and were still exiting
+
+
+def _collect_exited() -> None:
+    for pid in list(_EXITING):
+        try:
+            done = os.waitpid(pid, os.WNOHANG)[0] != 0
+        except ChildProcessError:
+            done = True
+        if done:
+            _EXITING.remove(pid)
+
+
+def start(job: Callable[[], Any], encode: Callable[[Any], Any] = lambda part: part) -> Helper | None:
+    """Fork a child computing ``encode(job())`` (plain values for ``marshal``);
+    None when it cannot fork (the caller then does the whole job)."""
+    _collect_exited()
+    try:
+        read_end, write_end = os.pipe()
+    except OSError:
+        return None
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read_end)
+        os.close(write_end)
+        return None
+    if pid == 0:  # the child: compute, send, never return
+        try:
+            os.close(read_end)
+            payload = marshal.dumps(encode(job()))
+            with os.fdopen(write_end, "wb") as pipe:
+                pipe.write(payload)
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    return Helper(pid, read_end)
