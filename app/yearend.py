@@ -31,13 +31,8 @@ def close(year: int):
 
     with refusals_audited("year.close", str(year), YearEndRefused):
         plan = close_year(ledger_dir(), year, user=acting_user())
-    commit = None
-    if not plan.empty:
-        from ledger import gitrepo
-
-        commit = gitrepo.head(ledger_dir())
-    record("year.close", "ok", f"{year}: " + " ".join(" ".join(plan.lines()).split()), commit=commit)
-    return plan, commit
+    record("year.close", "ok", f"{year}: " + " ".join(" ".join(plan.lines()).split()), commit=plan.commit)
+    return plan, plan.commit
 
 
 def sign(year: int, auditor: str, opinion_date: datetime.date) -> SignOff:

@@ -325,6 +325,8 @@ def cmd_close_year(args: argparse.Namespace, ctx: Context) -> int:
         print(f"{args.year} is closed and unchanged: nothing to book", file=ctx.stdout)
     elif args.dry_run:
         print("(dry run: nothing written)", file=ctx.stdout)
+    else:
+        print(f"{args.year} closed; commit {(plan.commit or '')[:12]}", file=ctx.stdout)
     return 0
 
 

@@ -166,6 +166,7 @@ class ClosePlan:
     figures: dict[str, Decimal]
     entries: list = field(default_factory=list)
     recognised: Decimal = ZERO
+    commit: str | None = None  # the ledger commit that booked the close (None: nothing booked)
 
     @property
     def empty(self) -> bool:
@@ -261,6 +262,7 @@ def close_year(ledger_dir: Path | str, year: int, *, user: str, today: datetime.
     if not dry_run and not plan.empty:
         with LedgerWriter(ledger_dir, user, f"close-year {year}") as writer:
             writer.add_entries(plan.entries)
+        plan.commit = writer.commit
     return plan
 
 

@@ -171,3 +171,17 @@ def test_registry_alias_is_one_commit_and_validated(app, ledger):
     after = head(ledger)
     r = client.post("/api/registry/QQQ/aliases", json={"alias": "Nobody"}, headers={"X-CSRFToken": csrf(client)})
     assert r.status_code == 400 and head(ledger) == after
+
+
+def test_closing_a_year_names_its_own_commit_in_the_audit_trail(app, ledger):
+    client = logged_in(app, "finance")
+    before = head(ledger)
+    r = client.post("/api/year-end/2025/close", headers={"X-CSRFToken": csrf(client)})
+    assert r.status_code == 200, r.get_data(as_text=True)
+    commit = r.get_json()["commit"]
+    assert commit and commit == head(ledger) != before
+    with app.extensions["isu_db"]() as s:
+        (event,) = s.scalars(select(AuditEvent).where(AuditEvent.action == "year.close")).all()
+    assert event.outcome == "ok" and event.commit == commit
+    again = client.post("/api/year-end/2025/close", headers={"X-CSRFToken": csrf(client)})
+    assert again.status_code == 200 and again.get_json()["commit"] is None and head(ledger) == commit

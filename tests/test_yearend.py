@@ -133,6 +133,7 @@ def closed_2025(books: Path, tmp_path: Path) -> Path:
     import_ok(books, camt053(tmp_path / "2025.xml", "STMT-2025", (D(2024, 12, 31), OPENING), YEAR_2025))
     code, out, err = cli(books, "close-year", "2025")
     assert code == 0, err
+    assert f"2025 closed; commit {head(books)[:12]}" in out  # the commit that booked it, as the audit trail names it
     return books
 
 
