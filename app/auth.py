@@ -5,8 +5,9 @@ served on loopback) holding the user id, a stamp of the password hash and
 the token of a server-side session row (``WebSession``, stored hashed). A
 request is logged in only while that row is open: logging out ends it, so
 a copy of the cookie taken before is refused from then on; a password
-change or a disabled account ends every session of the user. Every form and state-changing API call carries a CSRF token
-(Flask-WTF's CSRFProtect, set up in ``create_app``).
+change or a disabled account ends every session of the user. Every form
+and state-changing API call carries a CSRF token (Flask-WTF's
+CSRFProtect, set up in ``create_app``).
 """
 
 from __future__ import annotations

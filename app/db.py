@@ -1,6 +1,7 @@
 """Workflow state in SQL: users and their web sessions, import batches,
-review decisions, the rules mirror, sign-offs and audit events. Money is never stored here - it lives
-only in the ledger; rows here point at the ledger commit that holds it.
+review decisions, the rules mirror, sign-offs and audit events. Money is
+never stored here - it lives only in the ledger; rows here point at the
+ledger commit that holds it.
 
 SQLAlchemy 2.0 typed models (``DeclarativeBase``, ``Mapped``) in the style
 of warehouse. The schema is created and upgraded by the Alembic migrations
