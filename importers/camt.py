@@ -357,28 +357,45 @@ def parse_camt_bytes(path: str, data: bytes) -> ParseResult:
     return parse_camt(path, parse_xml(path, data))
 
 
+_CHUNK = 250  # entries a child takes at a time (ledger.twocores.Chunks)
+
+
 def _on_two_cores(path: str, data: bytes) -> ParseResult | None:
     """The file read by two forked children, each parsing the bytes into a
     tree of its own (a tree shared with a child costs twice as much to walk:
-    see :mod:`ledger.twocores`), each reading one half of the entries
-    (:class:`_Share`); None when either could not deliver, and the caller
-    reads the file itself, so a refusal is the one, at the entry, a single
-    process gives. This process builds no tree: it only puts the halves
-    together, and leaves freeing the trees to the children's exit.
+    see :mod:`ledger.twocores`): one reads the statements and takes chunks
+    of entries from the front (:func:`_from_front`), the other takes chunks
+    from the back (:func:`_from_back`) until they meet, so neither waits
+    for the other. None when either could not deliver, and the caller reads
+    the file itself, so a refusal is the one, at the entry, a single process
+    gives. This process builds no tree: it only puts the chunks together,
+    and leaves freeing the trees to the children's exit.
     """
-    first = twocores.start(lambda: _part(path, data, 0))
-    if first is None:
+    chunks = twocores.Chunks.create()
+    if chunks is None:
         return None
-    with first:
-        second = twocores.start(lambda: _part(path, data, 1))
-        if second is None:
+    with chunks:
+        first = twocores.start(lambda: _from_front(path, data, chunks))
+        if first is None:
             return None
-        with second:
-            head = first.result(_decode_part)
-            tail = second.result(_decode_part)
+        with first:
+            second = twocores.start(lambda: _from_back(path, data, chunks))
+            if second is None:
+                return None
+            with second:
+                head = first.result(_decode_part)
+                tail = second.result(_decode_part)
     if head is None or tail is None or head[0] != tail[0] or head[1] is None:
         return None
-    count, result, entries = head[0], head[1], head[2] + tail[2]
+    count, result = head[0], head[1]
+    taken = dict(head[2])
+    for chunk, read in tail[2]:
+        if chunk in taken:
+            return None
+        taken[chunk] = read
+    if taken.keys() != set(range(-(-count // _CHUNK))):
+        return None
+    entries = [item for chunk in sorted(taken) for item in taken[chunk]]
     if len(entries) != count or not all(0 <= number < len(result.statements) for number, _, _ in entries):
         return None
     warnings = []
@@ -394,19 +411,47 @@ def _on_two_cores(path: str, data: bytes) -> ParseResult | None:
     return result
 
 
-def _part(path: str, data: bytes, half: int) -> list:
-    """A child's job: [entries in the file, the ParseResult without entries
-    (pickled; only from the first half), [statement number, plain entry,
-    its warnings] of each entry of its half]."""
-    share = _Share(half)
+_KEPT: list = []  # in a child: its tree, never freed (the child leaves with os._exit)
+
+
+def _from_front(path: str, data: bytes, chunks: twocores.Chunks) -> list:
+    """The first child's job: [entries in the file, the ParseResult without
+    entries (pickled), [chunk, [[statement number, plain entry, its
+    warnings], ...]] of the chunks it took]."""
+    share = _Share(chunks)
     root = parse_xml(path, data)
     _KEPT.append(root)  # freeing a big tree takes a fifth of the time it took to read; the child's exit is free
     result = parse_camt(path, root, share)
-    skeleton = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL) if half == 0 else None
-    return [share.count, skeleton, share.collected]
+    return [share.count, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL), share.collected]
 
 
-_KEPT: list = []  # in a child: its tree, never freed (the child leaves with os._exit)
+def _from_back(path: str, data: bytes, chunks: twocores.Chunks) -> list:
+    """The second child's job: the chunks it took from the back, as
+    :func:`_from_front` gives them (no ParseResult: the first child reads
+    the statements, and refuses a bad one)."""
+    root = parse_xml(path, data)
+    _KEPT.append(root)
+    version, _kind, tags, groups = _document(path, root)
+    parser = _CamtParser(path, tags, version)
+    flat = []  # (statement number, Ntry, where), in document order
+    for number, kids in enumerate(groups, 1):
+        where = f"statement {_text(_first(kids, tags.Id)) or number} "
+        flat.extend((number - 1, ntry, f"{where}entry {index} ") for index, ntry in enumerate(kids.get(tags.Ntry, ()), 1))
+    chunks.size(-(-len(flat) // _CHUNK))
+    collected = []
+    while (chunk := chunks.back()) is not None:
+        part = flat[chunk * _CHUNK : (chunk + 1) * _CHUNK]
+        collected.append([chunk, [_read(parser, number, ntry, where) for number, ntry, where in part]])
+    return [len(flat), None, collected]
+
+
+def _read(parser: _CamtParser, statement: int, ntry, where: str) -> list:
+    """[statement number, the entry as plain values, the warnings it raised]."""
+    mark = len(parser.warnings)
+    entry = parser.entry(_file(ntry, parser.t.entry), where)
+    raised = parser.warnings[mark:]
+    del parser.warnings[mark:]
+    return [statement, plain_entry(entry), raised]
 
 
 def _decode_part(plain: list) -> tuple[int, ParseResult | None, list]:
@@ -414,12 +459,15 @@ def _decode_part(plain: list) -> tuple[int, ParseResult | None, list]:
     result = pickle.loads(skeleton) if skeleton is not None else None  # our own child's bytes
     if result is not None and not isinstance(result, ParseResult):
         raise ValueError("not a ParseResult")
-    entries = []
-    for number, entry, raised in collected:
-        if type(number) is not int or not all(type(w) is str for w in raised):
-            raise ValueError("not an entry of a statement")
-        entries.append((number, entry_from_plain(entry), list(raised)))
-    return count, result, entries
+    chunks = []
+    for chunk, read in collected:
+        entries = []
+        for number, entry, raised in read:
+            if type(number) is not int or not all(type(w) is str for w in raised):
+                raise ValueError("not an entry of a statement")
+            entries.append((number, entry_from_plain(entry), list(raised)))
+        chunks.append((chunk, entries))
+    return count, result, chunks
 
 
 def _finish(stmt: Statement, warnings: list[str]) -> None:
@@ -432,59 +480,74 @@ def _finish(stmt: Statement, warnings: list[str]) -> None:
 
 
 class _Share:
-    """One child's share of a file read by two (see :func:`_on_two_cores`).
+    """The first child's share of a file read by two (see :func:`_on_two_cores`).
 
-    Entries are numbered in document order across all statements; both
-    children parse the same bytes, so both count the same. Half 0 reads the
-    entries before ``count // 2``, half 1 the others. Each entry read is
-    collected as plain values with the statement it belongs to and the
+    Entries are numbered in document order across all statements, in chunks
+    of ``_CHUNK``; both children parse the same bytes, so both count the
+    same. This one takes chunks from the front as it comes to them and stops
+    reading entries at the first chunk the other child took. Each entry read
+    is collected as plain values with the statement it belongs to and the
     warnings it raised; the statements get no entries, and what depends on
     all of a statement's entries (its currency when only they tell it, its
-    balance warnings: :func:`_finish`) is left for when the halves are put
+    balance warnings: :func:`_finish`) is left for when the chunks are put
     together.
     """
 
-    def __init__(self, half: int):
-        self.half = half
+    def __init__(self, chunks: twocores.Chunks):
+        self.chunks = chunks
         self.count = 0
-        self.first = 0  # number of the first entry of half 1
         self.seen = 0
+        self.current = -1  # the chunk being read
+        self.done = False  # the other child has the rest
         self.collected: list = []
 
     def start(self, count: int) -> None:
         self.count = count
-        self.first = count // 2
+        self.chunks.size(-(-count // _CHUNK))
 
     def take(self, parser: _CamtParser, statement: int, ntry, where: str) -> None:
         number, self.seen = self.seen, self.seen + 1
-        if (number >= self.first) == bool(self.half):
-            mark = len(parser.warnings)
-            entry = parser.entry(_file(ntry, parser.t.entry), where)
-            self.collected.append([statement, plain_entry(entry), parser.warnings[mark:]])
-            del parser.warnings[mark:]
+        if self.done:
+            return
+        chunk = number // _CHUNK
+        if chunk != self.current:
+            taken = self.chunks.front()
+            if taken is None:
+                self.done = True
+                return
+            if taken != chunk:
+                raise ValueError(f"chunk {taken} given for chunk {chunk}")
+            self.current = chunk
+            self.collected.append([chunk, []])
+        self.collected[-1][1].append(_read(parser, statement, ntry, where))
 
 
-def parse_camt(path: str, root: etree._Element, share: _Share | None = None) -> ParseResult:
-    """Turn a parsed camt document into a ParseResult (pure, no I/O).
-
-    ``share``: read only one half of the entries, into ``share`` (see
-    :func:`_on_two_cores`).
-    """
+def _document(path: str, root: etree._Element) -> tuple[str, str, _Tags, list[dict]]:
+    """(version, Statement.kind, tags, the children of each statement filed by tag)."""
     version = detect_version(path, root)
     message = version[:8]
     root_name, stmt_name, kind = _MESSAGES[message]
     tags = _tags(etree.QName(root).namespace)
-    parser = _CamtParser(path, tags, version, share)
     body = _first(_group(root), tags.of(root_name))
     if body is None:
         first = next(iter(root), None)
         found = etree.QName(first).localname if first is not None else "nothing"
         raise BadFile(path, f"not a {message} message: expected <{root_name}>, found <{found}>")
-    result = ParseResult(path=path, format=version)
     stmts = _group(body).get(tags.of(stmt_name))
     if not stmts:
         raise BadFile(path, f"{message} message without any <{stmt_name}>")
-    groups = [_group(el) for el in stmts]
+    return version, kind, tags, [_group(el) for el in stmts]
+
+
+def parse_camt(path: str, root: etree._Element, share: _Share | None = None) -> ParseResult:
+    """Turn a parsed camt document into a ParseResult (pure, no I/O).
+
+    ``share``: read only the entries of the chunks it takes, into ``share``
+    (see :func:`_on_two_cores`).
+    """
+    version, kind, tags, groups = _document(path, root)
+    parser = _CamtParser(path, tags, version, share)
+    result = ParseResult(path=path, format=version)
     if share is not None:
         share.start(sum(len(kids.get(tags.Ntry, ())) for kids in groups))
     for number, kids in enumerate(groups, 1):
@@ -624,7 +687,7 @@ class _CamtParser:
             else:
                 share.take(self, self.statements - 1, ntry, f"{where}entry {index} ")
             self._where = where
-        if share is None:  # else once both halves are in (_on_two_cores)
+        if share is None:  # else once all chunks are in (_on_two_cores)
             _finish(stmt, self.warnings)
         return stmt
 

@@ -18,6 +18,8 @@ What the child needs should be built *after* the fork where it is big and
 pointer-rich (an lxml tree): pages shared with a child are copied on the
 first write by either process, and lxml writes into every node it hands
 to Python, so walking a tree built before the fork costs twice as much.
+Two children that share one job in fixed halves finish apart when one is
+held up; :class:`Chunks` lets them take chunks of it from either end.
 
 Only when :data:`ENABLED` (set by the command line, for its own process)
 and no other thread runs: a fork copies only the calling thread, so a lock
@@ -26,9 +28,12 @@ another thread held would stay locked in the child.
 
 from __future__ import annotations
 
+import fcntl
 import marshal
+import mmap
 import os
 import signal
+import struct
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -136,3 +141,99 @@ def start(job: Callable[[], Any], encode: Callable[[Any], Any] = lambda part: pa
             os._exit(0)
     os.close(write_end)
     return Helper(pid, read_end)
+
+
+class Chunks:
+    """Numbered chunks of one job, taken by two processes from either end.
+
+    Two children given fixed halves finish apart when one of them is slowed
+    (the other core busy with something else, the machine's neighbours):
+    the wait is up to a third of the job. Here one takes chunks from the
+    front (:meth:`front`), the other from the back (:meth:`back`), until
+    they meet; every chunk is taken exactly once. The two counters live in
+    a shared page, changed under a POSIX record lock (``lockf``), which the
+    kernel releases if its holder dies.
+
+    Made before the fork (:meth:`create`); each process sizes it with the
+    same number of chunks (:meth:`size`) before taking any.
+    """
+
+    _UNSET = -1
+    _SIZE = 24  # front, back, total: three int64
+
+    def __init__(self, fd: int, shared: mmap.mmap):
+        self._fd = fd
+        self._shared = shared
+
+    @classmethod
+    def create(cls) -> Chunks | None:
+        """None when the system has no anonymous file or shared page to give."""
+        try:
+            fd = os.memfd_create("isu-chunks") if hasattr(os, "memfd_create") else _temporary_fd()
+            os.ftruncate(fd, cls._SIZE)
+            shared = mmap.mmap(fd, cls._SIZE)
+        except (OSError, ValueError):
+            return None
+        struct.pack_into("qqq", shared, 0, 0, cls._UNSET, cls._UNSET)
+        return cls(fd, shared)
+
+    def _locked(self, change: Callable[[int, int, int], tuple[tuple[int, int, int], Any]]) -> Any:
+        """``change(front, back, total)`` -> (new counters, answer), under the lock."""
+        fcntl.lockf(self._fd, fcntl.LOCK_EX)
+        try:
+            counters, answer = change(*struct.unpack_from("qqq", self._shared, 0))
+            struct.pack_into("qqq", self._shared, 0, *counters)
+            return answer
+        finally:
+            fcntl.lockf(self._fd, fcntl.LOCK_UN)
+
+    def size(self, count: int) -> None:
+        """The job has ``count`` chunks (the first call sets it; both must agree)."""
+
+        def change(front, back, total):
+            if total == self._UNSET:
+                return (front, count, count), None
+            if total != count:
+                raise ValueError(f"the two processes counted {total} and {count} chunks")
+            return (front, back, total), None
+
+        self._locked(change)
+
+    def front(self) -> int | None:
+        """The lowest chunk nobody has taken; None when none is left."""
+
+        def change(front, back, total):
+            if total == self._UNSET:
+                raise ValueError("a chunk taken before the job was sized")
+            return ((front + 1, back, total), front) if front < back else ((front, back, total), None)
+
+        return self._locked(change)
+
+    def back(self) -> int | None:
+        """The highest chunk nobody has taken; None when none is left."""
+
+        def change(front, back, total):
+            if total == self._UNSET:
+                raise ValueError("a chunk taken before the job was sized")
+            return ((front, back - 1, total), back - 1) if front < back else ((front, back, total), None)
+
+        return self._locked(change)
+
+    def close(self) -> None:
+        self._shared.close()
+        os.close(self._fd)
+
+    def __enter__(self) -> Chunks:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _temporary_fd() -> int:
+    """A file descriptor of a new, already unlinked temporary file."""
+    import tempfile
+
+    fd, name = tempfile.mkstemp(prefix="isu-chunks-")
+    os.unlink(name)
+    return fd

@@ -1,10 +1,11 @@
 """Reading a big camt file on two cores (ledger.twocores, importers.camt).
 
 The command line reads a big camt file in two forked children, each parsing
-the bytes and reading one half of the entries. Whatever the file - good,
-hostile, fuzzed, several statements, warnings in both halves - the result is
-exactly the one-process result, or the same one-line refusal; a child that
-fails or sends nonsense only means the file is read again here.
+the bytes and taking chunks of entries from either end. Whatever the file -
+good, hostile, fuzzed, several statements, warnings in both children's
+chunks - the result is exactly the one-process result, or the same one-line
+refusal; a child that fails, is held up or sends nonsense only means the
+other takes more chunks or the file is read again here.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from hypothesis import strategies as st
 
 import importers.camt as camt
 from importers.api import parse_bytes
-from importers.model import BadFile, entry_from_plain, plain_entry
+from importers.model import BadFile, ParseResult, entry_from_plain, plain_entry
 from ledger import twocores
 from test_fuzz_parsers import OWN, SHARED, XML_SEEDS, mutated
 
@@ -29,6 +30,13 @@ CAMT_FILES = sorted(
     if d.is_dir() for p in d.iterdir() if p.suffix == ".xml"
 )
 NS = "urn:iso:std:iso:20022:tech:xsd:camt.053.001.04"
+
+
+def parsed(path, data: bytes):
+    """The one-process result of a file that must parse."""
+    result = one_process(path, data)
+    assert isinstance(result, ParseResult), result
+    return result
 
 
 def outcome(path, data: bytes):
@@ -79,7 +87,7 @@ def statements_file(*, warn_at: set[int], count: int = 9) -> bytes:
     def entry(n: int) -> str:
         ref = "210000000003139471430009017" if n not in warn_at else "210000000003139471430009018"
         return (f'<Ntry><Amt Ccy="{"EUR" if n >= 2 * count // 3 else "CHF"}">{n + 1}.00</Amt><CdtDbtInd>CRDT</CdtDbtInd>'
-                f"<Sts>BOOK</Sts><BookgDt><Dt>2025-01-{n + 1:02d}</Dt></BookgDt><AcctSvcrRef>R{n}</AcctSvcrRef>"
+                f"<Sts>BOOK</Sts><BookgDt><Dt>2025-01-{n % 28 + 1:02d}</Dt></BookgDt><AcctSvcrRef>R{n}</AcctSvcrRef>"
                 f"<NtryDtls><TxDtls><RmtInf><Strd><CdtrRefInf><Tp><CdOrPrtry><Prtry>QRR</Prtry></CdOrPrtry></Tp>"
                 f"<Ref>{ref}</Ref></CdtrRefInf></Strd></RmtInf></TxDtls></NtryDtls></Ntry>")
 
@@ -119,26 +127,82 @@ def test_a_bad_entry_in_either_half_is_refused_as_one_process_refuses_it(forks):
         assert outcome("bad.xml", data) == expected
 
 
-@pytest.mark.parametrize("failure", ["raises", "dies", "garbage", "short"])
-def test_a_child_that_fails_only_means_reading_its_half_here(forks, monkeypatch, failure):
-    data = statements_file(warn_at={2, 8})
-    expected = one_process("three.xml", data)
-    parent, real_part = os.getpid(), camt._part
+@pytest.mark.parametrize("child", ["_from_front", "_from_back"])
+@pytest.mark.parametrize("failure", ["raises", "dies", "garbage", "short", "twice"])
+def test_a_child_that_fails_only_means_reading_the_file_here(forks, monkeypatch, child, failure):
+    data = statements_file(warn_at={2, 8}, count=1400)  # several chunks
+    expected = parsed("three.xml", data)
+    parent, real = os.getpid(), getattr(camt, child)
 
-    def part(path, data, half):
-        if os.getpid() != parent and half == 1:
-            if failure == "raises":
-                raise RuntimeError("child dies")
-            if failure == "dies":
-                os.kill(os.getpid(), signal.SIGKILL)
-            if failure == "garbage":
-                return [{"not": "a result"}]
-            count, skeleton, collected = real_part(path, data, half)
-            return [count, skeleton, collected[:-1]]
-        return real_part(path, data, half)
+    def job(path, data, chunks):
+        if os.getpid() == parent:
+            return real(path, data, chunks)
+        if failure == "raises":
+            raise RuntimeError("child dies")
+        if failure == "dies":
+            os.kill(os.getpid(), signal.SIGKILL)
+        if failure == "garbage":
+            return [{"not": "a result"}]
+        count, skeleton, collected = real(path, data, chunks)
+        if failure == "short" and collected:
+            collected[-1][1].pop()
+        if failure == "twice" and collected:
+            collected.append(collected[-1])
+        return [count, skeleton, collected]
 
-    monkeypatch.setattr(camt, "_part", part)
+    monkeypatch.setattr(camt, child, job)
     assert outcome("three.xml", data) == expected
+
+
+def test_the_children_share_the_chunks_whatever_their_speed(forks, monkeypatch):
+    """A child held up after its first chunk leaves the other child every
+    other chunk; every chunk is read once, and in order."""
+    import struct
+
+    data = statements_file(warn_at={3, 1000, 1390}, count=1400)  # 6 chunks
+    expected = parsed("three.xml", data)
+    real = {name: getattr(camt, name) for name in ("_from_front", "_from_back", "_read", "_decode_part")}
+    real_read, real_decode = real["_read"], real["_decode_part"]
+    for slow in ("_from_front", "_from_back"):
+        me = {}  # set in each child
+        for name in ("_from_front", "_from_back"):
+            def job(path, data, chunks, name=name, real=real[name]):
+                me.update(name=name, chunks=chunks)
+                return real(path, data, chunks)
+
+            monkeypatch.setattr(camt, name, job)
+
+        def read(parser, statement, ntry, where, slow=slow):
+            if me.get("name") == slow and not me.get("waited"):
+                me["waited"] = True
+                deadline = time.monotonic() + 20
+                while time.monotonic() < deadline:  # until the other child took the rest
+                    front, back, _total = struct.unpack_from("qqq", me["chunks"]._shared, 0)
+                    if front >= back:
+                        break
+                    time.sleep(0.002)
+            return real_read(parser, statement, ntry, where)
+
+        taken = []
+
+        def decode(plain):
+            taken.append(len(plain[2]))
+            return real_decode(plain)
+
+        monkeypatch.setattr(camt, "_read", read)
+        monkeypatch.setattr(camt, "_decode_part", decode)
+        assert outcome("three.xml", data) == expected
+        assert taken == ([1, 5] if slow == "_from_front" else [5, 1])
+
+
+def test_chunks_are_taken_once_from_either_end():
+    with twocores.Chunks.create() as chunks:
+        chunks.size(5)
+        chunks.size(5)  # the other process agrees
+        assert [chunks.front(), chunks.back(), chunks.front(), chunks.back(), chunks.front()] == [0, 4, 1, 3, 2]
+        assert chunks.front() is None and chunks.back() is None
+        with pytest.raises(ValueError):
+            chunks.size(6)  # the other process counted another job
 
 
 def test_no_fork_when_not_allowed(forks, monkeypatch):
