@@ -388,8 +388,8 @@ def _on_two_cores(path: str, data: bytes) -> ParseResult | None:
     if head is None or tail is None or head[0] != tail[0] or head[1] is None:
         return None
     count, result = head[0], head[1]
-    taken = dict(head[2])
-    for chunk, read in tail[2]:
+    taken: dict[int, list] = {}
+    for chunk, read in head[2] + tail[2]:
         if chunk in taken:
             return None
         taken[chunk] = read
