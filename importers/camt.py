@@ -435,7 +435,7 @@ def _from_back(path: str, data: bytes, chunks: twocores.Chunks) -> list:
     parser = _CamtParser(path, tags, version)
     flat = []  # (statement number, Ntry, where), in document order
     for number, kids in enumerate(groups, 1):
-        where = f"statement {_text(_first(kids, tags.Id)) or number} "
+        where = _statement_where(_text(_first(kids, tags.Id)), number)
         flat.extend((number - 1, ntry, f"{where}entry {index} ") for index, ntry in enumerate(kids.get(tags.Ntry, ()), 1))
     chunks.size(-(-len(flat) // _CHUNK))
     collected = []
@@ -468,6 +468,11 @@ def _decode_part(plain: list) -> tuple[int, ParseResult | None, list]:
             entries.append((number, entry_from_plain(entry), list(raised)))
         chunks.append((chunk, entries))
     return count, result, chunks
+
+
+def _statement_where(stmt_id: str | None, number: int) -> str:
+    """How refusals and warnings name a statement (its id, else its number)."""
+    return f"statement {stmt_id or number} "
 
 
 def _finish(stmt: Statement, warnings: list[str]) -> None:
@@ -566,7 +571,6 @@ class _CamtParser:
         self.t = tags
         self.version = version
         self.share = share
-        self.statements = 0  # read so far
         self.warnings: list[str] = []
         self._where = ""
 
@@ -640,7 +644,7 @@ class _CamtParser:
         """A ``Stmt``/``Rpt``/``Ntfctn`` from its children filed by tag (:func:`_group`)."""
         t = self.t
         stmt_id = _text(_first(kids, t.Id))
-        self._where = f"statement {stmt_id or number} "
+        self._where = where = _statement_where(stmt_id, number)
         acct_el = _first(kids, t.Acct)
         acct = _file(acct_el, t.account) if acct_el is not None else _NO_GROUP
         stmt = Statement(
@@ -677,15 +681,13 @@ class _CamtParser:
                 stmt.opening = balance
             elif code == "CLBD" and stmt.closing is None:
                 stmt.closing = balance
-        where = f"statement {stmt_id or number} "
         plan = t.entry
         share = self.share
-        self.statements += 1
         for index, ntry in enumerate(kids.get(t.Ntry, ()), 1):
             if share is None:
                 stmt.entries.append(self.entry(_file(ntry, plan), f"{where}entry {index} "))
             else:
-                share.take(self, self.statements - 1, ntry, f"{where}entry {index} ")
+                share.take(self, number - 1, ntry, f"{where}entry {index} ")
             self._where = where
         if share is None:  # else once all chunks are in (_on_two_cores)
             _finish(stmt, self.warnings)

@@ -53,7 +53,7 @@ class Helper:
         self._pid: int | None = pid
         self._read_end = read_end
 
-    def result(self, decode: Callable[[Any], Any] = lambda plain: plain) -> Any:
+    def result(self, decode: Callable[[Any], Any]) -> Any:
         """What the child computed, through ``decode``; None if it has nothing valid.
 
         Waits for the child; call it once.
@@ -117,8 +117,8 @@ def _collect_exited() -> None:
             _EXITING.remove(pid)
 
 
-def start(job: Callable[[], Any], encode: Callable[[Any], Any] = lambda part: part) -> Helper | None:
-    """Fork a child computing ``encode(job())`` (plain values for ``marshal``);
+def start(job: Callable[[], Any]) -> Helper | None:
+    """Fork a child computing ``job()`` (plain values, for ``marshal``);
     None when it cannot fork (the caller then does the whole job)."""
     _collect_exited()
     try:
@@ -134,7 +134,7 @@ def start(job: Callable[[], Any], encode: Callable[[Any], Any] = lambda part: pa
     if pid == 0:  # the child: compute, send, never return
         try:
             os.close(read_end)
-            payload = marshal.dumps(encode(job()))
+            payload = marshal.dumps(job())
             with os.fdopen(write_end, "wb") as pipe:
                 pipe.write(payload)
         finally:
