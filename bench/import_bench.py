@@ -15,12 +15,12 @@ figures. Then it prints (each the best of ``--runs`` runs)
 
 1. parse and identify throughput in entries per second (targets: >= 20,000/s
    each); parse is timed in a new process, as a command-line parse or import
-   runs it (a big camt file read by two forked children taking chunks of
-   entries from either end: ledger.twocores), and on one core; identify is timed cold
-   (every text new to the process: all caches cleared) and warm (the same
-   details again), the registry's name index is built (once per process)
-   before the clock starts and timed on its own; "parse + identify" is the
-   two one after the other,
+   runs it (a big camt file cut at its entries into segments, read by the
+   process and a forked child from either end: ledger.twocores), and on one
+   core; identify is timed cold (every text new to the process: all caches
+   cleared) and warm (the same details again), the registry's name index is
+   built (once per process) before the clock starts and timed on its own;
+   "parse + identify" is the two one after the other,
 2. the end-to-end ``isu-ledger import`` time into a fresh ledger beside a bare
    ``bean-check`` of the resulting ledger (target: import <= 2x bean-check).
    The import returns once committed; the load cache it leaves for the next

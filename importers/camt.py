@@ -85,7 +85,7 @@ from importers.model import (
     plain_entry,
 )
 from importers.serialize import balance_warnings
-from importers.xmlsafe import parse_xml
+from importers.xmlsafe import parse_xml, prolog_end
 from ledger import twocores
 
 SUPPORTED_VERSIONS = ("02", "03", "04", "05", "06", "07", "08")
@@ -357,117 +357,304 @@ def parse_camt_bytes(path: str, data: bytes) -> ParseResult:
     return parse_camt(path, parse_xml(path, data))
 
 
-_CHUNK = 250  # entries a child takes at a time (ledger.twocores.Chunks)
+# --- a big file on two cores ----------------------------------------------------
+# The entries of a statement are runs of bytes between its header and its
+# end. So the bytes are cut at entries (:func:`_split`, a few searches, no
+# parse) into segments, and two forked children take segments from either
+# end (ledger.twocores.Chunks), each parsing and reading its segments' entries
+# on its own: every byte is parsed once, on one of the two cores. The first
+# child also parses the file less its entries (the *skeleton*: the header,
+# the balances, everything between statements), with a marker where each run
+# of entries was, and reads the statements from it.
+#
+# That the pieces put together are the file is proven, not assumed. With no
+# comment, CDATA section, DOCTYPE or processing instruction past the prolog
+# (no ``<!``, no ``<?`` from the root on: checked on every byte), every
+# ``<`` starts a tag. A run parses, wrapped in the root's own start tag
+# (its namespaces) and two levels below it (an entry is as deep as in the
+# file), into exactly that structure with nothing but ``Ntry`` elements in
+# it; the skeleton parses with each marker a child of a statement element
+# whose namespaces are the root's, every marker in order and in its place,
+# and no entry left. Then the runs are well-formed content at the markers,
+# and the file's tree is the skeleton's with each marker replaced by its
+# run's entries. Anything else, and the file is read in one process, which
+# gives the refusal (or result) it always gives.
+
+_BOM = b"\xef\xbb\xbf"
+_DECLARATION = re.compile(rb"<\?xml\s[^<>?]*\?>")
+_ENCODING = re.compile(rb"""encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+# Encodings in which a byte below 0x80 is always that ASCII character, so the
+# bytes can be cut at tags and each piece read alone.
+_CUTTABLE_ENCODINGS = re.compile(r"(?i)utf-?8|us-ascii|ascii|iso-8859-\d+|latin-?1|windows-125\d|cp125\d")
+_NAME = rb"[A-Za-z_][\w.\-]*"
+_ROOT_TAG = re.compile(rb"<(" + _NAME + rb"(?::" + _NAME + rb")?)(?:\s[^<>]*)?>")
+_NTRY_START = re.compile(rb"<(?:" + _NAME + rb":)?Ntry[\s/>]")
+_NTRY_END = re.compile(rb"</(?:" + _NAME + rb":)?Ntry\s*>")
+_MESSAGE = re.compile(rb"camt\.05([234])\.001\.")
+_STATEMENT_ELEMENTS = {b"2": b"Rpt", b"3": b"Stmt", b"4": b"Ntfctn"}
+_MARKER = "isu-cut"  # the processing instruction standing for a run in the skeleton
+_SEGMENTS = 32  # about this many segments: a child held up leaves the other one more
+_SEGMENT_MIN = 100_000  # bytes
+
+
+class _Split(NamedTuple):
+    """Where a big camt file is cut (:func:`_split`)."""
+
+    head: bytes  # the prolog and the root's start tag: what a run is wrapped in
+    inside: bytes  # two levels below the root, so an entry is as deep as in the file
+    close: bytes
+    body: int  # where the root element starts: no ``<!`` or ``<?`` from here on
+    statement_end: re.Pattern  # ``</Stmt>`` (``</Rpt>``, ``</Ntfctn>``) in any prefix
+    needle: bytes  # ``Stmt>``: what a statement's end tag ends with
+    segments: list[tuple[int, int]]  # [start, end) of each, in file order
+
+
+def _split(data: bytes) -> _Split | None:
+    """Segments of about ``len(data) / _SEGMENTS`` bytes, each from an
+    ``Ntry`` start tag to the next segment (the last to the end of the last
+    ``</Ntry>``), and what a run is wrapped in; None when the file cannot be
+    cut (its encoding, its root, no entries). A few searches: the cuts are
+    checked by the reading (see above)."""
+    declaration = _DECLARATION.match(data, len(_BOM) if data.startswith(_BOM) else 0)
+    if declaration is not None:
+        encoding = _ENCODING.search(declaration.group())
+        if encoding is not None and not _CUTTABLE_ENCODINGS.fullmatch(encoding.group(1).decode()):
+            return None
+    body = prolog_end(data)
+    root = _ROOT_TAG.match(data, body)
+    message = _MESSAGE.search(root.group()) if root is not None else None
+    if message is None or root.group().endswith(b"/>"):
+        return None
+    first = _NTRY_START.search(data, root.end())
+    last = _last_entry_end(data, first.start(), len(data)) if first is not None else None
+    if last is None:
+        return None
+    step = max(_SEGMENT_MIN, (last - first.start()) // _SEGMENTS)
+    bounds = [first.start()]
+    while (found := _NTRY_START.search(data, bounds[-1] + step, last)) is not None:
+        bounds.append(found.start())
+    name = _STATEMENT_ELEMENTS[message.group(1)]
+    qname = root.group(1)
+    return _Split(
+        head=data[: root.end()],
+        inside=b"<%s><%s>" % (qname, qname),
+        close=b"</%s></%s></%s>" % (qname, qname, qname),
+        body=body,
+        statement_end=re.compile(rb"</(?:" + _NAME + rb":)?" + name + rb">"),
+        needle=name + b">",
+        segments=list(zip(bounds, bounds[1:] + [last])),
+    )
+
+
+def _last_entry_end(data: bytes, start: int, end: int) -> int | None:
+    """Where the last ``</Ntry>`` in ``data[start:end]`` ends; None when there is none."""
+    at = end
+    while (at := data.rfind(b"Ntry", start, at)) >= 0:
+        opening = data.rfind(b"</", max(start, at - 80), at)
+        if opening >= 0:
+            tag = _NTRY_END.match(data, opening, end)
+            if tag is not None and tag.end() > at:
+                return tag.end()
+    return None
+
+
+def _runs(data: bytes, split: _Split, start: int, end: int) -> list[tuple[int, int]]:
+    """The runs of entries of one segment: the segment less what lies
+    between a statement's last entry and the next statement's first."""
+    runs = []
+    at = start
+    while (hit := data.find(split.needle, at, end)) >= 0:
+        at = hit + 1
+        opening = data.rfind(b"</", max(start, hit - 80), hit)
+        if opening < 0 or not split.statement_end.fullmatch(data, opening, hit + len(split.needle)):
+            continue  # a start tag, a longer name, text
+        last = _last_entry_end(data, start, opening)
+        if last is None:
+            raise ValueError("a statement ends before the entry the segment starts with")
+        runs.append((start, last))
+        following = _NTRY_START.search(data, hit, end)
+        if following is None:
+            return runs
+        start = at = following.start()
+    runs.append((start, end))
+    return runs
 
 
 def _on_two_cores(path: str, data: bytes) -> ParseResult | None:
-    """The file read by two forked children, each parsing the bytes into a
-    tree of its own (a tree shared with a child costs twice as much to walk:
-    see :mod:`ledger.twocores`): one reads the statements and takes chunks
-    of entries from the front (:func:`_from_front`), the other takes chunks
-    from the back (:func:`_from_back`) until they meet, so neither waits
-    for the other. None when either could not deliver, and the caller reads
-    the file itself, so a refusal is the one, at the entry, a single process
-    gives. This process builds no tree: it only puts the chunks together,
-    and leaves freeing the trees to the children's exit.
-    """
+    """The file read by this process and a forked child (see above): the
+    child reads the skeleton and takes segments from the front
+    (:func:`_from_front`), sending each as soon as it is read; this process
+    takes segments from the back, and between two of its own makes the
+    child's entries again, until they meet, so neither waits for the other.
+    None when the file cannot be cut, or anything went wrong on either side,
+    and the caller reads the file in one process, which refuses it (or not)
+    as it always does."""
+    split = _split(data)
+    if split is None:
+        return None
     chunks = twocores.Chunks.create()
     if chunks is None:
         return None
     with chunks:
-        first = twocores.start(lambda: _from_front(path, data, chunks))
-        if first is None:
+        chunks.size(len(split.segments))
+        child = twocores.start(lambda send: _from_front(path, data, split, chunks, send), streaming=True)
+        if child is None:
             return None
-        with first:
-            second = twocores.start(lambda: _from_back(path, data, chunks))
-            if second is None:
+        with child:
+            theirs: list = []  # what the child sent, made again
+
+            def done(segment: int, read: list) -> bool:
+                mine.append([segment, read])
+                sent = child.received(_decode_sent)
+                if sent is None:
+                    return False
+                theirs.extend(sent)
+                return True
+
+            mine: list = []
+            try:  # each tree is freed as the next is read
+                _take(path, data, split, chunks.back, lambda n: _runs(data, split, *split.segments[n]),
+                      None, done, plain=False)
+            except Exception:  # noqa: BLE001 - a bad entry, or a cut that does not hold: read again, in one
                 return None
-            with second:
-                head = first.result(_decode_part)
-                tail = second.result(_decode_part)
-    if head is None or tail is None or head[0] != tail[0] or head[1] is None:
+            sent = child.received(_decode_sent, wait=True)
+    if sent is None:
         return None
-    count, result = head[0], head[1]
-    taken: dict[int, list] = {}
-    for chunk, read in head[2] + tail[2]:
-        if chunk in taken:
+    theirs.extend(sent)
+    if not theirs or theirs[0][0] is not None:
+        return None
+    (_, counts, statement_of, result), taken = theirs[0], theirs[1:]
+    starts = [0]
+    for count in counts:
+        starts.append(starts[-1] + count)
+    if len(counts) != len(split.segments) or starts[-1] != len(statement_of):
+        return None
+    runs: list = [None] * len(statement_of)  # run number -> its entries
+    for segment, read in taken + mine:
+        if not 0 <= segment < len(counts) or runs[starts[segment]] is not None or len(read) != counts[segment]:
             return None
-        taken[chunk] = read
-    if taken.keys() != set(range(-(-count // _CHUNK))):
+        runs[starts[segment] : starts[segment + 1]] = read
+    if any(run is None for run in runs) or any(not 0 <= n < len(result.statements) for n in statement_of):
         return None
-    entries = [item for chunk in sorted(taken) for item in taken[chunk]]
-    if len(entries) != count or not all(0 <= number < len(result.statements) for number, _, _ in entries):
-        return None
-    warnings = []
     by_statement: list[list] = [[] for _ in result.statements]
-    for number, entry, raised in entries:
-        by_statement[number].append((entry, raised))
-    for stmt, read in zip(result.statements, by_statement):
-        for entry, raised in read:
+    for number, run in zip(statement_of, runs):
+        by_statement[number].extend(run)
+    warnings = []
+    for number, (stmt, read) in enumerate(zip(result.statements, by_statement), 1):
+        where = _statement_where(stmt.id, number)
+        for index, (entry, raised) in enumerate(read, 1):
             stmt.entries.append(entry)
-            warnings.extend(raised)
+            if raised:
+                warnings.extend(f"{where}entry {index} {warning}" for warning in raised)
         _finish(stmt, warnings)
     result.warnings[:0] = warnings
     return result
 
 
-_KEPT: list = []  # in a child: its tree, never freed (the child leaves with os._exit)
+_KEPT: list = []  # in the child: its trees, never freed (the child leaves with os._exit)
 
 
-def _from_front(path: str, data: bytes, chunks: twocores.Chunks) -> list:
-    """The first child's job: [entries in the file, the ParseResult without
-    entries (pickled), [chunk, [[statement number, plain entry, its
-    warnings], ...]] of the chunks it took]."""
-    share = _Share(chunks)
-    root = parse_xml(path, data)
-    _KEPT.append(root)  # freeing a big tree takes a fifth of the time it took to read; the child's exit is free
-    result = parse_camt(path, root, share)
-    return [share.count, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL), share.collected]
+def _from_front(path: str, data: bytes, split: _Split, chunks: twocores.Chunks, send) -> None:
+    """The child's job. It sends first [None, runs in each segment, the
+    statement each run belongs to, the ParseResult without entries
+    (pickled)], then [segment, runs] of each segment it takes, as
+    :func:`_take` reads them, with entries as plain values."""
+    segments = [_runs(data, split, start, end) for start, end in split.segments]
+    runs = [run for found in segments for run in found]
+    parts, at = [], 0
+    for number, (start, end) in enumerate(runs):
+        parts += (data[at:start], b"<?%s %d?>" % (_MARKER.encode(), number))
+        at = end
+    parts.append(data[at:])
+    for index, part in enumerate(parts[::2]):
+        skip = split.body if index == 0 else 0  # the prolog may hold comments: it is not cut
+        if part.find(b"<!", skip) >= 0 or part.find(b"<?", skip) >= 0:
+            raise ValueError("a comment, CDATA section or processing instruction")
+    root = parse_xml(path, b"".join(parts), keep_pis=True)
+    _KEPT.append(root)  # freeing a tree takes a fifth of the time it took to read; the child's exit is free
+    version, kind, tags, groups = _document(path, root)
+    statement_of = []
+    for number, kids in enumerate(groups):
+        if tags.Ntry in kids:
+            raise ValueError("an entry outside the runs")
+        for marker in kids.get(etree.PI, ()):
+            if marker.target != _MARKER or marker.text != str(len(statement_of)):
+                raise ValueError("a run out of its place")
+            if marker.getparent().nsmap != root.nsmap:
+                raise ValueError("a statement with namespaces of its own")
+            statement_of.append(number)
+    if len(statement_of) != len(runs) or sum(1 for _ in root.iter(etree.PI)) != len(runs):
+        raise ValueError("a run out of its place")
+    result = _read_statements(path, version, kind, tags, groups, entries=False)
+    send([None, [len(found) for found in segments], statement_of, pickle.dumps(result, pickle.HIGHEST_PROTOCOL)])
+    _take(path, data, split, chunks.front, segments.__getitem__, _KEPT,
+          lambda segment, read: send([segment, read]) or True, plain=True)
 
 
-def _from_back(path: str, data: bytes, chunks: twocores.Chunks) -> list:
-    """The second child's job: the chunks it took from the back, as
-    :func:`_from_front` gives them (no ParseResult: the first child reads
-    the statements, and refuses a bad one)."""
-    root = parse_xml(path, data)
-    _KEPT.append(root)
-    version, _kind, tags, groups = _document(path, root)
-    parser = _CamtParser(path, tags, version)
-    flat = []  # (statement number, Ntry, where), in document order
-    for number, kids in enumerate(groups, 1):
-        where = _statement_where(_text(_first(kids, tags.Id)), number)
-        flat.extend((number - 1, ntry, f"{where}entry {index} ") for index, ntry in enumerate(kids.get(tags.Ntry, ()), 1))
-    chunks.size(-(-len(flat) // _CHUNK))
-    collected = []
-    while (chunk := chunks.back()) is not None:
-        part = flat[chunk * _CHUNK : (chunk + 1) * _CHUNK]
-        collected.append([chunk, [_read(parser, number, ntry, where) for number, ntry, where in part]])
-    return [len(flat), None, collected]
+def _take(path: str, data: bytes, split: _Split, next_segment, runs_of, trees: list | None, done, *,
+          plain: bool) -> None:
+    """Read the segments taken with ``next_segment`` until none is left (or
+    ``done`` returns False), and give each to ``done(segment, runs)``:
+    ``runs`` is ``[[[entry, its warnings], ...] of each run]``, the entries
+    as plain values (:func:`importers.model.plain_entry`) if ``plain``.
+
+    Each run is parsed on its own, wrapped as in the file (see above), and
+    its tree put in ``trees`` (if any). An entry's warnings name it from
+    "detail ..." on: :func:`_on_two_cores` puts the statement and entry in
+    front.
+    """
+    parser = None
+    while (segment := next_segment()) is not None:
+        read = []
+        for start, end in runs_of(segment):
+            piece = data[start:end]
+            if b"<!" in piece or b"<?" in piece:
+                raise ValueError("a comment, CDATA section or processing instruction")
+            root = parse_xml(path, b"".join((split.head, split.inside, piece, split.close)))
+            if trees is not None:
+                trees.append(root)
+            if parser is None:
+                parser = _CamtParser(path, _tags(etree.QName(root).namespace), detect_version(path, root))
+            if len(root) != 1 or len(root[0]) != 1:
+                raise ValueError("a run that is not a sequence of entries")
+            ntry_tag, plan, warnings = parser.t.Ntry, parser.t.entry, parser.warnings
+            run = []
+            for ntry in root[0][0]:
+                if ntry.tag != ntry_tag:
+                    raise ValueError("a run that is not a sequence of entries")
+                entry = parser.entry(_file(ntry, plan), "")
+                run.append([plain_entry(entry) if plain else entry, warnings[:]])
+                warnings.clear()
+            read.append(run)
+        if not done(segment, read):
+            raise ValueError("the other side failed")
 
 
-def _read(parser: _CamtParser, statement: int, ntry, where: str) -> list:
-    """[statement number, the entry as plain values, the warnings it raised]."""
-    mark = len(parser.warnings)
-    entry = parser.entry(_file(ntry, parser.t.entry), where)
-    raised = parser.warnings[mark:]
-    del parser.warnings[mark:]
-    return [statement, plain_entry(entry), raised]
-
-
-def _decode_part(plain: list) -> tuple[int, ParseResult | None, list]:
-    count, skeleton, collected = plain
-    result = pickle.loads(skeleton) if skeleton is not None else None  # our own child's bytes
-    if result is not None and not isinstance(result, ParseResult):
-        raise ValueError("not a ParseResult")
-    chunks = []
-    for chunk, read in collected:
+def _decode_sent(sent: list) -> list:
+    """One value the child sent (:func:`_from_front`), made again:
+    [None, counts, statement_of, ParseResult] or [segment, runs of (Entry,
+    warnings)]; ValueError for anything else."""
+    segment, *rest = sent
+    if segment is None:
+        counts, statement_of, skeleton = rest
+        result = pickle.loads(skeleton)  # our own child's bytes
+        if not isinstance(result, ParseResult):
+            raise ValueError("not a ParseResult")
+        if not all(type(n) is int for numbers in (counts, statement_of) for n in numbers):
+            raise ValueError("not a list of numbers")
+        return [None, counts, statement_of, result]
+    if type(segment) is not int:
+        raise ValueError("not a segment number")
+    (read,) = rest
+    runs = []
+    for run in read:
         entries = []
-        for number, entry, raised in read:
-            if type(number) is not int or not all(type(w) is str for w in raised):
-                raise ValueError("not an entry of a statement")
-            entries.append((number, entry_from_plain(entry), list(raised)))
-        chunks.append((chunk, entries))
-    return count, result, chunks
+        for entry, raised in run:
+            if not all(type(w) is str for w in raised):
+                raise ValueError("not a warning")
+            entries.append((entry_from_plain(entry), raised))
+        runs.append(entries)
+    return [segment, runs]
 
 
 def _statement_where(stmt_id: str | None, number: int) -> str:
@@ -482,49 +669,6 @@ def _finish(stmt: Statement, warnings: list[str]) -> None:
         first = stmt.opening or stmt.closing or (stmt.entries[0] if stmt.entries else None)
         stmt.currency = first.currency if first is not None else None
     warnings.extend(balance_warnings([stmt]))
-
-
-class _Share:
-    """The first child's share of a file read by two (see :func:`_on_two_cores`).
-
-    Entries are numbered in document order across all statements, in chunks
-    of ``_CHUNK``; both children parse the same bytes, so both count the
-    same. This one takes chunks from the front as it comes to them and stops
-    reading entries at the first chunk the other child took. Each entry read
-    is collected as plain values with the statement it belongs to and the
-    warnings it raised; the statements get no entries, and what depends on
-    all of a statement's entries (its currency when only they tell it, its
-    balance warnings: :func:`_finish`) is left for when the chunks are put
-    together.
-    """
-
-    def __init__(self, chunks: twocores.Chunks):
-        self.chunks = chunks
-        self.count = 0
-        self.seen = 0
-        self.current = -1  # the chunk being read
-        self.done = False  # the other child has the rest
-        self.collected: list = []
-
-    def start(self, count: int) -> None:
-        self.count = count
-        self.chunks.size(-(-count // _CHUNK))
-
-    def take(self, parser: _CamtParser, statement: int, ntry, where: str) -> None:
-        number, self.seen = self.seen, self.seen + 1
-        if self.done:
-            return
-        chunk = number // _CHUNK
-        if chunk != self.current:
-            taken = self.chunks.front()
-            if taken is None:
-                self.done = True
-                return
-            if taken != chunk:
-                raise ValueError(f"chunk {taken} given for chunk {chunk}")
-            self.current = chunk
-            self.collected.append([chunk, []])
-        self.collected[-1][1].append(_read(parser, statement, ntry, where))
 
 
 def _document(path: str, root: etree._Element) -> tuple[str, str, _Tags, list[dict]]:
@@ -544,19 +688,20 @@ def _document(path: str, root: etree._Element) -> tuple[str, str, _Tags, list[di
     return version, kind, tags, [_group(el) for el in stmts]
 
 
-def parse_camt(path: str, root: etree._Element, share: _Share | None = None) -> ParseResult:
-    """Turn a parsed camt document into a ParseResult (pure, no I/O).
-
-    ``share``: read only the entries of the chunks it takes, into ``share``
-    (see :func:`_on_two_cores`).
-    """
+def parse_camt(path: str, root: etree._Element) -> ParseResult:
+    """Turn a parsed camt document into a ParseResult (pure, no I/O)."""
     version, kind, tags, groups = _document(path, root)
-    parser = _CamtParser(path, tags, version, share)
+    return _read_statements(path, version, kind, tags, groups, entries=True)
+
+
+def _read_statements(path: str, version: str, kind: str, tags: _Tags, groups: list[dict], *,
+                     entries: bool) -> ParseResult:
+    """The statements of ``groups``; without ``entries``, none is read, nor
+    what depends on them (:func:`_finish`): :func:`_on_two_cores` adds them."""
+    parser = _CamtParser(path, tags, version)
     result = ParseResult(path=path, format=version)
-    if share is not None:
-        share.start(sum(len(kids.get(tags.Ntry, ())) for kids in groups))
     for number, kids in enumerate(groups, 1):
-        result.statements.append(parser.statement(kids, number, kind))
+        result.statements.append(parser.statement(kids, number, kind, entries=entries))
     result.warnings.extend(parser.warnings)
     if kind == "report":
         result.warnings.append(
@@ -566,11 +711,10 @@ def parse_camt(path: str, root: etree._Element, share: _Share | None = None) -> 
 
 
 class _CamtParser:
-    def __init__(self, path: str, tags: _Tags, version: str, share: _Share | None = None):
+    def __init__(self, path: str, tags: _Tags, version: str):
         self.path = path
         self.t = tags
         self.version = version
-        self.share = share
         self.warnings: list[str] = []
         self._where = ""
 
@@ -640,8 +784,9 @@ class _CamtParser:
         self.fail(f"{prefix}has an unknown CdtDbtInd {indicator!r}")
 
     # --- statement ------------------------------------------------------------
-    def statement(self, kids: dict, number: int, kind: str) -> Statement:
-        """A ``Stmt``/``Rpt``/``Ntfctn`` from its children filed by tag (:func:`_group`)."""
+    def statement(self, kids: dict, number: int, kind: str, *, entries: bool = True) -> Statement:
+        """A ``Stmt``/``Rpt``/``Ntfctn`` from its children filed by tag (:func:`_group`);
+        its entries too, unless told otherwise."""
         t = self.t
         stmt_id = _text(_first(kids, t.Id))
         self._where = where = _statement_where(stmt_id, number)
@@ -681,16 +826,13 @@ class _CamtParser:
                 stmt.opening = balance
             elif code == "CLBD" and stmt.closing is None:
                 stmt.closing = balance
+        if not entries:  # read elsewhere (_on_two_cores), and then finished
+            return stmt
         plan = t.entry
-        share = self.share
         for index, ntry in enumerate(kids.get(t.Ntry, ()), 1):
-            if share is None:
-                stmt.entries.append(self.entry(_file(ntry, plan), f"{where}entry {index} "))
-            else:
-                share.take(self, number - 1, ntry, f"{where}entry {index} ")
+            stmt.entries.append(self.entry(_file(ntry, plan), f"{where}entry {index} "))
             self._where = where
-        if share is None:  # else once all chunks are in (_on_two_cores)
-            _finish(stmt, self.warnings)
+        _finish(stmt, self.warnings)
         return stmt
 
     # --- entry ------------------------------------------------------------------

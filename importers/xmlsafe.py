@@ -23,8 +23,10 @@ _PROLOG_ITEM = re.compile(rb"\s+|<\?.*?\?>|<!--.*?-->", re.S)
 _BOMS = (b"\xef\xbb\xbf",)
 
 
-def _check_prolog(path: str, data: bytes) -> None:
-    """Refuse a DOCTYPE (or any other ``<!`` declaration) before the root element."""
+def prolog_end(data: bytes) -> int:
+    """Where the prolog ends: after a BOM, the XML declaration, processing
+    instructions, comments and whitespace; the root element (or a DOCTYPE)
+    starts here in a well-formed file."""
     pos = 0
     for bom in _BOMS:
         if data.startswith(bom):
@@ -32,15 +34,20 @@ def _check_prolog(path: str, data: bytes) -> None:
     while True:
         match = _PROLOG_ITEM.match(data, pos)
         if not match or match.end() == pos:
-            break
+            return pos
         pos = match.end()
+
+
+def _check_prolog(path: str, data: bytes) -> None:
+    """Refuse a DOCTYPE (or any other ``<!`` declaration) before the root element."""
+    pos = prolog_end(data)
     if data[pos : pos + 9].upper() == b"<!DOCTYPE":
         raise BadFile(path, "DOCTYPE is not allowed in bank files (possible entity attack)")
     if data[pos : pos + 2] == b"<!":
         raise BadFile(path, "markup declaration before the root element is not allowed in bank files")
 
 
-def _parser() -> etree.XMLParser:
+def _parser(keep_pis: bool) -> etree.XMLParser:
     return etree.XMLParser(
         resolve_entities=False,
         no_network=True,
@@ -49,17 +56,21 @@ def _parser() -> etree.XMLParser:
         huge_tree=False,
         recover=False,
         remove_comments=True,
-        remove_pis=True,
+        remove_pis=not keep_pis,
     )
 
 
-def parse_xml(path: str, data: bytes) -> etree._Element:
-    """Parse ``data`` safely and return the root element, or raise BadFile."""
+def parse_xml(path: str, data: bytes, *, keep_pis: bool = False) -> etree._Element:
+    """Parse ``data`` safely and return the root element, or raise BadFile.
+
+    Processing instructions are dropped, unless ``keep_pis`` (for markers of
+    our own: see importers.camt).
+    """
     if not data or data.isspace():
         raise BadFile(path, "empty file")
     _check_prolog(path, data)
     try:
-        tree = etree.fromstring(data, parser=_parser()).getroottree()
+        tree = etree.fromstring(data, parser=_parser(keep_pis)).getroottree()
     except etree.XMLSyntaxError as exc:
         line = exc.lineno if exc.lineno else "?"
         message = (exc.msg or str(exc)).splitlines()[0]

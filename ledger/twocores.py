@@ -5,20 +5,24 @@ parses a year of bank entries or prints a 20,000-entry batch spends seconds
 of pure Python on one core while the other is idle. :func:`start` forks a
 child that computes a part of the job and hands it back through a pipe as
 plain data (``marshal``), while this process does the rest; the caller
-collects it with :meth:`Helper.result` when it needs it.
+collects it with :meth:`Helper.result` when it needs it. A streaming child
+sends values as it computes them, and the caller takes them, between two
+pieces of its own part, with :meth:`Helper.received`, so that making them
+again here overlaps with the child's work instead of following it.
 
 The result never depends on the fork. The child only computes: it writes
 no file, and it leaves with ``os._exit`` (no atexit handlers, no flushed
 buffers). Anything unexpected from it (it failed, died, or sent something
-``decode`` refuses) and ``result`` returns None: the caller does that part
-itself, so an error is raised exactly as the one-core run raises it.
+``decode`` refuses) and ``result`` (``received``) returns None: the caller
+does that part itself, so an error is raised exactly as the one-core run
+raises it.
 Leaving the ``with`` block early (an exception) kills the child.
 
 What the child needs should be built *after* the fork where it is big and
 pointer-rich (an lxml tree): pages shared with a child are copied on the
 first write by either process, and lxml writes into every node it hands
 to Python, so walking a tree built before the fork costs twice as much.
-Two children that share one job in fixed halves finish apart when one is
+Two processes that share one job in fixed halves finish apart when one is
 held up; :class:`Chunks` lets them take chunks of it from either end.
 
 Only when :data:`ENABLED` (set by the command line, for its own process)
@@ -47,28 +51,80 @@ def usable(size: int, minimum: int) -> bool:
 
 
 class Helper:
-    """A forked child computing ``job()``; see the module docstring."""
+    """A forked child computing ``job()``; see the module docstring.
+
+    The child sends values in frames (:func:`_frame`): any it sends while it
+    works (a streaming job: :func:`start` with ``streaming``), then its
+    end. The parent takes them with :meth:`received` as they come, or waits
+    for the one value of a plain job with :meth:`result`.
+    """
 
     def __init__(self, pid: int, read_end: int):
         self._pid: int | None = pid
         self._read_end = read_end
+        self._buffer = bytearray()
+        self._ended = False  # the end frame came
+        self._failed = False
 
     def result(self, decode: Callable[[Any], Any]) -> Any:
-        """What the child computed, through ``decode``; None if it has nothing valid.
-
-        Waits for the child; call it once.
-        """
-        if self._pid is None:
+        """What a plain job computed, through ``decode``; None if the child
+        has nothing valid. Waits for the child; call it once."""
+        values = self.received(lambda value: value, wait=True)
+        if values is None or len(values) != 1:
             return None
         try:
-            with os.fdopen(self._read_end, "rb") as pipe:
-                payload = pipe.read()
-        finally:
-            self._reap(wait=False)
-        try:
-            return decode(marshal.loads(payload))  # our own child's bytes
+            return decode(values[0])
         except Exception:  # noqa: BLE001 - the child failed: the caller does its part
             return None
+
+    def received(self, decode: Callable[[Any], Any], *, wait: bool = False) -> list | None:
+        """The values that came since the last call, each through ``decode``;
+        with ``wait``, all of them up to the child's end. None, from then
+        on, once anything was wrong: the child failed, died, ended early,
+        or sent something ``decode`` refuses."""
+        if self._failed:
+            return None
+        values = []
+        try:
+            for payload in self._frames(wait):
+                values.append(decode(marshal.loads(payload)))  # our own child's bytes
+        except Exception:  # noqa: BLE001 - the child failed: the caller does its part
+            self._failed = True
+        if (wait or self._pid is None) and not self._ended:  # it closed the pipe without its end: it died
+            self._failed = True
+        return None if self._failed else values
+
+    def _frames(self, wait: bool):
+        """Payloads of the whole frames that came (all, up to the end, with ``wait``)."""
+        if self._pid is None:
+            return
+        os.set_blocking(self._read_end, wait)
+        buffer = self._buffer
+        while True:
+            try:
+                chunk = os.read(self._read_end, _READ_SIZE)
+            except BlockingIOError:
+                chunk = None
+            if chunk:
+                buffer += chunk
+            at = 0
+            while len(buffer) - at >= _HEADER.size:
+                kind, size = _HEADER.unpack_from(buffer, at)
+                if len(buffer) - at - _HEADER.size < size:
+                    break
+                start, at = at + _HEADER.size, at + _HEADER.size + size
+                if kind == _END:
+                    self._ended = True
+                elif kind == _VALUE and not self._ended:
+                    yield bytes(buffer[start:at])
+                else:
+                    raise ValueError("not a frame of ours")
+            del buffer[:at]
+            if chunk is None or chunk == b"":  # nothing more for now, or the child closed its end
+                if chunk == b"":
+                    os.close(self._read_end)
+                    self._reap(wait=False)
+                return
 
     def close(self) -> None:
         """Stop a child whose result is no longer wanted (idempotent)."""
@@ -105,6 +161,17 @@ class Helper:
 
 
 _EXITING: list[int] = []  # children that sent their result and were still exiting
+# A frame: kind (a value, or the end) and payload size, then the payload (marshal).
+_HEADER = struct.Struct("<BQ")
+_VALUE, _END = 1, 2
+_READ_SIZE = 1 << 20
+# A pipe this big (Linux) lets a streaming child send several values before
+# the parent next looks, instead of waiting for it.
+_PIPE_SIZE = 1 << 20
+
+
+def _frame(kind: int, payload: bytes = b"") -> bytes:
+    return _HEADER.pack(kind, len(payload)) + payload
 
 
 def _collect_exited() -> None:
@@ -117,14 +184,24 @@ def _collect_exited() -> None:
             _EXITING.remove(pid)
 
 
-def start(job: Callable[[], Any]) -> Helper | None:
+def start(job: Callable[..., Any], *, streaming: bool = False) -> Helper | None:
     """Fork a child computing ``job()`` (plain values, for ``marshal``);
-    None when it cannot fork (the caller then does the whole job)."""
+    None when it cannot fork (the caller then does the whole job).
+
+    With ``streaming``, the job is called with ``send``, which sends one
+    value now (the parent takes them with :meth:`Helper.received`), and
+    what it returns is not sent.
+    """
     _collect_exited()
     try:
         read_end, write_end = os.pipe()
     except OSError:
         return None
+    if hasattr(fcntl, "F_SETPIPE_SZ"):
+        try:
+            fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, _PIPE_SIZE)
+        except OSError:
+            pass  # a smaller pipe only means the child waits more
     try:
         pid = os.fork()
     except OSError:
@@ -134,9 +211,17 @@ def start(job: Callable[[], Any]) -> Helper | None:
     if pid == 0:  # the child: compute, send, never return
         try:
             os.close(read_end)
-            payload = marshal.dumps(job())
             with os.fdopen(write_end, "wb") as pipe:
-                pipe.write(payload)
+
+                def send(value: Any) -> None:
+                    pipe.write(_frame(_VALUE, marshal.dumps(value)))
+                    pipe.flush()
+
+                if streaming:
+                    job(send)
+                else:
+                    send(job())
+                pipe.write(_frame(_END))
         finally:
             os._exit(0)
     os.close(write_end)
