@@ -66,7 +66,7 @@ def preview(storages) -> ImportBatch:
     )
     db().add(batch)
     db().commit()
-    record("import.preview", "ok", f"batch {batch.id}: {', '.join(f['name'] for f in files)}: would import {report.imported}, {report.needs_review} to review")
+    record("import.preview", "ok", f"batch {batch.id}: {', '.join(f['name'] for f in files)}: would import {report.imported}, {report.needs_review} to review, {report.unreconciled} to reconcile")
     return batch
 
 
@@ -97,7 +97,7 @@ def confirm(batch_id: int) -> ImportBatch:
     batch.result = _named(_plain(report.to_json()), files)
     db().commit()
     uploading.discard(batch.upload_dir)
-    record("import.confirm", "ok", f"batch {batch.id}: imported {report.imported}, {report.duplicates} already booked, {report.needs_review} to review", commit=report.commit)
+    record("import.confirm", "ok", f"batch {batch.id}: imported {report.imported}, {report.duplicates} already booked, {report.needs_review} to review, {report.unreconciled} to reconcile", commit=report.commit)
     return batch
 
 
@@ -161,7 +161,7 @@ def confirm_page(batch_id: int):
     except Refused as exc:
         flash(str(exc), "error")
         return render_template("import_preview.html", batch=get_batch(batch_id)), exc.status
-    flash(f"Booked: {batch.result['imported']} entries, {batch.result['needs_review']} to review (commit {(batch.commit or '')[:12]}).", "ok")
+    flash(f"Booked: {batch.result['imported']} entries, {batch.result['needs_review']} to review, {batch.result.get('unreconciled', 0)} to reconcile (commit {(batch.commit or '')[:12]}).", "ok")
     return redirect(url_for("imports.show", batch_id=batch.id))
 
 

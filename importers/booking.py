@@ -73,7 +73,8 @@ class Booked:
     entries: list = field(default_factory=list)  # Transactions, then the Balance
     imported: int = 0  # transactions booked
     duplicates: int = 0  # booked bank entries already in the ledger (or twice in the file)
-    needs_review: int = 0  # transactions flagged "!" (unidentified or unreconciled)
+    needs_review: int = 0  # receipts this statement adds to the review queue (suspense postings)
+    unreconciled: int = 0  # transactions left on the clearing account to be reconciled by hand
     new: list[Entry] = field(default_factory=list)  # the bank entries booked, in booking order
     identifications: list[dict] = field(default_factory=list)  # per receipt posting, for previews
 
@@ -579,6 +580,7 @@ def book_statement(
         identifications=booked.identifications,
     )
     seen: set[str] = set()
+    queued: dict[str, int] = {}  # bank ref -> review items its transaction added
     ordered = sorted(
         enumerate(statement.entries), key=lambda pair: (pair[1].booked or datetime.date.min, pair[0])
     )
@@ -611,7 +613,15 @@ def book_statement(
         booked.entries.append(txn)
         booked.new.append(entry)
         booked.imported += 1
-        booked.needs_review += flag == "!"
+        # The review queue (ledger.review) lists each suspense posting, except
+        # those of an unidentified receipt and its reversal, which cancel out.
+        unidentified = sum(p.account == C.UNIDENTIFIED for p in postings)
+        if reversal_of and unidentified:
+            booked.needs_review -= queued.pop(reversal_of, 0)
+        elif unidentified:
+            queued[ref] = unidentified
+            booked.needs_review += unidentified
+        booked.unreconciled += any(p.account == C.UNRECONCILED for p in postings)
     if booked.imported and statement.closing is not None and statement.kind == "statement":
         booked.entries.append(balance_entry(result, statement))
     return booked

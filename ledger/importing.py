@@ -71,7 +71,8 @@ class FileReport:
     entries: int = 0  # booked bank entries in the file
     imported: int = 0
     duplicates: int = 0
-    needs_review: int = 0
+    needs_review: int = 0  # items added to the review queue (unidentified receipts)
+    unreconciled: int = 0  # transactions left on the clearing account, to reconcile by hand
     errors: list[str] = field(default_factory=list)
     archive: str | None = None
     identifications: list[dict] = field(default_factory=list)
@@ -85,6 +86,7 @@ class FileReport:
             "imported": self.imported,
             "duplicates": self.duplicates,
             "needs_review": self.needs_review,
+            "unreconciled": self.unreconciled,
             "errors": list(self.errors),
         }
         if preview:
@@ -112,6 +114,10 @@ class ImportReport:
     def needs_review(self) -> int:
         return sum(f.needs_review for f in self.files)
 
+    @property
+    def unreconciled(self) -> int:
+        return sum(f.unreconciled for f in self.files)
+
     def to_json(self) -> dict:
         """The ``import --json`` contract (DESIGN.md section 5); a dry run adds
         ``dry_run`` and, per file, each identification with its why."""
@@ -120,6 +126,7 @@ class ImportReport:
             "imported": self.imported,
             "duplicates": self.duplicates,
             "needs_review": self.needs_review,
+            "unreconciled": self.unreconciled,
         }
         if self.dry_run:
             doc["dry_run"] = True
@@ -444,6 +451,7 @@ def _import_once(
         f.report.imported += booked.imported
         f.report.duplicates += booked.duplicates
         f.report.needs_review += booked.needs_review
+        f.report.unreconciled += booked.unreconciled
         f.report.identifications.extend(booked.identifications)
         per_file.setdefault(f.path, []).extend(booked.entries)
         if progress is not None:
@@ -507,7 +515,7 @@ def summary_lines(report: ImportReport) -> list[str]:
     for f in report.files:
         line = (
             f"{f.file}: {f.format}, {f.entries} entries: {f.imported} imported, "
-            f"{f.duplicates} already booked, {f.needs_review} to review"
+            f"{f.duplicates} already booked, {f.needs_review} to review{_to_reconcile(f.unreconciled)}"
         )
         lines.append(line)
         lines.extend(f"  note: {e}" for e in f.errors)
@@ -519,6 +527,10 @@ def summary_lines(report: ImportReport) -> list[str]:
     tail = f" (commit {report.commit[:12]})" if report.commit else ""
     lines.append(
         f"{verb} {report.imported} entries, {report.duplicates} already booked, "
-        f"{report.needs_review} to review{tail}"
+        f"{report.needs_review} to review{_to_reconcile(report.unreconciled)}{tail}"
     )
     return lines
+
+
+def _to_reconcile(count: int) -> str:
+    return f", {count} to reconcile" if count else ""

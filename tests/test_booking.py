@@ -253,6 +253,23 @@ def test_reversal_finds_an_earlier_receipt_in_the_ledger_once():
     assert C.META_REVERSAL_OF not in again.meta
 
 
+def test_needs_review_counts_what_the_review_queue_gains():
+    """One item per suspense posting (a batch of two unknown payers is two),
+    none for an unidentified receipt and its reversal (they cancel out), none
+    for a debit left to reconcile: that is ``unreconciled``."""
+    from ledger.review import review_items
+
+    batch = entry("900.00", detail("500.00", "NOBODY"), detail("400.00", "ANYBODY"), ref="B1", batch_count=2)
+    unknown = entry("300.00", detail("300.00", "NOBODY"), ref="U1", day=datetime.date(2025, 3, 6))
+    taken_back = entry("-300.00", detail("-300.00", "NOBODY"), ref="U2", reversal=True, day=datetime.date(2025, 3, 7))
+    known = entry("100.00", detail("100.00", "P"), ref="K1")
+    supplier = entry("-50.00", detail("-50.00", "A SUPPLIER"), ref="S1")
+    booked = book(batch, unknown, taken_back, known, supplier)
+    assert len(review_items(booked.entries)) == 2
+    assert (booked.needs_review, booked.unreconciled) == (2, 1)
+    assert [t.flag for t in txns(booked)].count("!") == 4  # the flag still marks all of them
+
+
 def test_gichd_fees_interest_and_the_rest():
     gichd_by_name = entry("-71250.00", detail("-71250.00", "GICHD"), ref="G1")
     gichd_by_iban = entry("-100.00", detail("-100.00", "SOMEONE", payer_account="CH10 0024 0240 FP10 0001 0"), ref="G2")
@@ -267,7 +284,7 @@ def test_gichd_fees_interest_and_the_rest():
     assert accounts == [C.GICHD_CLEARING, C.GICHD_CLEARING, C.BANK_CHARGES, C.INTEREST, C.INTEREST,
                         C.UNRECONCILED, C.UNRECONCILED]
     assert [t.flag for t in txns(booked)] == ["*", "*", "*", "*", "*", "!", "!"]
-    assert booked.needs_review == 2
+    assert booked.needs_review == 0 and booked.unreconciled == 2  # the review queue is for receipts
 
 
 def test_only_booked_entries_duplicates_and_reports():

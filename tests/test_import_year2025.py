@@ -67,12 +67,16 @@ def year_ledger(tmp_path_factory, expected, request):
     """The whole year imported month by month and the review resolved as told."""
     request.getfixturevalue("_module_git_identity")
     ledger = new_ledger(tmp_path_factory.mktemp("year"), expected)
+    to_review = 0
     for path in month_files(expected):
         code, out, err = cli(ledger, "import", str(path), "--json")
         assert code == 0, err
-        assert json.loads(out)["files"][0]["imported"] > 0
+        doc = json.loads(out)
+        assert doc["files"][0]["imported"] > 0
+        to_review += doc["needs_review"]
     code, out, _ = cli(ledger, "review", "list", "--json")
     items = json.loads(out)
+    assert to_review == len(items) == len(expected["resolve"])  # what the imports said they put in review
     for want in expected["resolve"]:
         (item,) = [i for i in items if i["date"] == want["date"] and i["amount"] == want["amount"]]
         code, _, err = cli(

@@ -124,7 +124,7 @@ def test_remember_by_account_identifies_the_next_receipt(books, tmp_path):
     doc = import_text(books, tmp_path, "aug.xml", camt053(
         opening=("2025-07-31", "231414.60"), closing=("2025-08-31", "234414.60"), ref="T0809",
         day="2025-08-09", amount="3000.00", remittance="CONTRIBUTION", **payer))
-    assert doc["needs_review"] == 1
+    assert doc["needs_review"] == 1 and doc["unreconciled"] == 0
     (item,) = [i for i in queue(books) if i["payer_account"] == payer["payer_account"]]
     code, _, err = cli(books, "review", "resolve", item["id"], "--state-party", "SVK", "--year", "2025", "--remember")
     assert code == 0, err
