@@ -360,12 +360,14 @@ def parse_camt_bytes(path: str, data: bytes) -> ParseResult:
 # --- a big file on two cores ----------------------------------------------------
 # The entries of a statement are runs of bytes between its header and its
 # end. So the bytes are cut at entries (:func:`_split`, a few searches, no
-# parse) into segments, and two forked children take segments from either
-# end (ledger.twocores.Chunks), each parsing and reading its segments' entries
-# on its own: every byte is parsed once, on one of the two cores. The first
-# child also parses the file less its entries (the *skeleton*: the header,
-# the balances, everything between statements), with a marker where each run
-# of entries was, and reads the statements from it.
+# parse) into segments, and this process and a forked child take segments
+# from either end (ledger.twocores.Chunks), each parsing and reading its
+# segments' entries on its own: every byte is parsed once, on one of the two
+# cores. The child also parses the file less its entries (the *skeleton*:
+# the header, the balances, everything between statements), with a marker
+# where each run of entries was, and reads the statements from it; it sends
+# each segment as soon as it is read, and this process makes those entries
+# again between two segments of its own.
 #
 # That the pieces put together are the file is proven, not assumed. With no
 # comment, CDATA section, DOCTYPE or processing instruction past the prolog
@@ -501,6 +503,7 @@ def _on_two_cores(path: str, data: bytes) -> ParseResult | None:
         if child is None:
             return None
         with child:
+            mine: list = []  # [segment, runs] read here
             theirs: list = []  # what the child sent, made again
 
             def done(segment: int, read: list) -> bool:
@@ -511,7 +514,6 @@ def _on_two_cores(path: str, data: bytes) -> ParseResult | None:
                 theirs.extend(sent)
                 return True
 
-            mine: list = []
             try:  # each tree is freed as the next is read
                 _take(path, data, split, chunks.back, lambda n: _runs(data, split, *split.segments[n]),
                       None, done, plain=False)
@@ -527,7 +529,9 @@ def _on_two_cores(path: str, data: bytes) -> ParseResult | None:
     starts = [0]
     for count in counts:
         starts.append(starts[-1] + count)
-    if len(counts) != len(split.segments) or starts[-1] != len(statement_of):
+    if len(counts) != len(split.segments) or min(counts) < 1 or starts[-1] != len(statement_of):
+        return None
+    if statement_of != sorted(statement_of):  # runs in file order: statement by statement
         return None
     runs: list = [None] * len(statement_of)  # run number -> its entries
     for segment, read in taken + mine:

@@ -53,8 +53,8 @@ def usable(size: int, minimum: int) -> bool:
 class Helper:
     """A forked child computing ``job()``; see the module docstring.
 
-    The child sends values in frames (:func:`_frame`): any it sends while it
-    works (a streaming job: :func:`start` with ``streaming``), then its
+    The child sends values in frames (``_HEADER``, then the payload): any it
+    sends while it works (a streaming job: :func:`start` with ``streaming``), then its
     end. The parent takes them with :meth:`received` as they come, or waits
     for the one value of a plain job with :meth:`result`.
     """
@@ -170,10 +170,6 @@ _READ_SIZE = 1 << 20
 _PIPE_SIZE = 1 << 20
 
 
-def _frame(kind: int, payload: bytes = b"") -> bytes:
-    return _HEADER.pack(kind, len(payload)) + payload
-
-
 def _collect_exited() -> None:
     for pid in list(_EXITING):
         try:
@@ -214,14 +210,16 @@ def start(job: Callable[..., Any], *, streaming: bool = False) -> Helper | None:
             with os.fdopen(write_end, "wb") as pipe:
 
                 def send(value: Any) -> None:
-                    pipe.write(_frame(_VALUE, marshal.dumps(value)))
+                    payload = marshal.dumps(value)
+                    pipe.write(_HEADER.pack(_VALUE, len(payload)))
+                    pipe.write(payload)
                     pipe.flush()
 
                 if streaming:
                     job(send)
                 else:
                     send(job())
-                pipe.write(_frame(_END))
+                pipe.write(_HEADER.pack(_END, 0))
         finally:
             os._exit(0)
     os.close(write_end)
