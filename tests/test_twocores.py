@@ -265,7 +265,15 @@ def _cut_case(name: str) -> bytes:
         "a statement without entries": lambda d: d.replace(b"<Stmt><Id>S2</Id>", b"<Stmt><Id>S0</Id></Stmt><Stmt><Id>S2</Id>"),
         "empty elements": lambda d: d.replace(b"<AcctSvcrRef>R4<", b"<AddtlNtryInf/><NtryRef></NtryRef><AcctSvcrRef>R4<"),
         "an entry start tag with attributes": lambda d: d[:fourth] + d[fourth:].replace(b"<Ntry>", b'<Ntry a="1" >', 1),
+        "a prefix bound to the camt namespace too": lambda d: d.replace(
+            f'xmlns="{NS}"'.encode(), f'xmlns="{NS}" xmlns:c="{NS}"'.encode())
+        .replace(b"<Sts>BOOK</Sts>", b"<c:Sts>BOOK</c:Sts>"),
+        "a prefix of another namespace": lambda d: d.replace(
+            f'xmlns="{NS}"'.encode(), f'xmlns="{NS}" xmlns:o="urn:other"'.encode())
+        .replace(b"<AcctSvcrRef>R4<", b"<o:AddtlNtryInf>not ours</o:AddtlNtryInf><AcctSvcrRef>R4<"),
         # the cut would be wrong here: these are read again in one process
+        "an entry out of any namespace": lambda d: d[:fourth] + b'<Ntry xmlns=""><Amt>5</Amt></Ntry>' + d[fourth:],
+        "a detail out of any namespace": lambda d: d.replace(b"<AcctSvcrRef>R4<", b'<AddtlNtryInf xmlns="">not ours</AddtlNtryInf><AcctSvcrRef>R4<'),
         "an entry in a comment": lambda d: d[:fourth] + b"<!-- <Ntry><Amt Ccy='CHF'>1.00</Amt></Ntry> -->" + d[fourth:],
         "an entry in CDATA": lambda d: d.replace(b"<AcctSvcrRef>R4<", b"<AddtlNtryInf><![CDATA[</Ntry><Ntry>]]></AddtlNtryInf><AcctSvcrRef>R4<"),
         "our marker in the file": lambda d: d[:fourth] + b"<?isu-cut 1?>" + d[fourth:],
@@ -287,6 +295,8 @@ CUT_CASES = {  # name: read on two cores (else read again in one process)
     "prefixed": True, "comment before the root": True, "latin-1": True, "crlf": True,
     "text that looks like an end": True, "a statement without entries": True, "empty elements": True,
     "an entry start tag with attributes": True,
+    "a prefix bound to the camt namespace too": True, "a prefix of another namespace": True,
+    "an entry out of any namespace": False, "a detail out of any namespace": False,
     "an entry in a comment": False, "an entry in CDATA": False, "our marker in the file": False,
     "a balance between entries": False, "an entry of another namespace": False,
     "a statement with a namespace of its own": False, "a statement end with a space": False, "utf-16": False,
