@@ -72,7 +72,8 @@ def parse_bytes(path: str | Path, data: bytes) -> ParseResult:
             RuntimeError, etree.LxmlError) as exc:  # last guard: a parser met something unforeseen
         problem = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
         raise BadFile(name, f"unreadable {kind_name(data)} file: {problem}") from None
-    result.sha256 = hashlib.sha256(data).hexdigest()
+    if not result.sha256:  # a file read on two cores has it already (importers.camt)
+        result.sha256 = hashlib.sha256(data).hexdigest()
     return result
 
 

@@ -65,6 +65,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import hashlib
 import pickle
 import re
 from decimal import Decimal, InvalidOperation
@@ -593,8 +594,8 @@ _KEPT: list = []  # in the child: its trees, never freed (the child leaves with 
 
 def _from_front(path: str, data: bytes, split: _Split, chunks: twocores.Chunks, send) -> None:
     """The child's job. It sends first [None, runs in each segment, the
-    statement each run belongs to, the ParseResult without entries
-    (pickled)], then [segment, runs] of each segment it takes, as
+    statement each run belongs to, the ParseResult without entries, with the
+    file's SHA-256 (pickled)], then [segment, runs] of each segment it takes, as
     :func:`_take` reads them, with entries as plain values."""
     segments = [_runs(data, split, start, end) for start, end in split.segments]
     runs = [run for found in segments for run in found]
@@ -625,6 +626,7 @@ def _from_front(path: str, data: bytes, split: _Split, chunks: twocores.Chunks, 
     if len(statement_of) != len(runs) or sum(1 for _ in root.iter(etree.PI)) != len(runs):
         raise ValueError("a run out of its place")
     result = _read_statements(path, version, kind, tags, groups, entries=False)
+    result.sha256 = hashlib.sha256(data).hexdigest()  # here, not after the reading, in this process
     send([None, [len(found) for found in segments], statement_of, pickle.dumps(result, pickle.HIGHEST_PROTOCOL)])
     _take(path, data, split, chunks.front, segments.__getitem__, _KEPT,
           lambda segment, read: send([segment, read]) or True, plain=True)
@@ -683,7 +685,7 @@ def _decode_sent(sent: list) -> list:
     if segment is None:
         counts, statement_of, skeleton = rest
         result = pickle.loads(skeleton)  # our own child's bytes
-        if not isinstance(result, ParseResult):
+        if not isinstance(result, ParseResult) or len(result.sha256) != 64:
             raise ValueError("not a ParseResult")
         if not all(type(n) is int for numbers in (counts, statement_of) for n in numbers):
             raise ValueError("not a list of numbers")
