@@ -17,10 +17,11 @@ figures. Then it prints (each the best of ``--runs`` runs)
    each); parse is timed in a new process, as a command-line parse or import
    runs it (a big camt file cut at its entries into segments, read by the
    process and a forked child from either end: ledger.twocores), and on one
-   core; identify is timed cold (every text new to the process: all caches
-   cleared) and warm (the same details again), the registry's name index is
-   built (once per process) before the clock starts and timed on its own;
-   "parse + identify" is the two one after the other,
+   core; identify is timed as the import runs it (the collector paused),
+   cold (every text new to the process: all caches cleared) and warm (the
+   same details again), the registry's name index is built (once per
+   process) before the clock starts and timed on its own; "parse +
+   identify" is the two one after the other,
 2. the end-to-end ``isu-ledger import`` time into a fresh ledger beside a bare
    ``bean-check`` of the resulting ledger (target: import <= 2x bean-check).
    The import returns once committed; the load cache it leaves for the next
@@ -48,6 +49,7 @@ from importers import identify as identify_module  # noqa: E402
 from importers.api import parse_file  # noqa: E402
 from importers.identify import identify  # noqa: E402
 from ledger import load_cache  # noqa: E402
+from ledger.gcpause import gc_paused  # noqa: E402
 from ledger.registry import Registry  # noqa: E402
 
 IBAN = "CH4500240240FP1006276"
@@ -220,13 +222,16 @@ def generate(path: Path, n: int, seed: int = 2025) -> tuple[Decimal, datetime.da
 
 
 def _identify_all(result, registry) -> int:
+    """Identify every receipt, as the import does: with the cyclic collector
+    paused (``ledger.importing.import_files``)."""
     receipts = 0
-    for st in result.statements:
-        for entry in st.entries:
-            if entry.amount > 0:
-                for detail in entry.details:
-                    identify(detail, entry, registry=registry, rules=[], booking_date=entry.booked)
-                    receipts += 1
+    with gc_paused():
+        for st in result.statements:
+            for entry in st.entries:
+                if entry.amount > 0:
+                    for detail in entry.details:
+                        identify(detail, entry, registry=registry, rules=[], booking_date=entry.booked)
+                        receipts += 1
     return receipts
 
 
