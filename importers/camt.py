@@ -763,6 +763,10 @@ class _CamtParser:
         self.t = tags
         self.version = version
         self.warnings: list[str] = []
+        # What refusals and warnings start with ("statement S entry N "): a
+        # warning raised while an entry is read must start with it, since on
+        # two cores it is read with "" and the place put in front after
+        # (_on_two_cores).
         self._where = ""
 
     # --- small value readers ------------------------------------------------
