@@ -548,6 +548,8 @@ def _on_two_cores(path: str, data: bytes) -> ParseResult | None:
                 theirs.extend(sent)
                 return True
 
+            # The child finds the runs of every segment too (for the skeleton);
+            # finding those of ours here costs less than waiting for them.
             try:  # each tree is freed as the next is read
                 _take(path, data, split, chunks.back, lambda n: _runs(data, split, *split.segments[n]),
                       None, done, plain=False)
