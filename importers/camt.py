@@ -528,11 +528,10 @@ def _on_two_cores(path: str, data: bytes) -> ParseResult | None:
     split = _split(data)
     if split is None:
         return None
-    chunks = twocores.Chunks.create()
+    chunks = twocores.Chunks.create(len(split.segments))
     if chunks is None:
         return None
     with chunks:
-        chunks.size(len(split.segments))
         child = twocores.start(lambda send: _from_front(path, data, split, chunks, send), streaming=True)
         if child is None:
             return None

@@ -229,78 +229,55 @@ def start(job: Callable[..., Any], *, streaming: bool = False) -> Helper | None:
 class Chunks:
     """Numbered chunks of one job, taken by two processes from either end.
 
-    Two children given fixed halves finish apart when one of them is slowed
-    (the other core busy with something else, the machine's neighbours):
-    the wait is up to a third of the job. Here one takes chunks from the
-    front (:meth:`front`), the other from the back (:meth:`back`), until
-    they meet; every chunk is taken exactly once. The two counters live in
-    a shared page, changed under a POSIX record lock (``lockf``), which the
-    kernel releases if its holder dies.
-
-    Made before the fork (:meth:`create`); each process sizes it with the
-    same number of chunks (:meth:`size`) before taking any.
+    Two processes given fixed halves finish apart when one of them is
+    slowed (the other core busy with something else, the machine's
+    neighbours): the wait is up to a third of the job. Here one takes chunks
+    from the front (:meth:`front`), the other from the back (:meth:`back`),
+    until they meet; every chunk is taken exactly once. The two counters
+    live in a shared page, changed under a POSIX record lock (``lockf``),
+    which the kernel releases if its holder dies. Made, with the number of
+    chunks, before the fork (:meth:`create`).
     """
 
-    _UNSET = -1
-    _SIZE = 24  # front, back, total: three int64
+    _SIZE = 16  # front, back: two int64
 
     def __init__(self, fd: int, shared: mmap.mmap):
         self._fd = fd
         self._shared = shared
 
     @classmethod
-    def create(cls) -> Chunks | None:
-        """None when the system has no anonymous file or shared page to give."""
+    def create(cls, count: int) -> Chunks | None:
+        """``count`` chunks; None when the system has no anonymous file or shared page to give."""
         try:
             fd = os.memfd_create("isu-chunks") if hasattr(os, "memfd_create") else _temporary_fd()
             os.ftruncate(fd, cls._SIZE)
             shared = mmap.mmap(fd, cls._SIZE)
         except (OSError, ValueError):
             return None
-        struct.pack_into("qqq", shared, 0, 0, cls._UNSET, cls._UNSET)
+        struct.pack_into("qq", shared, 0, 0, count)
         return cls(fd, shared)
 
-    def _locked(self, change: Callable[[int, int, int], tuple[tuple[int, int, int], Any]]) -> Any:
-        """``change(front, back, total)`` -> (new counters, answer), under the lock."""
+    def _take(self, from_front: bool) -> int | None:
         fcntl.lockf(self._fd, fcntl.LOCK_EX)
         try:
-            counters, answer = change(*struct.unpack_from("qqq", self._shared, 0))
-            struct.pack_into("qqq", self._shared, 0, *counters)
-            return answer
+            front, back = struct.unpack_from("qq", self._shared, 0)
+            if front >= back:
+                return None
+            if from_front:
+                struct.pack_into("qq", self._shared, 0, front + 1, back)
+                return front
+            struct.pack_into("qq", self._shared, 0, front, back - 1)
+            return back - 1
         finally:
             fcntl.lockf(self._fd, fcntl.LOCK_UN)
 
-    def size(self, count: int) -> None:
-        """The job has ``count`` chunks (the first call sets it; both must agree)."""
-
-        def change(front, back, total):
-            if total == self._UNSET:
-                return (front, count, count), None
-            if total != count:
-                raise ValueError(f"the two processes counted {total} and {count} chunks")
-            return (front, back, total), None
-
-        self._locked(change)
-
     def front(self) -> int | None:
         """The lowest chunk nobody has taken; None when none is left."""
-
-        def change(front, back, total):
-            if total == self._UNSET:
-                raise ValueError("a chunk taken before the job was sized")
-            return ((front + 1, back, total), front) if front < back else ((front, back, total), None)
-
-        return self._locked(change)
+        return self._take(from_front=True)
 
     def back(self) -> int | None:
         """The highest chunk nobody has taken; None when none is left."""
-
-        def change(front, back, total):
-            if total == self._UNSET:
-                raise ValueError("a chunk taken before the job was sized")
-            return ((front, back - 1, total), back - 1) if front < back else ((front, back, total), None)
-
-        return self._locked(change)
+        return self._take(from_front=False)
 
     def close(self) -> None:
         self._shared.close()

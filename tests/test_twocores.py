@@ -234,7 +234,7 @@ def test_the_two_share_the_segments_whatever_their_speed(forks, read_again, monk
                 waited.append(1)
                 deadline = time.monotonic() + 20
                 while time.monotonic() < deadline:  # until the other side took the rest
-                    front, back, _total = struct.unpack_from("qqq", chunks._shared, 0)
+                    front, back = struct.unpack_from("qq", chunks._shared, 0)
                     if front >= back:
                         break
                     time.sleep(0.002)
@@ -324,13 +324,11 @@ def test_markup_placed_to_fool_the_cut_reads_as_one_process_reads_it(forks, read
 
 
 def test_chunks_are_taken_once_from_either_end():
-    with twocores.Chunks.create() as chunks:
-        chunks.size(5)
-        chunks.size(5)  # the other process agrees
+    with twocores.Chunks.create(5) as chunks:
         assert [chunks.front(), chunks.back(), chunks.front(), chunks.back(), chunks.front()] == [0, 4, 1, 3, 2]
         assert chunks.front() is None and chunks.back() is None
-        with pytest.raises(ValueError):
-            chunks.size(6)  # the other process counted another job
+    with twocores.Chunks.create(0) as chunks:
+        assert chunks.front() is None and chunks.back() is None
 
 
 def test_no_fork_when_not_allowed(forks, monkeypatch):
