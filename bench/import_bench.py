@@ -46,7 +46,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from importers import identify as identify_module  # noqa: E402
-from importers.api import parse_file  # noqa: E402
+from importers.parse import parse_file  # noqa: E402
 from importers.identify import identify  # noqa: E402
 from ledger import load_cache  # noqa: E402
 from ledger.gcpause import gc_paused  # noqa: E402
@@ -223,7 +223,7 @@ def generate(path: Path, n: int, seed: int = 2025) -> tuple[Decimal, datetime.da
 
 def _identify_all(result, registry) -> int:
     """Identify every receipt, as the import does: with the cyclic collector
-    paused (``ledger.importing.import_files``)."""
+    paused (``importers.importing.import_files``)."""
     receipts = 0
     with gc_paused():
         for st in result.statements:
@@ -238,9 +238,9 @@ def _identify_all(result, registry) -> int:
 _PARSE_ONCE = """
 import sys, time
 sys.path.insert(0, sys.argv[1])
-from importers.api import parse_file
+from importers.parse import parse_file
 from ledger import twocores
-twocores.ENABLED = sys.argv[3] == "two"  # as ledger.cli sets it for its own process
+twocores.ENABLED = sys.argv[3] == "two"  # as app.cli.main sets it for its own process
 started = time.perf_counter()
 result = parse_file(sys.argv[2])
 print(time.perf_counter() - started, sum(len(s.entries) for s in result.statements))
@@ -320,7 +320,7 @@ def main() -> int:
         imports, checks = [], []
         for run in range(args.e2e_runs):
             ledger = tmp / f"books-{run}"
-            cli = [sys.executable, "-m", "ledger.cli", "--ledger", str(ledger)]
+            cli = [sys.executable, "-m", "app.cli.main", "--ledger", str(ledger)]
             subprocess.run([*cli, "init", "--opening-balance", str(OPENING), "--as-of", str(opening_day)],
                            check=True, env=env, capture_output=True, cwd=REPO)
             _quiet(ledger, 0)

@@ -5,7 +5,7 @@
 
 Two ledgers, built the real way (nothing writes ledger text but the product):
 
-* **ISU scale**: the demo books (``ledger.demo.build_demo``: budgets, pledges,
+* **ISU scale**: the demo books (``app.demo.build.build_demo``: budgets, pledges,
   the buffer, closed and signed-off years, the open year);
 * **100k**: a copy of those books plus generated camt.053 statements of the
   open year imported through ``import_files`` (receipts from Permanent
@@ -178,7 +178,7 @@ def bank_state(ledger: Path) -> BankState:
 def import_generated(ledger: Path, work: Path, n: int, *, seed: int, ident: str, days: int = 30) -> tuple[Decimal, float]:
     """Import ``n`` generated entries over ``days`` days after the ledger's last
     statement; returns (new bank balance, seconds the import took)."""
-    from ledger.importing import import_files
+    from importers.importing import import_files
 
     state = bank_state(ledger)
     start = state.last_day + datetime.timedelta(days=1)
@@ -206,7 +206,7 @@ def build_small(profile: Profile, root: Path, work: Path) -> Path:
     """ISU scale: the demo books, or (quick profile) a fresh ledger with a few entries."""
     target = root / "isu-scale"
     if profile.demo:
-        from ledger.demo import build_demo
+        from app.demo.build import build_demo
 
         build_demo(target, today=DEMO_TODAY, accounts=False, say=lambda _line: None)
     else:
@@ -286,7 +286,7 @@ def fava(ledger: Path) -> tuple[float, float]:
 COLD_CHILD = """
 import json, sys, time
 t0 = time.perf_counter()
-from app import create_app, create_wsgi
+from app.web import create_app, create_wsgi
 ledger, db, secret, year, served = sys.argv[1:6]
 config = {"LEDGER_DIR": ledger, "DATABASE_URL": db, "SECRET_KEY": secret, "SESSION_COOKIE_SECURE": False}
 app = (create_wsgi if served == "wsgi" else create_app)(config)
@@ -305,8 +305,8 @@ SECRET = "bench-secret-key-not-for-production"
 
 def prepare_app(ledger: Path, work: Path):
     """The app of the in-process measurements, with one committee user."""
-    from app import create_app
-    from app.users import add_user
+    from app.web import create_app
+    from app.web.users import add_user
 
     db = f"sqlite:///{work / (ledger.name + '.sqlite3')}"
     app = create_app({"LEDGER_DIR": ledger, "DATABASE_URL": db, "SECRET_KEY": SECRET, "SESSION_COOKIE_SECURE": False})
@@ -351,7 +351,7 @@ def warm_latency(client, name: str, year: int, n: int) -> tuple[float, float]:
 def import_to_visible(ledger: Path, client, work: Path, n: int, year: int) -> tuple[float, str, str]:
     """Seconds from the start of a ``n``-entry import until the report API shows
     its commit and a new total; (seconds, total before, total after)."""
-    from ledger import gitrepo
+    from ledger.store import gitrepo
 
     before = report_json(client, "contributions", year)["total_received"]
     state = bank_state(ledger)
@@ -363,7 +363,7 @@ def import_to_visible(ledger: Path, client, work: Path, n: int, year: int) -> tu
                            n, seed=7, ident=f"V{ledger.name.replace('-', '')}{start:%Y%m%d}")
     path = work / f"visible-{ledger.name}.camt053.xml"
     path.write_text(xml, encoding="utf-8")
-    from ledger.importing import import_files
+    from importers.importing import import_files
 
     started = time.perf_counter()
     if not import_files(ledger, [path], user="bench:import").imported:

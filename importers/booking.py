@@ -613,7 +613,7 @@ def book_statement(
         booked.entries.append(txn)
         booked.new.append(entry)
         booked.imported += 1
-        # The review queue (ledger.review) lists each suspense posting, except
+        # The review queue (importers.review) lists each suspense posting, except
         # those of an unidentified receipt and its reversal, which cancel out.
         unidentified = sum(p.account == C.UNIDENTIFIED for p in postings)
         if reversal_of and unidentified:
@@ -696,7 +696,7 @@ class IsuBankImporter(Importer):
         return f"isu.{self.iban}"
 
     def _parse(self, filepath: str) -> ParseResult | None:
-        from importers import api  # late: api imports every parser
+        from importers import parse as api  # late: api imports every parser
 
         try:
             return api.parse_file(filepath)

@@ -24,8 +24,8 @@ import pycountry
 from beancount.core import amount, data
 
 from ledger import conventions as C
-from ledger import gitrepo
-from ledger.writer import atomic_write, render_entries, year_file_header
+from ledger.store import gitrepo
+from ledger.store.writer import atomic_write, render_entries, year_file_header
 
 DEFAULT_IBAN = "CH4500240240FP1006276"  # UBS Geneva, held by the GICHD for the ISU
 OPEN_DATE = datetime.date(2000, 1, 1)

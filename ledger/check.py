@@ -18,14 +18,14 @@ def check_ledger(ledger_dir: Path | str, *, recover: bool = True) -> list[str]:
     """Every problem of the ledger, one ``file:line: message`` string each.
 
     With ``recover`` (the default), a write interrupted by a crash is rolled
-    back first (see ``ledger.writer.recover_journal``); the writer itself
+    back first (see ``ledger.store.writer.recover_journal``); the writer itself
     checks with ``recover=False`` because its own journal is not a crash.
     """
     ledger_dir = Path(ledger_dir).resolve()
     if not (ledger_dir / C.MAIN_FILE).is_file():
         return [f"{ledger_dir / C.MAIN_FILE}: no ledger here (run isu-ledger init)"]
     if recover:
-        from ledger.writer import recover_journal
+        from ledger.store.writer import recover_journal
 
         recover_journal(ledger_dir)
     books = load_books(ledger_dir)

@@ -12,7 +12,7 @@ case:
   same attribution, so its two legs cancel: nothing is counted twice;
 - a reversal carries the same attribution with the opposite sign and nets out.
 
-Pledge status (``ledger.pledges``) and every report (``reports/``) count
+Pledge status (``ledger.finance.pledges``) and every report (``reports/``) count
 receipts through :func:`contribution_postings`; ``reports.bql`` states the
 same rule as a BQL query and the tests hold the two equal.
 """

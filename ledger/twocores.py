@@ -42,7 +42,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-ENABLED = False  # set by a command-line process (see ledger.cli.main)
+ENABLED = False  # set by a command-line process (see app.cli.main.main)
 
 
 def usable(size: int, minimum: int) -> bool:

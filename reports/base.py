@@ -88,7 +88,7 @@ def header(books, report: str, year: int, as_of: datetime.date | None, commit: s
 
 def ledger_commit(ledger_dir: Path | str) -> str | None:
     """The git HEAD of the ledger directory (None outside git)."""
-    from ledger import gitrepo
+    from ledger.store import gitrepo
 
     return gitrepo.head(ledger_dir)
 

@@ -1,6 +1,6 @@
 """Budget against actual expenditure by budget line (the IPSAS 24 columns).
 
-Original and final budget come from ``ledger.budgets.budget_lines`` (the one
+Original and final budget come from ``ledger.finance.budgets.budget_lines`` (the one
 reading of the ``custom "budget"`` entries and their revisions); actual is the
 expenditure the host reported, booked to ``Expenses:Budget:<line>`` in the
 year by ``as_of``. A line with expenditure and no budget is shown with a zero
@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from beancount.core import data
 
-from ledger import budgets
+from ledger.finance import budgets
 from ledger import conventions as C
 
 from reports.base import ZERO, header, money, ratio

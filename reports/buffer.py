@@ -1,8 +1,8 @@
 """The financial security buffer: balance, target, cover, movements, forecast.
 
-The rules are ``ledger.buffer``'s (the policy in force, the target, the
+The rules are ``ledger.finance.buffer``'s (the policy in force, the target, the
 balance, the movements, months of expenditure as the actual expenditure of
-the last twelve months / 12) and ``ledger.yearend``'s (what close-year does
+the last twelve months / 12) and ``ledger.finance.yearend``'s (what close-year does
 with a surplus or deficit); this module only assembles them for a date.
 
 Forecast to 31 December, two scenarios (all outstanding pledges paid / none),
@@ -20,9 +20,9 @@ from decimal import Decimal
 
 from beancount.core import data
 
-from ledger import buffer as buf
+from ledger.finance import buffer as buf
 from ledger import conventions as C
-from ledger.yearend import year_result
+from ledger.finance.yearend import year_result
 
 from reports.base import ZERO, header, money, ratio, year_end
 from reports.model import BufferMovement, BufferPolicy, BufferReport, BufferScenario
@@ -32,7 +32,7 @@ MONTHS = Decimal(12)
 
 def buffer_trend(entries: list, as_of: datetime.date) -> dict[int, Decimal]:
     """The buffer's balance at the end of every year with a movement, by
-    ``as_of`` (the sum ``ledger.buffer.balance`` takes, in one pass)."""
+    ``as_of`` (the sum ``ledger.finance.buffer.balance`` takes, in one pass)."""
     balance, out = ZERO, {}
     for entry in entries:
         if entry.date > as_of:
@@ -47,7 +47,7 @@ def buffer_trend(entries: list, as_of: datetime.date) -> dict[int, Decimal]:
 
 def year_end_buffer(before: Decimal, target: Decimal | None, surplus: Decimal) -> Decimal:
     """The buffer after close-year with ``surplus`` (negative: a deficit),
-    as ``ledger.yearend.plan_close`` books it."""
+    as ``ledger.finance.yearend.plan_close`` books it."""
     return money(before + buf.close_allocation(before, target, surplus))
 
 

@@ -3,7 +3,7 @@
 Received is counted by ``reports.base.contribution_postings`` (income and the
 advance liability, so the year-end recognition nets out and reversals cancel);
 pledged, received and outstanding of the year come from
-``ledger.pledges.pledge_status`` (the one reading of ``isu-pledge`` entries
+``ledger.finance.pledges.pledge_status`` (the one reading of ``isu-pledge`` entries
 and of foreign-currency pledges: a pledge in EUR is valued at the rate the
 State's own payments achieved, unknown -- ``pledged`` None, ``fx_pending`` --
 until something is paid). One pass over the entries builds the advances for
@@ -21,7 +21,7 @@ from pathlib import Path
 from beancount.core import data
 
 from ledger import conventions as C
-from ledger import pledges
+from ledger.finance import pledges
 
 from reports.base import ZERO, contribution_postings, display_name, header, money, year_end
 from reports.model import ContributionRow, ContributionsReport, HistoryRow

@@ -16,7 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from ledger import conventions as C
-from ledger import pledges
+from ledger.finance import pledges
 
 from reports.base import ZERO, contribution_postings, display_name, header, is_recognition, money
 from reports.model import StatementReceipt, StatementReport, StatementYear

@@ -64,7 +64,7 @@ AUGUST = camt053(
 
 def new_ledger(root: Path, *, with_july: bool = True) -> Path:
     from ledger.books import init_ledger
-    from ledger.importing import import_files
+    from importers.importing import import_files
 
     ledger = init_ledger(root / "books", opening_balance="100000.00", as_of="2025-06-30", user="test:init").ledger_dir
     if with_july:
@@ -101,7 +101,7 @@ def database_base(request):
 def _empty_tables(url: str) -> None:
     from sqlalchemy import inspect
 
-    from app.db import Base
+    from app.web.db import Base
 
     engine = create_engine(url)
     with engine.begin() as conn:
@@ -138,14 +138,14 @@ def ledger(tmp_path, needs_plugins, ledger_template) -> Path:
 
 
 def make_app(ledger: Path, database_url: str, *, wsgi: bool = False, **extra):
-    from app import create_app, create_wsgi
+    from app.web import create_app, create_wsgi
 
     config = {"LEDGER_DIR": ledger, "DATABASE_URL": database_url, "SECRET_KEY": "test-" + uuid.uuid4().hex, "SESSION_COOKIE_SECURE": False, **extra}
     return create_wsgi(config) if wsgi else create_app(config)
 
 
 def add_users(app, roles=ROLES) -> None:
-    from app.users import add_user
+    from app.web.users import add_user
 
     with app.extensions["isu_db"]() as s:
         for role in roles:
@@ -182,6 +182,6 @@ def logged_in(app, role: str):
 
 
 def head(ledger: Path) -> str:
-    from ledger import gitrepo
+    from ledger.store import gitrepo
 
     return gitrepo.head(ledger)

@@ -7,7 +7,7 @@ ledger must be exactly the state before the import or exactly the state of
 a clean import (the reference), and re-running the import must complete
 and give the reference.
 
-The child is the real CLI (``runpy`` of ``ledger.cli``) with one addition:
+The child is the real CLI (``runpy`` of ``app.cli.main``) with one addition:
 an audit hook (``sys.addaudithook``, read-only observation, nothing of the
 product is replaced) that appends a marker to a log file each time the
 import reaches a phase — a bank file opened, the lock taken, the journal
@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ledger import conventions as C
-from ledger import gitrepo
+from ledger.store import gitrepo
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -72,7 +72,7 @@ CHILD = textwrap.dedent(
     mark("start")
     sys.argv = ["isu-ledger"] + sys.argv[3:]
     try:
-        runpy.run_module("ledger.cli", run_name="__main__")
+        runpy.run_module("app.cli.main", run_name="__main__")
     finally:
         mark("exit")
     """
@@ -145,7 +145,7 @@ def bank_refs(ledger_dir: Path) -> list[str]:
 
 def cli(ledger_dir: Path, *args: str) -> tuple[int, str, str]:
     """``isu-ledger --ledger DIR args...`` in this process: (exit, out, err)."""
-    from ledger.cli import main
+    from app.cli.main import main
 
     out, err = io.StringIO(), io.StringIO()
     code = main(["--ledger", str(ledger_dir), *args], stdout=out, stderr=err)
@@ -153,9 +153,9 @@ def cli(ledger_dir: Path, *args: str) -> tuple[int, str, str]:
 
 
 def cli_process(ledger_dir: Path, *args: str, timeout: float = 120, preexec=None) -> subprocess.CompletedProcess:
-    """The same in a child process (``python -m ledger.cli``)."""
+    """The same in a child process (``python -m app.cli.main``)."""
     return subprocess.run(
-        [sys.executable, "-m", "ledger.cli", "--ledger", str(ledger_dir), *args],
+        [sys.executable, "-m", "app.cli.main", "--ledger", str(ledger_dir), *args],
         cwd=REPO,
         env=git_env(),
         capture_output=True,

@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import status_code_conformance
 
-from app.api import spec
+from app.web.api import spec
 
 SCHEMA = schemathesis.openapi.from_dict(spec())
 
@@ -56,7 +56,7 @@ def test_openapi_file_describes_every_api_route(server):
 
     import flask
 
-    from app.api import bp
+    from app.web.api import bp
 
     probe = flask.Flask("probe")
     probe.register_blueprint(bp)

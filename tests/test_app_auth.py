@@ -23,7 +23,7 @@ from app_support import (  # noqa: F401
 )
 from sqlalchemy import select
 
-from app.db import AuditEvent, User, WebSession
+from app.web.db import AuditEvent, User, WebSession
 
 
 def test_a_fresh_database_has_no_account(ledger, database_url):
@@ -74,7 +74,7 @@ def test_next_only_goes_to_this_site(app):
 
 
 def test_disabling_or_changing_the_password_ends_sessions(app):
-    from app.users import disable_user, set_password
+    from app.web.users import disable_user, set_password
 
     client = logged_in(app, "finance")
     assert client.get("/review/").status_code == 200
@@ -133,7 +133,7 @@ def test_each_login_is_its_own_session(app):
     """Two browsers of one user: logging out of one leaves the other open;
     an expired session row is refused by the server whatever the cookie says;
     disabling the account ends every row."""
-    from app.users import disable_user
+    from app.web.users import disable_user
 
     first, second = logged_in(app, "committee"), logged_in(app, "committee")
     assert first.post("/logout", data={"csrf_token": csrf(first)}).status_code == 302
@@ -211,7 +211,7 @@ def test_login_with_unstorable_text_is_a_plain_refusal(app, name, password):
 
 
 def cli(ledger, *args, stdin=""):
-    from ledger.cli import main
+    from app.cli.main import main
 
     out, err = io.StringIO(), io.StringIO()
     old = sys.stdin
@@ -247,13 +247,13 @@ def test_user_commands_default_to_sqlite_in_the_ledger(ledger, monkeypatch):
     monkeypatch.delenv("ISU_DATABASE_URL", raising=False)
     assert cli(ledger, "user", "add", "carol", "--role", "auditor", stdin="a long enough password\n")[0] == 0
     assert (ledger / "isu-ledger.sqlite3").is_file()
-    from ledger import gitrepo
+    from ledger.store import gitrepo
 
     assert gitrepo.status(ledger) == []  # git-ignored: the books stay clean
 
 
 def test_serve_config_keeps_a_secret_and_secures_cookies_off_loopback(ledger):
-    from app.serving import server_config
+    from app.web.serving import server_config
 
     first = server_config(ledger, "127.0.0.1", {})
     assert first["SECRET_KEY"] == server_config(ledger, "127.0.0.1", {})["SECRET_KEY"]
@@ -278,7 +278,7 @@ def test_another_users_session_cannot_be_forged_or_edited(app):
     a guessed key, or a real cookie whose signed payload was edited."""
     with app.extensions["isu_db"]() as s:
         admin = s.scalars(select(User).where(User.name == "admin")).one()
-    from app.users import session_stamp
+    from app.web.users import session_stamp
 
     forged = _session_cookie(app, {"uid": admin.id, "stamp": session_stamp(admin)}, "guessed-key")
     client = app.test_client()

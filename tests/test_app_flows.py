@@ -21,7 +21,7 @@ from app_support import (  # noqa: F401
 )
 from sqlalchemy import select
 
-from app.db import AuditEvent, ImportBatch, MatchingRule, ReviewDecision
+from app.web.db import AuditEvent, ImportBatch, MatchingRule, ReviewDecision
 
 
 def upload(client, name: str, content: str | bytes):
@@ -94,7 +94,7 @@ def test_uploads_over_the_limit_are_refused(ledger, database_url):
 
 
 def test_review_resolve_one_and_several(app, ledger, tmp_path):
-    from ledger.importing import import_files
+    from importers.importing import import_files
 
     path = tmp_path / "aug.xml"
     path.write_text(AUGUST, encoding="utf-8")

@@ -105,7 +105,7 @@ def call(client, method, path, body):
 
 @pytest.mark.parametrize("role", [*ALL, N], ids=lambda r: r or "anonymous")
 def test_route_matrix(served, ledger, role):
-    from ledger import gitrepo
+    from ledger.store import gitrepo
 
     before = gitrepo.head(ledger)
     failures = []

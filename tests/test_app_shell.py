@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from app_support import database_base, database_url, ledger, ledger_template  # noqa: F401
 
-from app import create_app
+from app.web import create_app
 
 
 def test_create_app_needs_a_ledger_dir_and_a_secret(ledger, database_url):
@@ -23,7 +23,7 @@ def test_migrations_build_exactly_the_models(ledger, database_url):
     from alembic.migration import MigrationContext
     from sqlalchemy import create_engine, inspect
 
-    from app.db import Base
+    from app.web.db import Base
 
     create_app({"LEDGER_DIR": ledger, "DATABASE_URL": database_url, "SECRET_KEY": "x" * 32})
     engine = create_engine(database_url)
@@ -36,7 +36,7 @@ def test_migrations_build_exactly_the_models(ledger, database_url):
 
 
 def test_default_database_is_sqlite_in_the_ledger_and_git_ignored(ledger):
-    from ledger import gitrepo
+    from ledger.store import gitrepo
 
     app = create_app({"LEDGER_DIR": ledger, "SECRET_KEY": "x" * 32})
     assert app.config["DATABASE_URL"] == f"sqlite:///{ledger / 'isu-ledger.sqlite3'}"

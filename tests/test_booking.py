@@ -61,7 +61,7 @@ def _render(entries) -> str:
 
 @pytest.mark.parametrize("path", _sample_files(), ids=lambda p: p.name)
 def test_booking_golden(path, identify_attribute):
-    from importers.api import parse_file
+    from importers.parse import parse_file
 
     result = parse_file(path)
     archive = f"documents/2025/{path.name}"
@@ -257,7 +257,7 @@ def test_needs_review_counts_what_the_review_queue_gains():
     """One item per suspense posting (a batch of two unknown payers is two),
     none for an unidentified receipt and its reversal (they cancel out), none
     for a debit left to reconcile: that is ``unreconciled``."""
-    from ledger.review import review_items
+    from importers.review import review_items
 
     batch = entry("900.00", detail("500.00", "NOBODY"), detail("400.00", "ANYBODY"), ref="B1", batch_count=2)
     unknown = entry("300.00", detail("300.00", "NOBODY"), ref="U1", day=datetime.date(2025, 3, 6))

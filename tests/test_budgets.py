@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from ledger import budgets
-from ledger.cli import main
+from ledger.finance import budgets
+from app.cli.main import main
 from ledger.loader import load_books
 
 pytestmark = pytest.mark.usefixtures("needs_plugins")

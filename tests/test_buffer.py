@@ -11,8 +11,8 @@ import pytest
 from test_excel_templates import fill
 from test_yearend import D
 
-from ledger import buffer
-from ledger.cli import main
+from ledger.finance import buffer
+from app.cli.main import main
 from ledger.loader import load_books
 
 pytestmark = pytest.mark.usefixtures("needs_plugins")

@@ -13,8 +13,8 @@ import pytest
 from beancount.core import data
 
 from ledger import conventions as C
-from ledger import gitrepo
-from ledger.cli import COMMANDS, build_parser, main
+from ledger.store import gitrepo
+from app.cli.main import COMMANDS, build_parser, main
 from ledger.loader import load_books
 
 REPO = Path(__file__).resolve().parents[1]
@@ -47,7 +47,7 @@ def test_init_gives_a_clean_ledger(books, needs_plugins):
     assert run_cli("--ledger", str(books), "check")[0] == 0
     # Same through the real console entry point, ledger from the environment.
     env_proc = subprocess.run(
-        [sys.executable, "-m", "ledger.cli", "check"],
+        [sys.executable, "-m", "app.cli.main", "check"],
         capture_output=True, text=True, cwd=REPO, env={**_env(), "ISU_LEDGER_DIR": str(books)},
     )
     assert env_proc.returncode == 0, env_proc.stderr
@@ -186,9 +186,9 @@ def test_usage_errors_are_one_line(tmp_path):
 
 
 def _needs_parse_api() -> None:
-    api = pytest.importorskip("importers.api")
+    api = pytest.importorskip("importers.parse")
     if not (hasattr(api, "parse_file") and hasattr(api, "to_json")):
-        pytest.skip("importers.api.parse_file/to_json not built yet")
+        pytest.skip("importers.parse.parse_file/to_json not built yet")
 
 
 def test_parse_bad_file_is_one_line_exit_2(tmp_path):

@@ -22,8 +22,8 @@ from beancount.core import data
 from goldens import assert_golden
 
 from ledger import conventions as C
-from ledger.cli import main
-from ledger.demo import build_demo, create_demo_accounts
+from app.cli.main import main
+from app.demo.build import build_demo, create_demo_accounts
 from ledger.loader import load_books
 from ledger.plugins.year_lock import locked_years
 
@@ -150,7 +150,7 @@ def test_buffer_reached_in_some_years_and_drawn_in_one(demo):
 
 
 def test_budgets_revised_by_the_meetings(demo):
-    from ledger.budgets import budget_lines
+    from ledger.finance.budgets import budget_lines
 
     path, _, _ = demo
     entries = load_books(path).entries
@@ -187,9 +187,9 @@ def test_every_format_went_through_the_import(demo):
 
 
 def test_demo_accounts_one_per_role(demo):
-    pytest.importorskip("app.users")
-    from app import users
-    from app.serving import user_session
+    pytest.importorskip("app.web.users")
+    from app.web import users
+    from app.web.serving import user_session
 
     path, result, _ = demo
     assert sorted(result.accounts) == ["demo-admin", "demo-auditor", "demo-committee", "demo-finance"]

@@ -16,8 +16,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from ledger import excel
-from ledger.cli import main
+from ledger.finance import workbooks
+from app.cli.main import main
 
 pytestmark = pytest.mark.usefixtures("needs_plugins")
 
@@ -159,15 +159,15 @@ def test_not_a_workbook_and_missing_column(ledger_dir, tmp_path):
 
 
 def test_field_parsers_keep_money_exact():
-    assert excel.parse_money(0.1) == Decimal("0.10")
-    assert excel.parse_money(1234567.89) == Decimal("1234567.89")
-    assert excel.parse_money("1'234.5") == Decimal("1234.50")
-    assert excel.parse_money(-3, allow_negative=True) == Decimal("-3.00")
+    assert workbooks.parse_money(0.1) == Decimal("0.10")
+    assert workbooks.parse_money(1234567.89) == Decimal("1234567.89")
+    assert workbooks.parse_money("1'234.5") == Decimal("1234.50")
+    assert workbooks.parse_money(-3, allow_negative=True) == Decimal("-3.00")
     for bad in ("1e400x", True, None, "NaN", "Infinity"):
         with pytest.raises(ValueError):
-            excel.parse_money(bad)
-    assert excel.parse_year(2026.0) == 2026
-    assert excel.parse_date(datetime.datetime(2026, 1, 2, 0, 0)) == datetime.date(2026, 1, 2)
+            workbooks.parse_money(bad)
+    assert workbooks.parse_year(2026.0) == 2026
+    assert workbooks.parse_date(datetime.datetime(2026, 1, 2, 0, 0)) == datetime.date(2026, 1, 2)
 
 
 def _zip(path: Path, members: dict[str, bytes]) -> Path:
@@ -187,8 +187,8 @@ def test_hostile_workbook_archives_are_refused_before_inflating(ledger_dir, tmp_
         path = _zip(tmp_path / "bomb.xlsx", {"xl/worksheets/sheet1.xml": b"0" * (80 * 1024 * 1024)})
         expected = "refused: inflates to"
     else:
-        path = _zip(tmp_path / "swarm.xlsx", {f"xl/m{i}.xml": b"<a/>" for i in range(excel.MAX_MEMBERS + 1)})
-        expected = f"refused: {excel.MAX_MEMBERS + 1} archive members"
+        path = _zip(tmp_path / "swarm.xlsx", {f"xl/m{i}.xml": b"<a/>" for i in range(workbooks.MAX_MEMBERS + 1)})
+        expected = f"refused: {workbooks.MAX_MEMBERS + 1} archive members"
     before = head(ledger_dir)
     for command in ("pledge", "budget", "expenditure"):
         extra = ["--decision", "x"] if command == "budget" else []
@@ -199,5 +199,5 @@ def test_hostile_workbook_archives_are_refused_before_inflating(ledger_dir, tmp_
 
 def test_a_single_member_bomb_under_the_total_cap_is_refused(tmp_path):
     path = _zip(tmp_path / "ratio.xlsx", {"xl/sharedStrings.xml": b"A" * (20 * 1024 * 1024)})
-    with pytest.raises(excel.ExcelErrors, match="is an archive bomb"):
-        excel._check_archive(path)
+    with pytest.raises(workbooks.ExcelErrors, match="is an archive bomb"):
+        workbooks._check_archive(path)

@@ -13,8 +13,8 @@ from test_excel_templates import fill
 from test_yearend import GICHD_IBAN, D, camt053, import_ok
 
 from ledger import conventions as C
-from ledger import expenditure
-from ledger.cli import main
+from ledger.finance import expenditure
+from app.cli.main import main
 from ledger.loader import load_books
 
 pytestmark = pytest.mark.usefixtures("needs_plugins")
@@ -70,7 +70,7 @@ def test_import_books_lines_and_prints_the_clearing(books, tmp_path):
         ("Expenses:Budget:Travel", Decimal("3500.25")), (C.GICHD_CLEARING, Decimal("-3500.25"))]
     assert (books / "documents" / "expenditure" / "gichd-2026-q1.xlsx").read_bytes() == report.read_bytes()
     # The transfers themselves are not expenditure.
-    from ledger.yearend import year_result
+    from ledger.finance.yearend import year_result
 
     assert year_result(entries, 2026)[1] == Decimal("107250.00")
     # Re-importing the same report books nothing.

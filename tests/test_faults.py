@@ -42,7 +42,7 @@ from faults_support import (
     snapshot,
 )
 from ledger import conventions as C
-from ledger import gitrepo
+from ledger.store import gitrepo
 
 pytestmark = [
     pytest.mark.usefixtures("needs_plugins"),
@@ -160,7 +160,7 @@ def test_concurrent_overlapping_imports_never_duplicate(base, tmp_path, pair):
         shutil.copytree(base, ledger)
         procs = [
             subprocess.Popen(
-                [sys.executable, "-m", "ledger.cli", "--ledger", str(ledger), "import", str(f)],
+                [sys.executable, "-m", "app.cli.main", "--ledger", str(ledger), "import", str(f)],
                 cwd=REPO, env=git_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             )
             for f in pair

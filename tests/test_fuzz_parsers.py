@@ -27,13 +27,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from faults_support import SHARED, bank_refs, cli, diff, snapshot
-from importers.api import parse_bytes
-from importers.camt import parse_camt
+from importers.parse import parse_bytes
+from importers.parse.camt import parse_camt
 from importers.model import BadFile, ParseResult
-from importers.mt940 import parse_mt940
-from importers.ubs_csv import parse_ubs_csv
-from importers.xmlsafe import parse_xml
-from ledger import gitrepo
+from importers.parse.mt940 import parse_mt940
+from importers.parse.ubs_csv import parse_ubs_csv
+from importers.parse.xmlsafe import parse_xml
+from ledger.store import gitrepo
 
 EXAMPLES = int(os.environ.get("ISU_FUZZ_EXAMPLES", "60"))
 IMPORT_EXAMPLES = max(4, EXAMPLES // 10)

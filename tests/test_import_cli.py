@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from ledger.cli import main
-from ledger.importing import TerminalProgress
+from app.cli.main import main
+from importers.importing import TerminalProgress
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO.parent / "shared" / "samples" / "year2025"

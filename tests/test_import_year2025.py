@@ -18,7 +18,7 @@ import pytest
 from beancount.core import data
 
 from ledger import conventions as C
-from ledger.cli import main
+from app.cli.main import main
 from ledger.loader import load_books
 
 REPO = Path(__file__).resolve().parents[1]

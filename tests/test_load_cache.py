@@ -236,7 +236,7 @@ def _receipt(day: datetime.date, amount: str, account: str = "Income:Contributio
 
 
 def test_a_write_hands_its_checked_load_to_the_readers(books_dir, needs_plugins):
-    from ledger.writer import LedgerWriter
+    from ledger.store.writer import LedgerWriter
 
     load_books(books_dir)
     loads = cache_info()["loads"]
@@ -249,7 +249,7 @@ def test_a_write_hands_its_checked_load_to_the_readers(books_dir, needs_plugins)
 
 
 def test_a_failed_write_does_not_poison_the_cache(books_dir, needs_plugins):
-    from ledger.writer import CheckFailed, LedgerWriter
+    from ledger.store.writer import CheckFailed, LedgerWriter
 
     good = load_books(books_dir)
     cached = cache_file(books_dir).read_bytes()
@@ -284,7 +284,7 @@ def _hashes(ledger: Path, books) -> dict[str, str]:
 
 
 def test_the_background_write_after_a_commit_publishes_the_final_state(books_dir, needs_plugins):
-    from ledger.writer import LedgerWriter
+    from ledger.store.writer import LedgerWriter
 
     load_books(books_dir)
     for n, day in enumerate((20, 21, 22)):
@@ -334,7 +334,7 @@ def test_a_command_line_write_returns_at_once_and_leaves_its_load_for_the_next_p
 
     cache_file(books_dir).unlink(missing_ok=True)
     done = subprocess.run(
-        [sys.executable, "-m", "ledger.cli", "--ledger", str(books_dir), "pledge", "add", "--state-party", "DEU",
+        [sys.executable, "-m", "app.cli.main", "--ledger", str(books_dir), "pledge", "add", "--state-party", "DEU",
          "--amount", "1000.00", "--year", "2026", "--date", "2026-01-05"],
         capture_output=True, text=True, cwd=REPO, timeout=120,
     )

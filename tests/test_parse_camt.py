@@ -11,8 +11,8 @@ import pytest
 from lxml import etree
 
 from goldens import assert_golden
-from importers.api import parse_file
-from importers.serialize import to_json
+from importers.parse import parse_file
+from importers.parse.serialize import to_json
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 YEAR = SHARED / "samples" / "year2025"

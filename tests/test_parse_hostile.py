@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from importers.api import detect, parse_bytes, parse_file
+from importers.parse import detect, parse_bytes, parse_file
 from importers.model import BadFile
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"

@@ -6,10 +6,10 @@ from decimal import Decimal
 from pathlib import Path
 
 from goldens import assert_golden
-from importers.api import parse_bytes, parse_file
+from importers.parse import parse_bytes, parse_file
 from importers.model import Detail
-from importers.mt940 import join_86, read_86, split_statements
-from importers.serialize import to_json
+from importers.parse.mt940 import join_86, read_86, split_statements
+from importers.parse.serialize import to_json
 
 DATA = Path(__file__).resolve().parent / "data" / "statements"
 

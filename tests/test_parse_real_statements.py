@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from goldens import assert_golden
-from importers.api import parse_file
+from importers.parse import parse_file
 from importers.model import BadFile
-from importers.serialize import to_json
+from importers.parse.serialize import to_json
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 REAL = SHARED / "real-statements"

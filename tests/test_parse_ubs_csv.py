@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from goldens import assert_golden
-from importers.api import parse_bytes, parse_file
+from importers.parse import parse_bytes, parse_file
 from importers.model import BadFile
-from importers.serialize import to_json
+from importers.parse.serialize import to_json
 
 DATA = Path(__file__).resolve().parent / "data" / "statements"
 

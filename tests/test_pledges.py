@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from test_yearend import GERMANY, NORWAY, D, camt053, import_ok
 
-from ledger import pledges
-from ledger.cli import main
+from ledger.finance import pledges
+from app.cli.main import main
 from ledger.loader import load_books
 
 pytestmark = pytest.mark.usefixtures("needs_plugins")
@@ -82,7 +82,7 @@ def test_status_against_receipts_with_fx(books, tmp_path):
     # The rate known when Germany pledged (e.g. the UN operational rate), for the FX difference.
     status_entries = load_books(books).entries
     (deu,) = [p for p in pledges.pledges(status_entries) if p.state_party == "DEU"]
-    from ledger.writer import LedgerWriter
+    from ledger.store.writer import LedgerWriter
 
     with LedgerWriter(books, "test", "pledge rate") as w:
         meta = dict(deu.entry.meta)

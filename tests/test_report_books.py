@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from ledger import fingerprint as fp
-from ledger import gitrepo
+from ledger.store import gitrepo
 from ledger.books import init_ledger
 from ledger.loader import load_books
 
@@ -82,7 +82,7 @@ def expenditure(date, ref, line, amount) -> str:
 
 def budget(decided, line, amount, wp_year) -> str:
     """A budget decision: dated 1 January of its year, decided on ``decided``
-    (ledger.budgets: revisions are ordered by ``decided``)."""
+    (ledger.finance.budgets: revisions are ordered by ``decided``)."""
     return (
         f'{wp_year}-01-01 custom "budget" Expenses:Budget:{line} "yearly" {amount:.2f} CHF\n'
         f"  wp_year: {wp_year}\n"

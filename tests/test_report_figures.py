@@ -14,9 +14,9 @@ import pytest
 from goldens import assert_golden
 from test_report_books import AUDITOR, OPINION, report_books  # noqa: F401 - fixture
 
-from ledger import pledges
+from ledger.finance import pledges
 from ledger.loader import load_books
-from ledger.yearend import year_result
+from ledger.finance.yearend import year_result
 from reports import bql
 from reports.annual import annual_report
 from reports.budget import budget_report

@@ -14,7 +14,7 @@ import pypdfium2 as pdfium
 import pytest
 from test_report_books import AUDITOR, report_books  # noqa: F401 - fixture
 
-from ledger.cli import main
+from app.cli.main import main
 from ledger.loader import load_books
 from reports import bql
 from reports.annual import annual_report
@@ -151,7 +151,7 @@ def test_pack_is_reproducible(report_books, tmp_path):  # noqa: F811
         for item in manifest["files"]:
             assert hashlib.sha256(zf.read(item["name"])).hexdigest() == item["sha256"]
     books = load_books(report_books)
-    from ledger.gitrepo import head
+    from ledger.store.gitrepo import head
 
     assert manifest["ledger_commit"] == head(report_books) and manifest["ledger_sha256"] == books.fingerprint
     assert manifest["status"] == "audited" and manifest["audit"]["auditor"] == AUDITOR

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger.cli import main
+from app.cli.main import main
 
 SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "samples" / "year2025"
 

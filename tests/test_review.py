@@ -11,9 +11,9 @@ import pytest
 from beancount.core import data
 
 from ledger import conventions as C
-from ledger.cli import main
+from app.cli.main import main
 from ledger.loader import load_books
-from ledger.review import item_id
+from importers.review import item_id
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO.parent / "shared" / "samples" / "year2025"

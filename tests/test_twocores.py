@@ -1,4 +1,4 @@
-"""Reading a big camt file on two cores (ledger.twocores, importers.camt).
+"""Reading a big camt file on two cores (ledger.twocores, importers.parse.camt).
 
 The command line reads a big camt file in two processes: the bytes are cut
 at entries into segments, a forked child reads the file less its entries
@@ -21,8 +21,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import importers.camt as camt
-from importers.api import parse_bytes
+import importers.parse.camt as camt
+from importers.parse import parse_bytes
 from importers.model import BadFile, ParseResult, entry_from_plain, plain_entry
 from ledger import twocores
 from test_fuzz_parsers import OWN, SHARED, XML_SEEDS, mutated
@@ -456,7 +456,7 @@ def test_a_streaming_child_that_fails_gives_nothing_more(failure):
 _CLI_PARSE = """
 import sys
 from ledger import twocores
-from ledger.cli import main
+from app.cli.main import main
 started = []
 real_start = twocores.start
 twocores.start = lambda *a, **k: started.append(1) or real_start(*a, **k)
@@ -480,7 +480,7 @@ def test_the_command_line_reads_a_big_statement_on_two_cores(tmp_path):
         from import_bench import generate
     finally:
         sys.path.pop(0)
-    from importers.api import parse_file, to_json
+    from importers.parse import parse_file, to_json
 
     path = tmp_path / "big.camt053.xml"
     generate(path, 5000)

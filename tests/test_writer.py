@@ -16,10 +16,10 @@ import pytest
 from beancount.core import amount, data
 
 from ledger import conventions as C
-from ledger import gitrepo
+from ledger.store import gitrepo
 from ledger.check import check_ledger
 from ledger.loader import load_books
-from ledger.writer import CheckFailed, LedgerWriter, WriteRefused
+from ledger.store.writer import CheckFailed, LedgerWriter, WriteRefused
 
 REPO = Path(__file__).resolve().parents[1]
 EVIL = 'X" \n2025-01-01 open Assets:Evil\n\\ back\\slash \\" end'
@@ -156,7 +156,7 @@ def test_unprintable_entry_is_refused_before_anything_is_written(ledger_dir):
 
 def test_appended_entries_are_proven_by_the_checks_own_parse(ledger_dir, needs_plugins, monkeypatch):
     """A big import is parsed once: the check's parse of the file is the parse-back."""
-    from ledger import writer
+    from ledger.store import writer
 
     calls = []
     monkeypatch.setattr(writer.parser, "parse_string", lambda *a, **k: calls.append(a) or (_ for _ in ()).throw(AssertionError))
@@ -284,7 +284,7 @@ WRITER_SCRIPT = textwrap.dedent(
     """
     import sys, time, pathlib
     from beancount.parser import parser
-    from ledger import writer
+    from ledger.store import writer
     ledger, day, marker, mode = sys.argv[1:5]
     def hook(directory):
         pathlib.Path(marker).write_text("written")
@@ -399,7 +399,7 @@ def test_journal_keeps_bytes_of_files_not_as_in_head(ledger_dir):
     import base64
     import json
 
-    from ledger import writer
+    from ledger.store import writer
 
     tracked = (ledger_dir / "txns/2026.beancount").read_bytes()
     writer._write_journal(ledger_dir, gitrepo.head(ledger_dir), "t", "a", {
@@ -444,7 +444,8 @@ def test_open_directive_can_target_the_chart_of_accounts(ledger_dir, needs_plugi
 def test_a_big_batch_prints_on_two_cores_with_the_same_text(monkeypatch, child_fails):
     """The command line prints a big import in two processes; the texts are
     exactly the one-process texts, also when the child fails."""
-    from ledger import twocores, writer
+    from ledger import twocores
+    from ledger.store import writer
 
     entries = [receipt(datetime.date(2026, 1 + n % 12, 1 + n % 28), f"{n + 1}.00", payer=f"PAYER {n} \"Q\"") for n in range(41)]
     alone = writer.printed_texts(entries)

@@ -20,10 +20,10 @@ from beancount.core import data
 from beancount.core.amount import Amount
 
 from ledger import conventions as C
-from ledger import yearend
-from ledger.cli import main
+from ledger.finance import yearend
+from app.cli.main import main
 from ledger.loader import load_books
-from ledger.writer import LedgerWriter, WriteRefused
+from ledger.store.writer import LedgerWriter, WriteRefused
 
 pytestmark = pytest.mark.usefixtures("needs_plugins")
 
@@ -151,7 +151,7 @@ def test_close_year_books_buffer_carry_forward_and_recognition(books, tmp_path):
     assert (income, expenditure, surplus) == (Decimal("94100.00"), Decimal(0), Decimal("94100.00"))
     figures = yearend.closed_figures(entries, 2025)
     assert figures["to_buffer"] == Decimal("30000.00") and figures["carried_forward"] == Decimal("64100.00")
-    from ledger import buffer
+    from ledger.finance import buffer
 
     assert buffer.balance(entries, D(2025, 12, 31)) == Decimal("30000.00")
     # The advance is recognised in 2026 income on 1 January with its attribution.
@@ -182,7 +182,7 @@ def test_deficit_draws_the_buffer_and_dry_run_writes_nothing(books, tmp_path):
     assert code == 0 and "deficit 25,000.00" in out and "dry run" in out and head(books) == before
     assert cli(books, "close-year", "2025")[0] == 0
     entries = load_books(books).entries
-    from ledger import buffer
+    from ledger.finance import buffer
 
     assert buffer.balance(entries, D(2025, 12, 31)) == Decimal("15000.00")
     assert [m.amount for m in buffer.movements(entries, 2025)] == [Decimal("40000.00"), Decimal("-25000.00")]
@@ -201,7 +201,7 @@ def test_two_year_flow_sign_off_lock_and_late_payment(books, tmp_path):
     import_ok(books, camt053(tmp_path / "2026.xml", "STMT-2026", (D(2025, 12, 31), CLOSING_2025), YEAR_2026))
     (contribution,) = [p for p in txn_postings(books, "T26-0001") if p.account.startswith("Income:")]
     assert contribution.meta["wp_year"] == 2026 and contribution.meta["designated_year"] == 2025
-    from ledger.pledges import pledge_status
+    from ledger.finance.pledges import pledge_status
 
     status = {s.state_party: s for s in pledge_status(load_books(books).entries, 2026)}
     assert status["DEU"].received == Decimal("20000.00") and status["NOR"].received == Decimal("50000.00")

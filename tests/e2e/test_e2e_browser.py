@@ -38,8 +38,8 @@ def free_port() -> int:
 
 @pytest.fixture
 def server(tmp_path, database_url, needs_plugins):
-    from app.db import open_database
-    from app.users import add_user
+    from app.web.db import open_database
+    from app.web.users import add_user
     from ledger.books import init_ledger
 
     ledger = init_ledger(tmp_path / "books", opening_balance="100000.00", as_of="2025-06-30", user="test:init").ledger_dir

@@ -1,0 +1,98 @@
+"""The audit log: who did what, when, with what outcome, and the ledger
+commit it produced. ``record`` is called by every state-changing action
+(pages and API alike); the page lists the events, each linked to its
+commit in the ledger's git history."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, g, render_template, request
+from sqlalchemy import func, select
+
+from app.web.auth import client_ip, current_user, db, require
+from app.web.db import AuditEvent
+from ledger.store import gitrepo
+
+bp = Blueprint("audit", __name__, url_prefix="/audit")
+PAGE = 100
+
+
+def storable(text: str) -> str:
+    """Text any SQL database keeps: NUL (refused by PostgreSQL) and lone
+    surrogates (not UTF-8) replaced. Audit details quote what users sent."""
+    return text.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
+
+
+def record(action: str, outcome: str, detail: str = "", *, commit: str | None = None, user_name: str | None = None) -> AuditEvent:
+    """Write one audit event in its own transaction (it must survive a
+    rollback of the action it describes)."""
+    user = g.get("user") if "user" in g else current_user()
+    detail = storable(detail)
+    user_name = storable(user_name) if user_name else None
+    event = AuditEvent(
+        user_name=(user.name if user else user_name or None),
+        role=user.role if user else None,
+        action=action[:60],
+        outcome=outcome,
+        detail=detail[:4000],
+        ip=client_ip()[:64] if request else None,
+        commit=commit,
+    )
+    with current_app.extensions["isu_db"]() as s:
+        s.add(event)
+        s.commit()
+    return event
+
+
+def commit_summary(sha: str) -> str | None:
+    """The one-line git description of a ledger commit (None if unknown)."""
+    try:
+        return gitrepo.log(current_app.config["LEDGER_DIR"], "-1", "--format=%h %ad %an: %s", "--date=short", sha, "--").strip()
+    except gitrepo.GitError:
+        return None
+
+
+def events(page: int = 1, action: str | None = None) -> tuple[list[AuditEvent], int]:
+    query = select(AuditEvent)
+    count = select(func.count(AuditEvent.id))
+    if action:
+        query = query.where(AuditEvent.action == action)
+        count = count.where(AuditEvent.action == action)
+    rows = db().scalars(query.order_by(AuditEvent.id.desc()).limit(PAGE).offset((page - 1) * PAGE)).all()
+    return list(rows), db().scalar(count) or 0
+
+
+def event_json(e: AuditEvent) -> dict:
+    return {
+        "id": e.id,
+        "at": e.at.isoformat() + "Z",
+        "user": e.user_name,
+        "role": e.role,
+        "action": e.action,
+        "outcome": e.outcome,
+        "detail": e.detail,
+        "commit": e.commit,
+    }
+
+
+@bp.get("/")
+@require("audit")
+def index():
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    action = request.args.get("action") or None
+    rows, total = events(page, action)
+    return render_template("audit.html", rows=rows, total=total, page=page, pages=max((total + PAGE - 1) // PAGE, 1), action=action)
+
+
+@bp.get("/commit/<sha>")
+@require("audit")
+def commit(sha: str):
+    """One ledger commit as git shows it (message and diff stat)."""
+    from flask import abort
+
+    if not (7 <= len(sha) <= 64 and all(ch in "0123456789abcdef" for ch in sha)):
+        abort(404)
+    try:
+        text = gitrepo.run(current_app.config["LEDGER_DIR"], "show", "--stat", "--format=fuller", sha, "--")
+    except gitrepo.GitError:
+        abort(404)
+    return render_template("commit.html", sha=sha, text=text)

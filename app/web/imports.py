@@ -1,0 +1,175 @@
+"""Import bank statements: upload -> preview -> confirm.
+
+The preview is the dry run of ``importers.importing.import_files`` - exactly
+what will be booked, each receipt's identification and why - kept in an
+``ImportBatch`` row while the files wait in a private upload directory.
+Confirming books that same batch, but only if the books have not moved
+since the preview (otherwise what was shown would no longer be what is
+booked): the user previews again.
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from app.web import upload_files
+from app.web.audit import record
+from app.web.auth import current_user, db, require
+from app.web.db import ImportBatch, utcnow
+from app.web.views import Refused, acting_user, ledger_dir, ledger_errors, ledger_refusal
+from ledger.store import gitrepo
+
+bp = Blueprint("imports", __name__, url_prefix="/import")
+
+
+def _plain(value):
+    """JSON-safe copy of the import report (suggestions may be objects)."""
+    return json.loads(json.dumps(value, default=lambda o: getattr(o, "__dict__", str(o))))
+
+
+def _run(files: list[dict], *, dry_run: bool):
+    from importers.importing import ImportRefused, import_files
+
+    try:
+        return import_files(ledger_dir(), [f["path"] for f in files], dry_run=dry_run, user=acting_user())
+    except ImportRefused as exc:
+        raise Refused(upload_files.rename_paths(str(exc), files), 409) from None
+    except ledger_errors() as exc:
+        raise Refused(upload_files.rename_paths(str(ledger_refusal(exc)), files), ledger_refusal(exc).status) from None
+
+
+def _named(report: dict, files: list[dict]) -> dict:
+    text = json.dumps(report)
+    for f in files:
+        text = text.replace(json.dumps(f["path"])[1:-1], f["name"])
+    return json.loads(text)
+
+
+def preview(storages) -> ImportBatch:
+    """Save the uploads and dry-run them; the batch waits for confirm."""
+    directory, files = upload_files.save(storages, "bank")
+    try:
+        report = _run(files, dry_run=True)
+    except Refused as exc:
+        upload_files.discard(directory)
+        record("import.preview", "refused", str(exc))
+        raise
+    batch = ImportBatch(
+        user_id=current_user().id,
+        status="previewed",
+        upload_dir=str(directory),
+        files=[{"name": f["name"], "format": f["format"], "size": f["size"]} for f in files],
+        preview={**_named(_plain(report.to_json()), files), "head": gitrepo.head(ledger_dir())},
+    )
+    db().add(batch)
+    db().commit()
+    record("import.preview", "ok", f"batch {batch.id}: {', '.join(f['name'] for f in files)}: would import {report.imported}, {report.needs_review} to review, {report.unreconciled} to reconcile")
+    return batch
+
+
+def get_batch(batch_id: int) -> ImportBatch:
+    batch = db().get(ImportBatch, batch_id) if 0 < batch_id < 2**31 else None
+    if batch is None:
+        abort(404, f"no import batch {batch_id}")
+    return batch
+
+
+def confirm(batch_id: int) -> ImportBatch:
+    """Book a previewed batch (one ledger commit) if the books are where they were."""
+    batch = get_batch(batch_id)
+    if batch.status != "previewed":
+        raise Refused(f"batch {batch.id} is {batch.status}, not waiting for confirmation", 409)
+    if gitrepo.head(ledger_dir()) != batch.preview.get("head"):
+        raise Refused(f"batch {batch.id}: the books changed since the preview; upload the files again to see what would be booked now", 409)
+    files = [{**f, "path": str(upload_files.Path(batch.upload_dir) / f["name"])} for f in batch.files]
+    try:
+        report = _run(files, dry_run=False)
+    except Refused as exc:
+        batch.status, batch.error, batch.decided_at = "failed", str(exc), utcnow()
+        db().commit()
+        upload_files.discard(batch.upload_dir)
+        record("import.confirm", "refused", f"batch {batch.id}: {exc}")
+        raise
+    batch.status, batch.commit, batch.decided_at = "booked", report.commit, utcnow()
+    batch.result = _named(_plain(report.to_json()), files)
+    db().commit()
+    upload_files.discard(batch.upload_dir)
+    record("import.confirm", "ok", f"batch {batch.id}: imported {report.imported}, {report.duplicates} already booked, {report.needs_review} to review, {report.unreconciled} to reconcile", commit=report.commit)
+    return batch
+
+
+def discard(batch_id: int) -> ImportBatch:
+    batch = get_batch(batch_id)
+    if batch.status != "previewed":
+        raise Refused(f"batch {batch.id} is {batch.status}, not waiting for confirmation", 409)
+    batch.status, batch.decided_at = "discarded", utcnow()
+    db().commit()
+    upload_files.discard(batch.upload_dir)
+    record("import.discard", "ok", f"batch {batch.id}")
+    return batch
+
+
+def batch_json(batch: ImportBatch) -> dict:
+    return {
+        "id": batch.id,
+        "status": batch.status,
+        "created_at": batch.created_at.isoformat() + "Z",
+        "user": batch.user.name,
+        "files": batch.files,
+        "preview": {k: v for k, v in batch.preview.items() if k != "head"},
+        "result": batch.result,
+        "error": batch.error,
+        "commit": batch.commit,
+    }
+
+
+# --- pages ---------------------------------------------------------------------
+
+
+@bp.get("/")
+@require("import")
+def index():
+    recent = db().scalars(select(ImportBatch).order_by(ImportBatch.id.desc()).limit(20)).all()
+    return render_template("import.html", recent=recent)
+
+
+@bp.post("/")
+@require("import")
+def upload():
+    try:
+        batch = preview(request.files.getlist("files"))
+    except Refused as exc:
+        flash(str(exc), "error")
+        return render_template("import.html", recent=[]), exc.status
+    return redirect(url_for("imports.show", batch_id=batch.id))
+
+
+@bp.get("/<int:batch_id>")
+@require("import")
+def show(batch_id: int):
+    return render_template("import_preview.html", batch=get_batch(batch_id))
+
+
+@bp.post("/<int:batch_id>/confirm")
+@require("import")
+def confirm_page(batch_id: int):
+    try:
+        batch = confirm(batch_id)
+    except Refused as exc:
+        flash(str(exc), "error")
+        return render_template("import_preview.html", batch=get_batch(batch_id)), exc.status
+    flash(f"Booked: {batch.result['imported']} entries, {batch.result['needs_review']} to review, {batch.result.get('unreconciled', 0)} to reconcile (commit {(batch.commit or '')[:12]}).", "ok")
+    return redirect(url_for("imports.show", batch_id=batch.id))
+
+
+@bp.post("/<int:batch_id>/discard")
+@require("import")
+def discard_page(batch_id: int):
+    try:
+        discard(batch_id)
+    except Refused as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("imports.index"))

@@ -1,0 +1,91 @@
+"""Reports: pick a report, a year and a format; download it, or preview it
+as HTML. The same ``reports.command`` functions as ``isu-ledger report``
+build and render it, so a download is byte-for-byte what the CLI writes
+for the same books."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, render_template, request
+
+from app.web.audit import record
+from app.web.auth import require
+from app.web.views import Refused, book_years, books, default_year, ledger_dir, parse_year
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+NAMES = ("annual", "contributions", "budget", "buffer", "statement")
+FORMATS = {
+    "pdf": "application/pdf",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "json": "application/json",
+    "html": "text/html; charset=utf-8",
+}
+# The report's own HTML is a standalone document with its styles inline; it
+# runs no script, so its preview gets a CSP that allows inline styles only.
+PREVIEW_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'"
+
+
+def make(name: str, year: int, fmt: str, as_of: str | None = None, state_party: str | None = None) -> tuple[bytes, str]:
+    """The rendered report and its download file name; Refused on bad input."""
+    from reports import command
+
+    if name not in NAMES and name != "pack":
+        raise Refused(f"{name}: unknown report ({', '.join(NAMES)}, pack)", 404)
+    if fmt not in FORMATS:
+        raise Refused(f"{fmt}: unknown format ({', '.join(FORMATS)})")
+    try:
+        when = command.parse_as_of(as_of) if as_of else None
+        loaded, commit = command.load(ledger_dir())
+        if name == "pack":
+            from reports.pack import build_pack
+
+            pack = build_pack(loaded, year, when, commit=commit)
+            return pack.data, f"isu-report-pack-{year}.zip"
+        report = command.build(loaded, name, year, when, commit=commit, state_party=(state_party or "").upper() or None)
+        content = command.render(report, fmt)
+    except command.ReportRefused as exc:
+        raise Refused(str(exc)) from None
+    suffix = f"-{state_party.upper()}" if name == "statement" and state_party else ""
+    return content, f"isu-{name}{suffix}-{year}.{fmt}"
+
+
+def download(name: str, year: int, fmt: str, as_of: str | None, state_party: str | None) -> Response:
+    content, filename = make(name, year, fmt, as_of, state_party)
+    record("report.download", "ok", f"{filename} ({len(content)} bytes)")
+    mimetype = "application/zip" if name == "pack" else FORMATS[fmt]
+    inline = fmt == "html" and name != "pack" and request.args.get("download") is None
+    response = Response(content, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'{"inline" if inline else "attachment"}; filename="{filename}"'
+    if inline:
+        response.headers["Content-Security-Policy"] = PREVIEW_CSP
+        response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    return response
+
+
+@bp.get("/")
+@require("reports")
+def index():
+    from ledger.registry import Registry
+
+    b = books()
+    return render_template(
+        "reports.html",
+        names=NAMES,
+        formats=tuple(FORMATS),
+        years=book_years(b.entries) or [default_year(b.entries)],
+        year=default_year(b.entries),
+        states=sorted(Registry.load(ledger_dir()).contributors(), key=lambda c: c.name),
+    )
+
+
+@bp.get("/<name>")
+@require("reports")
+def get(name: str):
+    args = request.args
+    year = parse_year(args.get("year"), fallback=default_year(books().entries))
+    try:
+        return download(name, year, args.get("format", "html"), args.get("as_of") or None, args.get("state_party") or None)
+    except Refused as exc:
+        from flask import abort
+
+        abort(exc.status, str(exc))

@@ -1,0 +1,98 @@
+"""Year end: close a year (finance), sign it off (the auditor).
+
+Both are ``ledger.finance.yearend`` functions - one ledger commit each - recorded in
+the audit log; a sign-off is also kept as a ``SignOff`` row."""
+
+from __future__ import annotations
+
+import datetime
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from app.web.audit import record
+from app.web.auth import current_user, db, require
+from app.web.db import SignOff
+from app.web.views import (
+    Refused,
+    acting_user,
+    book_years,
+    books,
+    form_year,
+    ledger_dir,
+    parse_date,
+    refusals_audited,
+)
+
+bp = Blueprint("yearend", __name__, url_prefix="/year-end")
+
+
+def close(year: int):
+    from ledger.finance.yearend import YearEndRefused, close_year
+
+    with refusals_audited("year.close", str(year), YearEndRefused):
+        plan = close_year(ledger_dir(), year, user=acting_user())
+    record("year.close", "ok", f"{year}: " + " ".join(" ".join(plan.lines()).split()), commit=plan.commit)
+    return plan, plan.commit
+
+
+def sign(year: int, auditor: str, opinion_date: datetime.date) -> SignOff:
+    from ledger.finance.yearend import YearEndRefused, sign_off
+
+    with refusals_audited("year.sign_off", str(year), YearEndRefused):
+        result = sign_off(ledger_dir(), year, auditor, opinion_date, user=acting_user())
+    row = SignOff(year=year, auditor=" ".join(auditor.split()), opinion_date=opinion_date, user_id=current_user().id, commit=result.commit)
+    db().add(row)
+    db().commit()
+    record("year.sign_off", "ok", f"{year}: auditor {row.auditor}, opinion {opinion_date}, fingerprint {result.fingerprint[:16]}", commit=result.commit)
+    return row
+
+
+def years_status() -> list[dict]:
+    """Per year in the books: closed (with figures), signed off (by whom)."""
+    from ledger.finance.yearend import closed_figures, locked_years
+
+    entries = books().entries
+    locked = locked_years(entries)
+    out = []
+    for year in book_years(entries):
+        figures = closed_figures(entries, year)
+        lock = locked.get(year)
+        out.append({
+            "year": year,
+            "closed": figures is not None,
+            "figures": {k: (None if v is None else f"{v:.2f}") for k, v in (figures or {}).items()},
+            "signed_off": lock is not None,
+            "auditor": lock.auditor if lock else None,
+            "opinion_date": lock.opinion_date.isoformat() if lock else None,
+        })
+    return out
+
+
+@bp.get("/")
+@require("yearend.view")
+def index():
+    return render_template("yearend.html", years=years_status(), today=datetime.date.today())
+
+
+@bp.post("/close")
+@require("yearend.close")
+def close_page():
+    try:
+        year = form_year(request.form.get("year"))
+        _plan, commit = close(year)
+        flash(f"{year} closed" + (f" (commit {commit[:12]})." if commit else ": nothing changed since the last close."), "ok")
+    except Refused as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("yearend.index"), 303)
+
+
+@bp.post("/sign-off")
+@require("yearend.sign_off")
+def sign_page():
+    try:
+        year = form_year(request.form.get("year"))
+        row = sign(year, request.form.get("auditor", ""), parse_date(request.form.get("opinion_date"), "opinion date"))
+        flash(f"{year} signed off by {row.auditor}; the year is locked.", "ok")
+    except Refused as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("yearend.index"), 303)

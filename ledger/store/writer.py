@@ -1,0 +1,911 @@
+"""The one writer of the ledger files.
+
+Everything that changes the books — imports, review decisions, year close,
+registry edits — goes through :class:`LedgerWriter`, so every change is
+
+* **serialised**: an exclusive ``flock`` on ``.isu-ledger.lock``;
+* **rendered by Beancount's printer**, and each rendered entry parsed back
+  and compared with what was asked, so bank text (quotes, backslashes,
+  newlines, ``include``/``option`` lookalikes) can only ever be inert text
+  (appended entries are proven by the check's own parse of the file they
+  were written to: a 20,000-entry import is parsed once, not twice);
+* **checked**: the whole ledger is loaded with the ISU plugins after the
+  write; any error restores the previous bytes and raises ``CheckFailed``;
+* **committed**: one git commit naming the user (as author) and the action;
+* **crash-safe**: before touching a file the previous bytes of every file
+  are journalled (fsynced) - by reference (git blob id and sha256) for a file
+  as committed in HEAD, by value for new and untracked ones; a journal left
+  by a crash is rolled back by the next writer (or ``check``) before
+  anything else happens.
+
+Changes are staged in memory inside the ``with`` block and written only on
+a normal exit, so an exception in the block leaves the files untouched.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import fcntl
+import hashlib
+import json
+import os
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from beancount.core import data
+from beancount.parser import parser, printer
+from beancount.utils.misc_utils import escape_string
+
+from ledger import conventions as C
+from ledger import twocores
+from ledger.store import gitrepo
+
+DEFAULT_TIMEOUT = 30.0
+
+# Test hook: called after the files are written and before check/commit
+# (a crash test blocks here and is killed). Never set in production.
+AFTER_WRITE_HOOK: Callable[[Path], None] | None = None
+
+_META_SKIP = ("filename", "lineno")
+
+
+class WriteRefused(Exception):
+    """The write cannot start or cannot be committed: lock busy, dirty tree,
+    files changed underneath, a path outside the ledger. Nothing was written."""
+
+
+class CheckFailed(Exception):
+    """The ledger would not pass ``check`` after the write; nothing was kept.
+
+    ``errors`` lists each problem as ``file:line: message``.
+    """
+
+    def __init__(self, errors: Iterable[str]):
+        self.errors = list(errors)
+        first = self.errors[0] if self.errors else "unknown error"
+        more = f" (and {len(self.errors) - 1} more)" if len(self.errors) > 1 else ""
+        super().__init__(f"the change fails the ledger check: {first}{more}")
+
+
+# --- rendering ------------------------------------------------------------
+
+
+def _escaped_for_printer(entry: Any) -> Any:
+    """Pre-escape the string fields the printer writes without escaping.
+
+    Beancount's printer escapes payee, narration and metadata strings but
+    writes Custom string values, Note comments, Document filenames and Event
+    texts verbatim between quotes; we escape them with Beancount's own
+    ``escape_string`` so a quote can never end the string early.
+    """
+    if isinstance(entry, data.Custom):
+        values = [
+            (escape_string(v), t) if isinstance(v, str) and t is str else (v, t)
+            for v, t in entry.values
+        ]
+        return entry._replace(values=values)
+    if isinstance(entry, data.Note):
+        return entry._replace(comment=escape_string(entry.comment))
+    if isinstance(entry, data.Document):
+        return entry._replace(filename=escape_string(entry.filename))
+    if isinstance(entry, data.Event):
+        return entry._replace(type=escape_string(entry.type), description=escape_string(entry.description))
+    if isinstance(entry, data.Query):
+        return entry._replace(name=escape_string(entry.name), query_string=escape_string(entry.query_string))
+    return entry
+
+
+# A stand-in file name for parse-backs: the parser resolves a Document's
+# relative path against the directory of the file it reads.
+_PARSE_BASE = "/isu-parse-back/file.beancount"
+
+
+# Metadata values compared as they are (no named tuple or container in them).
+_PLAIN = frozenset({str, Decimal, int, bool, datetime.date, type(None)})
+
+
+def _meta_comparable(meta: dict | None) -> dict:
+    return {
+        k: v if type(v) in _PLAIN else _comparable(v)
+        for k, v in (meta or {}).items()
+        if k not in _META_SKIP and not k.startswith("__")
+    }
+
+
+def _comparable(value: Any, base: str = _PARSE_BASE) -> Any:
+    """An entry with source metadata dropped, for comparing a parse-back of
+    text parsed as the file ``base`` (a Document's relative path resolves
+    against its directory)."""
+    kind = type(value)
+    if kind is data.Transaction:  # the bulk of every import: compared field by field, no reflection
+        return (
+            "Transaction", value.date, value.flag, value.payee, value.narration,
+            frozenset(value.tags or ()), frozenset(value.links or ()), _meta_comparable(value.meta),
+            [
+                (p.account, p.units, p.cost, p.price, p.flag, _meta_comparable(p.meta))
+                for p in value.postings
+            ],
+        )  # fmt: skip
+    if isinstance(value, data.Document):
+        resolved = os.path.normpath(os.path.join(os.path.dirname(base), value.filename))
+        value = value._replace(filename=resolved)
+    if isinstance(value, dict):
+        return _meta_comparable(value)
+    if isinstance(value, tuple) and hasattr(value, "_fields"):
+        items = {f: getattr(value, f) for f in value._fields}
+        if "meta" in items:
+            items["meta"] = _meta_comparable(items["meta"])
+        for key in ("postings", "values"):
+            if key in items and items[key] is not None:
+                items[key] = [_comparable(v) for v in items[key]]
+        for key in ("tags", "links"):
+            if key in items:
+                items[key] = frozenset(items[key] or ())
+        return (type(value).__name__, items)
+    if isinstance(value, tuple):
+        return tuple(_comparable(v) for v in value)
+    return value
+
+
+def render_entry(entry: Any) -> str:
+    """Ledger text for one directive, proven to parse back to exactly it.
+
+    Raises ValueError when the printed text would not mean the same entry
+    (a malformed account or tag, an int in metadata, ...): better a refused
+    write than a ledger that says something else than what was meant.
+    """
+    return render_texts([entry])[0]
+
+
+def render_texts(entries: Iterable[Any]) -> list[str]:
+    """The ledger text of each entry, all proven by ONE parse-back.
+
+    Parsing the whole batch once (rather than once per entry) keeps a
+    batch cheap; on a mismatch each entry is tried alone so the error names
+    the one that does not render to itself.
+    """
+    entries = list(entries)
+    texts = printed_texts(entries)
+    if entries:
+        _prove_alone(entries, texts)
+    return texts
+
+
+def _prove_alone(entries: list, texts: list[str]) -> None:
+    """Prove printed entries by one parse of the batch, joined by newlines."""
+    parsed, errors, _ = parser.parse_string("\n".join(texts), report_filename=_PARSE_BASE)
+    starts, line = [], 1
+    for text in texts:
+        starts.append(line)
+        line += text.count("\n") + 1
+    prove_parsed(entries, texts, starts, parsed, errors)
+
+
+_PARALLEL_MIN = 4000  # entries: below this a fork costs more than it saves
+
+
+def _printed(entries: list) -> list[str]:
+    return [printer.format_entry(_escaped_for_printer(e)) for e in entries]
+
+
+def printed_texts(entries: list) -> list[str]:
+    """Beancount's printer on each entry; not yet proven (see :func:`prove_parsed`).
+
+    The printer costs ~60 µs an entry (1.2 s for a 20,000-entry statement).
+    In a command-line process (:mod:`ledger.twocores`), a big batch is
+    split: a forked child prints the second half and hands the texts back
+    while this process prints the first. Anything unexpected from the child
+    (it failed, it sent too little) and the second half is printed here, so
+    the result never depends on the fork.
+    """
+    if not twocores.usable(len(entries), _PARALLEL_MIN):
+        return _printed(entries)
+    half = len(entries) // 2
+    helper = twocores.start(lambda: _printed(entries[half:]))
+    if helper is None:
+        return _printed(entries)
+    with helper:
+        mine = _printed(entries[:half])
+        theirs = helper.result(lambda texts: texts if _texts_of(texts, len(entries) - half) else None)
+    return mine + (theirs if theirs is not None else _printed(entries[half:]))
+
+
+def _texts_of(texts, count: int) -> bool:
+    return type(texts) is list and len(texts) == count and all(type(t) is str for t in texts)
+
+
+def prove_parsed(entries: list, texts: list[str], starts: list[int], parsed: list, errors: list,
+                 base: str = _PARSE_BASE) -> None:
+    """Raise ValueError unless ``parsed`` holds exactly ``entries``, the one
+    printed as ``texts[i]`` starting on line ``starts[i]``, and nothing else
+    from line ``starts[0]`` on (no parse error there either).
+
+    ``parsed``/``errors`` come from a parse of text in which the printed
+    entries begin at those lines: the batch alone, or the whole ledger file
+    they were appended to (the check's own parse: see ``LedgerWriter``).
+    On a mismatch each entry is parsed alone so the error names the one
+    that does not render to itself.
+    """
+    first = starts[0]
+    by_line = {}
+    for back in parsed:
+        lineno = back.meta.get("lineno") or 0
+        if lineno >= first:
+            by_line[lineno] = back
+    if (
+        not any(((e.source or {}).get("lineno") or 0) >= first for e in errors)
+        and len(by_line) == len(entries)
+        and all(
+            _comparable(by_line.get(start), base) == _comparable(entry, base) for start, entry in zip(starts, entries)
+        )
+    ):
+        return
+    for entry, text in zip(entries, texts):
+        alone, alone_errors, _ = parser.parse_string(text, report_filename=_PARSE_BASE)
+        if alone_errors or len(alone) != 1 or _comparable(alone[0]) != _comparable(entry):
+            why = alone_errors[0].message if alone_errors else f"{len(alone)} directive(s) parsed back"
+            raise ValueError(f"entry dated {entry.date} does not render to itself ({why})")
+    raise ValueError("entries do not render to themselves")
+
+
+def render_entries(entries: Iterable[Any]) -> str:
+    """Entries as ledger text, one blank line between entries."""
+    return "\n".join(render_texts(entries))
+
+
+def year_file_header(year: int) -> str:
+    """The comment that opens a new ``txns/YYYY.beancount`` (static text)."""
+    return (
+        f"; Entries dated in {int(year)}. Written by isu-ledger: change them through\n"
+        "; isu-ledger so every change is checked and committed.\n"
+    )
+
+
+# --- files ----------------------------------------------------------------
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, content: bytes) -> None:
+    """Replace ``path`` with ``content``: temp file, fsync, rename, fsync dir.
+
+    A reader (Fava, bean-check) sees the old or the new file, never half.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".isu-tmp-")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(content)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if path.exists():
+            os.chmod(tmp, path.stat().st_mode & 0o7777)
+        else:
+            os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def safe_relpath(ledger_dir: Path, rel: str | os.PathLike) -> str:
+    """A ledger-relative path, refusing anything that could escape the ledger
+    or touch git's or the writer's own files."""
+    raw = str(rel)
+    pure = PurePosixPath(raw)
+    if not raw or pure.is_absolute() or raw.startswith("~") or ".." in pure.parts:
+        raise WriteRefused(f"{raw}: not a path inside the ledger")
+    parts = pure.parts
+    norm = str(pure)
+    if not parts or norm == "." or parts[0] == ".git" or norm in (C.LOCK_FILE, C.JOURNAL_FILE):
+        raise WriteRefused(f"{raw}: not a file the writer may change")
+    target = (ledger_dir / norm).resolve()
+    if ledger_dir not in target.parents:
+        raise WriteRefused(f"{raw}: resolves outside the ledger")
+    return str(PurePosixPath(*parts))
+
+
+# --- the journal -----------------------------------------------------------
+
+
+def _write_journal(ledger_dir: Path, head: str | None, user: str, action: str, before: dict[str, bytes | None]) -> None:
+    """Journal the previous bytes of every file the write will touch.
+
+    A file as committed in HEAD (the writer starts from a clean tree, so a
+    tracked file normally is) is journalled by reference: its blob id and the
+    sha256 of its bytes; recovery takes it back out of git. Only new and
+    untracked files - small: archived statements, a new year file's absence -
+    carry their bytes. Journalling a 70 MB year file by value would write
+    ~93 MB of base64 and fsync it before every import.
+    """
+    present = [rel for rel, content in before.items() if content is not None]
+    blobs = gitrepo.head_blobs(ledger_dir, present) if head else {}
+    files: dict[str, Any] = {}
+    for rel, content in before.items():
+        if content is None:
+            files[rel] = None
+        elif blobs.get(rel) is not None and blobs[rel] == gitrepo.blob_id(content):
+            files[rel] = {"restore": "git", "head": head, "blob": blobs[rel],
+                          "sha256": hashlib.sha256(content).hexdigest()}
+        else:
+            files[rel] = base64.b64encode(content).decode("ascii")
+    doc = {"version": 2, "head": head, "user": user, "action": action, "files": files}
+    atomic_write(ledger_dir / C.JOURNAL_FILE, json.dumps(doc, indent=1).encode("utf-8"))
+
+
+def _journalled_bytes(ledger_dir: Path, rel: str, item: Any) -> bytes | None:
+    """The previous bytes of ``rel`` as the journal records them (by value or from git)."""
+    if item is None:
+        return None
+    if isinstance(item, str):
+        return base64.b64decode(item)
+    if isinstance(item, dict) and item.get("restore") == "git":
+        content = gitrepo.cat_blob(ledger_dir, item["blob"])
+        if hashlib.sha256(content).hexdigest() != item["sha256"]:
+            raise WriteRefused(f"{rel}: the journalled version in git ({item['blob']}) does not match its "
+                               "checksum; the interrupted write cannot be rolled back automatically")
+        return content
+    raise WriteRefused(f"{rel}: unknown journal record; the interrupted write cannot be rolled back automatically")
+
+
+def _remove_journal(ledger_dir: Path) -> None:
+    try:
+        (ledger_dir / C.JOURNAL_FILE).unlink()
+    except FileNotFoundError:
+        return
+    _fsync_dir(ledger_dir)
+
+
+def _restore(ledger_dir: Path, before: dict[str, bytes | None]) -> None:
+    for rel, content in before.items():
+        path = ledger_dir / rel
+        if content is None:
+            if path.exists():
+                path.unlink()
+                _prune_empty_dirs(ledger_dir, path.parent)
+        elif _read(path) != content:
+            atomic_write(path, content)
+
+
+def _prune_empty_dirs(ledger_dir: Path, directory: Path) -> None:
+    while directory != ledger_dir and ledger_dir in directory.parents:
+        try:
+            directory.rmdir()
+        except OSError:
+            return
+        directory = directory.parent
+
+
+def _recover_locked(ledger_dir: Path) -> bool:
+    """Roll back a write interrupted by a crash (the lock is held by us).
+
+    When HEAD moved since the journal was written the commit happened and
+    only the journal deletion was lost: the files are the committed ones.
+    Otherwise the files go back to the journalled bytes and the index to HEAD.
+    """
+    _remove_stale_temps(ledger_dir)
+    journal = ledger_dir / C.JOURNAL_FILE
+    if not journal.exists():
+        return False
+    doc = json.loads(journal.read_text(encoding="utf-8"))
+    _remove_git_locks(ledger_dir)
+    files = doc.get("files", {})
+    if gitrepo.head(ledger_dir) == doc.get("head"):
+        files = {rel: _journalled_bytes(ledger_dir, rel, item) for rel, item in files.items()}
+        _restore(ledger_dir, files)
+        try:
+            gitrepo.unstage(ledger_dir, list(files))
+        except gitrepo.GitError:
+            pass
+        what = f"restored {len(files)} file(s)"
+    else:
+        what = "the change had been committed; nothing to restore"
+    _remove_journal(ledger_dir)
+    print(
+        f"isu-ledger: {ledger_dir}: recovered from an interrupted write "
+        f"({doc.get('action', '?')} by {doc.get('user', '?')}): {what}",
+        file=sys.stderr,
+    )
+    return True
+
+
+def _remove_git_locks(ledger_dir: Path) -> None:
+    """Delete git's lock files left by our git add/commit killed with the writer.
+
+    Only called with a crash journal present and our lock held: the git
+    process that made them died with the write the journal records. Left
+    there, every later write fails ("index.lock: File exists").
+    """
+    git_dir = ledger_dir / ".git"
+    for lock in [git_dir / "index.lock", git_dir / "HEAD.lock", *git_dir.glob("refs/heads/**/*.lock")]:
+        lock.unlink(missing_ok=True)
+
+
+def _stale_temps(ledger_dir: Path) -> list[Path]:
+    """Temp files of ``atomic_write`` left by a crash before their rename."""
+    return [
+        p for p in ledger_dir.rglob(".isu-tmp-*")
+        if p.is_file() and ".git" not in p.relative_to(ledger_dir).parts
+    ]
+
+
+def _remove_stale_temps(ledger_dir: Path) -> None:
+    """Delete them (the lock is held by us, so no write of ours is running).
+
+    A kill while the journal itself was being written leaves its half-written
+    temp file and no journal; without this it would stay forever.
+    """
+    for path in _stale_temps(ledger_dir):
+        path.unlink(missing_ok=True)
+
+
+class _Lock:
+    """An exclusive flock on the ledger's lock file, waited for up to ``timeout``."""
+
+    def __init__(self, ledger_dir: Path, timeout: float):
+        self.path = ledger_dir / C.LOCK_FILE
+        self.timeout = timeout
+        self.fh = None
+
+    def acquire(self) -> None:
+        fh = open(self.path, "a+b")
+        deadline = time.monotonic() + max(self.timeout, 0.0)
+        while True:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                self.fh = fh
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    fh.close()
+                    raise WriteRefused("ledger is busy: another write is in progress") from None
+                time.sleep(0.05)
+
+    def release(self) -> None:
+        if self.fh is not None:
+            fcntl.flock(self.fh.fileno(), fcntl.LOCK_UN)
+            self.fh.close()
+            self.fh = None
+
+
+def recover_journal(ledger_dir: Path | str, timeout: float = DEFAULT_TIMEOUT) -> bool:
+    """Roll back an interrupted write, if a journal was left. True if one was.
+
+    Temp files a crash left before their rename are deleted too. Takes the lock first: a journal under a live writer is not a crash.
+    """
+    ledger_dir = Path(ledger_dir).resolve()
+    if not (ledger_dir / C.JOURNAL_FILE).exists() and not _stale_temps(ledger_dir):
+        return False
+    lock = _Lock(ledger_dir, timeout)
+    lock.acquire()
+    try:
+        return _recover_locked(ledger_dir)
+    finally:
+        lock.release()
+
+
+# --- the writer -------------------------------------------------------------
+
+
+@dataclass
+class _Pending:
+    """What will become of one file: the bytes read at first touch plus either
+    a raw replacement or entry edits (block replacements, appends)."""
+
+    base: bytes | None
+    raw: bytes | None = None
+    replacements: dict[int, tuple[int, str]] = field(default_factory=dict)  # start -> (end, text)
+    appends: list[str] = field(default_factory=list)
+    # The entries printed as ``appends`` (same order), proven by the check's
+    # parse of the file; ``append_lines``: the line each starts on, set by
+    # :meth:`result`.
+    appended: list = field(default_factory=list)
+    append_lines: list[int] = field(default_factory=list)
+    directives: dict[int, Any] | None = None  # lineno -> parsed directive of base
+
+    @property
+    def entry_edits(self) -> bool:
+        return bool(self.replacements or self.appends)
+
+    def result(self, rel: str) -> bytes:
+        if self.raw is not None:
+            return self.raw
+        self.append_lines = []
+        if not self.replacements:  # appends only: bytes, no decode/encode of a 70 MB file
+            out = self.base
+            if out is None:
+                header = ""
+                if rel.startswith(C.TXN_DIR + "/") and PurePosixPath(rel).stem.isdigit():
+                    header = year_file_header(int(PurePosixPath(rel).stem))
+                out = header.encode("utf-8")
+            parts, size, last = [out], len(out), out[-1:]
+            newlines = out.count(b"\n") if self.appends else 0
+            for chunk in self.appends:  # as the text path below: a newline, a blank line, the entry
+                if size and last != b"\n":
+                    parts.append(b"\n")
+                    size, last, newlines = size + 1, b"\n", newlines + 1
+                lead = b"\n" if size else b""
+                self.append_lines.append(newlines + len(lead) + 1)
+                piece = lead + chunk.encode("utf-8")
+                parts.append(piece)
+                size, last, newlines = size + len(piece), piece[-1:] or last, newlines + piece.count(b"\n")
+            return b"".join(parts)
+        text = (self.base or b"").decode("utf-8")
+        if self.base is None and rel.startswith(C.TXN_DIR + "/"):
+            text = year_file_header(int(PurePosixPath(rel).stem)) if PurePosixPath(rel).stem.isdigit() else ""
+        if self.replacements:
+            lines = text.splitlines(keepends=True)
+            for start in sorted(self.replacements, reverse=True):
+                end, new = self.replacements[start]
+                lines[start - 1 : end] = [new] if new else []
+            text = "".join(lines)
+        pieces, newlines = [text], text.count("\n")
+        for chunk in self.appends:
+            lead = ("\n" if text and not text.endswith("\n") else "") + ("\n" if text else "")
+            newlines += len(lead)
+            self.append_lines.append(newlines + 1)
+            pieces += [lead, chunk]
+            text = chunk or lead or text  # from here only its emptiness and last character matter
+            newlines += chunk.count("\n")
+        return "".join(pieces).encode("utf-8")
+
+
+class LedgerWriter:
+    """Stage changes to the ledger in a ``with`` block; write, check and
+    commit them as one on a normal exit. See the module docstring."""
+
+    def __init__(self, ledger_dir: Path | str, user: str, action: str, *, timeout: float = DEFAULT_TIMEOUT):
+        self.ledger_dir = Path(ledger_dir).resolve()
+        self.user = user
+        self.action = action
+        self.timeout = timeout
+        self.commit: str | None = None
+        self._lock = _Lock(self.ledger_dir, timeout)
+        self._head: str | None = None
+        self._pending: dict[str, _Pending] = {}
+        self._active = False
+        self._locked: dict | None = None  # signed-off years, read at the first entry edit
+
+    # -- context --------------------------------------------------------------
+    def __enter__(self) -> "LedgerWriter":
+        if not (self.ledger_dir / C.MAIN_FILE).is_file():
+            raise WriteRefused(f"{self.ledger_dir}: not an isu-ledger directory (no {C.MAIN_FILE})")
+        self._lock.acquire()
+        try:
+            _recover_locked(self.ledger_dir)
+            self._head = gitrepo.head(self.ledger_dir)
+            if self._head is None:
+                raise WriteRefused(f"{self.ledger_dir}: not a git repository with commits")
+            self._require_clean_tree()
+        except BaseException:
+            self._lock.release()
+            raise
+        self._active = True
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        try:
+            if exc_type is None:
+                self._write_check_commit()
+        finally:
+            self._active = False
+            self._pending.clear()
+            self._lock.release()
+        return False
+
+    def _require_clean_tree(self) -> None:
+        for code, rel in gitrepo.status(self.ledger_dir):
+            if code != "??":
+                raise WriteRefused(f"{rel}: has changes not committed through isu-ledger")
+            if rel.endswith(".beancount") or rel.startswith(C.REGISTRY_DIR + "/"):
+                raise WriteRefused(f"{rel}: is a ledger file not committed through isu-ledger")
+
+    # -- staging --------------------------------------------------------------
+    def _touch(self, rel: str) -> _Pending:
+        if not self._active:
+            raise RuntimeError("LedgerWriter used outside its with-block")
+        pending = self._pending.get(rel)
+        if pending is None:
+            pending = self._pending[rel] = _Pending(base=_read(self.ledger_dir / rel))
+        return pending
+
+    @property
+    def changed_files(self) -> list[str]:
+        return sorted(self._pending)
+
+    def write_file(self, rel: str | os.PathLike, content: bytes) -> None:
+        """Write any file of the ledger directory (ledger-relative path)."""
+        rel = safe_relpath(self.ledger_dir, rel)
+        pending = self._touch(rel)
+        if pending.entry_edits:
+            raise ValueError(f"{rel}: already has entry edits in this write")
+        pending.raw = bytes(content)
+
+    def write_text(self, rel: str | os.PathLike, text: str) -> None:
+        self.write_file(rel, text.encode("utf-8"))
+
+    def _entry_file(self, rel: str) -> _Pending:
+        pending = self._touch(rel)
+        if pending.raw is not None:
+            raise ValueError(f"{rel}: already rewritten whole in this write")
+        return pending
+
+    def add_entries(self, entries: Iterable[Any], *, file: str | None = None) -> None:
+        """Append entries, each to ``txns/<its year>.beancount``.
+
+        ``file`` overrides the target (``accounts.beancount`` or another
+        ``txns/*.beancount``), e.g. for an ``open`` directive of a new account.
+        """
+        target = None
+        if file is not None:
+            target = safe_relpath(self.ledger_dir, file)
+            if target != C.ACCOUNTS_FILE and not (
+                target.startswith(C.TXN_DIR + "/") and target.endswith(".beancount") and target.count("/") == 1
+            ):
+                raise WriteRefused(f"{file}: entries go to {C.ACCOUNTS_FILE} or {C.TXN_DIR}/*.beancount")
+        entries = list(entries)
+        for entry in entries:
+            self._refuse_locked(entry)
+        # Printed now, proven at the check: its parse of the written file must
+        # give back exactly these entries (see _prove_appends).
+        for entry, text in zip(entries, printed_texts(entries)):
+            rel = target or f"{C.TXN_DIR}/{entry.date.year}.beancount"
+            pending = self._entry_file(rel)
+            pending.appends.append(text)
+            pending.appended.append(entry)
+
+    def replace_entry(self, old_entry: Any, new_entry: Any) -> None:
+        """Rewrite exactly the text block of ``old_entry`` (as loaded: its meta
+        names file and line) with ``new_entry``. A new date in another year
+        moves the entry to that year's file."""
+        meta = old_entry.meta or {}
+        filename, lineno = meta.get("filename"), meta.get("lineno")
+        if not filename or not lineno:
+            raise ValueError("replace_entry needs the entry as loaded (meta filename and lineno)")
+        self._refuse_locked(old_entry)
+        self._refuse_locked(new_entry)
+        try:
+            rel = str(Path(filename).resolve().relative_to(self.ledger_dir))
+        except ValueError:
+            raise WriteRefused(f"{filename}: not a file of this ledger") from None
+        rel = safe_relpath(self.ledger_dir, rel)
+        pending = self._entry_file(rel)
+        if pending.base is None:
+            raise WriteRefused(f"{rel}: does not exist any more")
+        start, end = self._locate_block(rel, pending, old_entry, int(lineno))
+        if start in pending.replacements:
+            raise ValueError(f"{rel}:{start}: entry replaced twice in one write")
+        moves = (
+            rel.startswith(C.TXN_DIR + "/")
+            and PurePosixPath(rel).stem.isdigit()
+            and int(PurePosixPath(rel).stem) != new_entry.date.year
+        )
+        new_text = render_entry(new_entry)
+        pending.replacements[start] = (end, "" if moves else new_text)
+        if moves:
+            self.add_entries([new_entry])
+
+    def _refuse_locked(self, entry: Any) -> None:
+        """Refuse an entry dated in a signed-off year, before anything is staged.
+
+        The year-lock plugin would fail the check after the write anyway; this
+        says why in one line, naming the sign-off. Sign-off directives
+        themselves are exempt: they are not part of any year's fingerprint (a
+        later year's sign-off may be dated in a signed-off year).
+        """
+        from ledger.fingerprint import is_sign_off
+
+        if is_sign_off(entry):
+            return
+        if self._locked is None:
+            from ledger.loader import load_books
+            from ledger.plugins.year_lock import locked_years
+
+            self._locked = locked_years(load_books(self.ledger_dir).entries)
+        sign_off = self._locked.get(entry.date.year)
+        if sign_off is not None:
+            year = entry.date.year
+            raise WriteRefused(
+                f"{year} is signed off (auditor {sign_off.auditor}, opinion {sign_off.opinion_date}): "
+                f"nothing dated in {year} can change; book a correction in the open year"
+            )
+
+    def _locate_block(self, rel: str, pending: _Pending, old_entry: Any, lineno: int) -> tuple[int, int]:
+        """The (first, last) line of the entry starting at ``lineno``.
+
+        The block runs to the line before the next directive; trailing blank
+        and comment lines are left out as long as the entry still parses the
+        same without them (a line inside a multi-line string stays in).
+        """
+        text = pending.base.decode("utf-8")
+        if pending.directives is None:
+            parsed, _, _ = parser.parse_string(text)
+            pending.directives = {e.meta["lineno"]: e for e in parsed}
+        found = pending.directives.get(lineno)
+        if found is None or not _same_entry(found, old_entry):
+            raise WriteRefused(f"{rel}:{lineno}: the entry is not there any more (file changed since it was loaded)")
+        lines = text.splitlines(keepends=True)
+        later = [n for n in pending.directives if n > lineno]
+        end = (min(later) - 1) if later else len(lines)
+        reference = _comparable(found)
+        while end > lineno and (not lines[end - 1].strip() or lines[end - 1].startswith(";")):
+            trial, errors, _ = parser.parse_string("".join(lines[lineno - 1 : end - 1]))
+            if errors or len(trial) != 1 or _comparable(trial[0]) != reference:
+                break
+            end -= 1
+        return lineno, end
+
+    # -- commit ---------------------------------------------------------------
+    def _write_check_commit(self) -> None:
+        if not self._pending:
+            return
+        new_bytes = {rel: p.result(rel) for rel, p in self._pending.items()}
+        before = {rel: p.base for rel, p in self._pending.items()}
+        changed = [rel for rel in new_bytes if new_bytes[rel] != before[rel]]
+        if not changed:
+            return
+        if gitrepo.head(self.ledger_dir) != self._head:
+            raise WriteRefused(f"{self.ledger_dir}: the ledger was committed to by someone else during this write")
+        for rel in changed:
+            if _read(self.ledger_dir / rel) != before[rel]:
+                raise WriteRefused(f"{rel}: changed on disk since this write started")
+        before = {rel: before[rel] for rel in changed}
+        try:
+            _write_journal(self.ledger_dir, self._head, self.user, self.action, before)
+        except OSError as exc:  # disk full, file size limit: atomic_write left nothing behind
+            raise WriteRefused(_cannot_write(C.JOURNAL_FILE, exc)) from exc
+        writing = None
+        try:
+            created_year_file = False
+            for rel in changed:
+                writing = rel
+                atomic_write(self.ledger_dir / rel, new_bytes[rel])
+                created_year_file |= before[rel] is None and rel.endswith(".beancount")
+            writing = None
+            if created_year_file:
+                # A new file matching the glob include changes no included
+                # file: touch main so Fava and Beancount's pickle cache reload.
+                os.utime(self.ledger_dir / C.MAIN_FILE)
+            if AFTER_WRITE_HOOK is not None:
+                AFTER_WRITE_HOOK(self.ledger_dir)
+            from ledger.check import check_ledger  # late: check imports the loader
+            from ledger.loader import watching_parses, write_in_progress
+
+            proofs = {
+                os.path.normpath(self.ledger_dir / rel): rel
+                for rel in changed
+                if self._pending[rel].appended
+            }
+            parsed: dict[str, tuple[list, list]] = {}
+
+            def watch(filename: str, entries: list, errors: list) -> None:
+                if filename in proofs:
+                    parsed[proofs[filename]] = (entries, errors)
+
+            # The check's load serves the next reader (and process) only once committed.
+            with write_in_progress(self.ledger_dir) as loads:
+                # git hashes the written files (an archived statement, a year
+                # file: tens of MB) while the check parses them; nothing is
+                # committed before both are done, a failure unstages them.
+                adding = _Background(gitrepo.add, self.ledger_dir, changed)
+                try:
+                    with watching_parses(watch):
+                        errors = check_ledger(self.ledger_dir, recover=False)
+                finally:
+                    adding.wait()
+                self._prove_appends(sorted(proofs.values()), parsed)
+                if errors:
+                    raise CheckFailed(errors)
+                message = f"{self.action}\n\nUser: {self.user}\nAction: {self.action}\nFiles: {', '.join(changed)}\n"
+                self.commit = gitrepo.commit(self.ledger_dir, message, self.user)
+                loads.committed()
+        except BaseException as exc:
+            _restore(self.ledger_dir, before)
+            try:
+                gitrepo.unstage(self.ledger_dir, changed)
+            except gitrepo.GitError:
+                pass
+            _remove_journal(self.ledger_dir)
+            if writing is not None and isinstance(exc, OSError):
+                raise WriteRefused(_cannot_write(writing, exc)) from exc
+            raise
+        _remove_journal(self.ledger_dir)
+
+
+    def _prove_appends(self, rels: list[str], parsed: dict[str, tuple[list, list]]) -> None:
+        """Every appended entry parses back to itself (ValueError otherwise).
+
+        The check has just parsed each written file, so its parse is the
+        proof: printing 20,000 bank entries and parsing them twice (once
+        alone, once in the file) would double the cost of an import. A file
+        the check did not parse (an unexpected cached load) is proven by a
+        parse of the printed batch on its own, as :func:`render_texts` does.
+        """
+        for rel in rels:
+            pending = self._pending[rel]
+            got = parsed.get(rel)
+            if got is None:
+                _prove_alone(pending.appended, pending.appends)
+            else:
+                base = os.path.normpath(self.ledger_dir / rel)
+                prove_parsed(pending.appended, pending.appends, pending.append_lines, *got, base=base)
+
+
+class _Background(threading.Thread):
+    """``fn(*args)`` in a thread; :meth:`wait` joins it and re-raises its exception."""
+
+    def __init__(self, fn: Callable[..., Any], *args: Any):
+        super().__init__(name="isu-writer", daemon=True)
+        self._call = (fn, args)
+        self._error: BaseException | None = None
+        self.start()
+
+    def run(self) -> None:
+        fn, args = self._call
+        try:
+            fn(*args)
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
+            self._error = exc
+
+    def wait(self) -> None:
+        self.join()
+        if self._error is not None:
+            raise self._error
+
+
+def write_plan(ledger_dir: Path | str, user: str, action: str, entries: list, replacements=(), files=()) -> str | None:
+    """One commit of ``files`` (relative path, bytes), entry ``replacements``
+    (old, new) and new ``entries``: what a workbook upload or a finance
+    command plans. Returns the commit (None when nothing changed)."""
+    with LedgerWriter(ledger_dir, user, action) as writer:
+        for rel, content in files:
+            writer.write_file(rel, content)
+        for old, new in replacements:
+            writer.replace_entry(old, new)
+        writer.add_entries(entries)
+    return writer.commit
+
+
+def _cannot_write(rel: str, exc: OSError) -> str:
+    """The one-line refusal for a ledger file the OS would not write (ENOSPC, EFBIG, EDQUOT...)."""
+    return f"{rel}: cannot be written ({exc.strerror or exc}); nothing was changed"
+
+
+def _same_entry(parsed: Any, loaded: Any) -> bool:
+    """Is the directive parsed from the file the one that was loaded?
+
+    Loaded entries went through booking and plugins, so we compare what
+    those do not change: type, date, payee, narration, posting accounts.
+    """
+    if type(parsed) is not type(loaded) or parsed.date != loaded.date:
+        return False
+    if isinstance(parsed, data.Transaction):
+        return (
+            parsed.payee == loaded.payee
+            and parsed.narration == loaded.narration
+            and [p.account for p in parsed.postings] == [p.account for p in loaded.postings]
+        )
+    return True
