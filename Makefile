@@ -28,15 +28,15 @@ run: $(STAMP)
 	$(BIN)/isu-ledger --ledger $(BOOKS) check
 	$(BIN)/isu-ledger --ledger $(BOOKS) serve --host $(HOST) --port $(PORT)
 
-## make test: the whole test suite
+## make test: lint (ruff), the import layers (import-linter), then the whole test suite
 test: $(STAMP)
+	$(BIN)/ruff check --no-cache .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(if $(filter 0,$(JOBS)),,-n $(JOBS))
 
 ## make bench: the benchmark scripts (print figures; not part of the tests)
 bench: $(STAMP)
-	$(BIN)/python bench/import_bench.py
 	$(BIN)/python bench/faults.py
-	$(BIN)/python bench/scale_bench.py
 	ISU_FULL=1 ISU_FAULT_TRIALS=200 ISU_FUZZ_EXAMPLES=1000 $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_faults.py tests/test_fuzz_parsers.py
 
 clean:

@@ -395,7 +395,7 @@ def _split_details(entry: Entry) -> tuple[list[tuple[Detail, Decimal]], Decimal]
     return None
 
 
-def _book_entry(entry: Entry, ref: str, ctx: _Context) -> tuple[list[data.Posting], str, set[str], str | None, dict]:
+def _book_entry(entry: Entry, ref: str, ctx: _Context) -> tuple[list[data.Posting], str, set[str], str | None, dict]:  # noqa: C901
     """Postings (bank first), flag, tags, reversal_of and payee/narration for one entry."""
     details = entry.details
     single = details[0] if len(details) == 1 else None

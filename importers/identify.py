@@ -494,7 +494,7 @@ def _named_verdict(cache, registry, rule, matched, payer, ultimate, text, matche
         outline = cache[key] = (verdict, before, tuple(weight for _, weight, _, _ in weighed), after)
     verdict, before, weights, after = outline
     line = _one_line(text)
-    named = tuple(_labelled("remittance", line, m, weight) for m, weight in zip(matches, weights))
+    named = tuple(_labelled("remittance", line, m, weight) for m, weight in zip(matches, weights, strict=True))
     return _cited(verdict, before + named + after, payer)
 
 

@@ -52,7 +52,6 @@ from importers.booking import (
 )
 from importers.model import BadFile, ParseResult, Statement
 from ledger import conventions as C
-from ledger.gcpause import gc_paused
 from ledger.loader import load_books
 
 ZERO = Decimal(0)
@@ -374,14 +373,13 @@ def import_files(
     paths = list(paths)
     for _ in range(3):
         try:
-            with gc_paused():  # an import builds ~30 objects per bank entry and no cycles
-                return _import_once(ledger_dir, paths, dry_run=dry_run, user=user, progress=progress)
+            return _import_once(ledger_dir, paths, dry_run=dry_run, user=user, progress=progress)
         except _BooksMoved:
             continue
     raise ImportRefused(f"{ledger_dir}: the books kept changing while this import was prepared; run it again")
 
 
-def _import_once(
+def _import_once(  # noqa: C901
     ledger_dir: Path | str,
     paths: list[str | Path],
     *,

@@ -69,7 +69,7 @@ class ReviewItem:
 
 
 def item_id(bank_account: str, bank_ref: str, n: int) -> str:
-    digest = hashlib.sha256(f"{bank_account}\x1f{bank_ref}\x1f{n}".encode("utf-8")).hexdigest()
+    digest = hashlib.sha256(f"{bank_account}\x1f{bank_ref}\x1f{n}".encode()).hexdigest()
     return digest[:8]
 
 
@@ -198,7 +198,7 @@ def resolve(
             state_party=state_party,
             work_plan=work_plan,
             created_by=user,
-            created_at=datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat(),
+            created_at=datetime.datetime.now(datetime.UTC).replace(microsecond=0).isoformat(),
             note=f"review {target.id} of {target.txn.meta.get(C.META_BANK_REF)}",
         )
     ref = target.txn.meta.get(C.META_BANK_REF)

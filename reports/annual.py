@@ -61,7 +61,7 @@ def _is_net_asset(account: str) -> bool:
     return account.startswith(("Assets:", "Liabilities:"))
 
 
-def _gather(entries: list, year: int, as_of: datetime.date) -> _Books:
+def _gather(entries: list, year: int, as_of: datetime.date) -> _Books:  # noqa: C901
     start = datetime.date(year, 1, 1)
     b = _Books()
     for entry in entries:

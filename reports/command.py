@@ -1,19 +1,16 @@
 """What ``isu-ledger report`` does, so the CLI and the web app share it:
 build the named report from the books and render it in a format.
 
-Report models are memoised (a bounded LRU) on the books' load digest - the
-sha256 over every ledger file, the registry and the ISU code, see
-``ledger.load_cache`` - plus the commit and the report's arguments: a web
-request for a report already built from the same books is a dict look-up and
-a render. Any change of the files changes the digest, so nothing stale is
-ever served; models are frozen dataclasses, safe to share.
+Report models are kept with the load of the books they were built from
+(``Books.memo``), by the commit and the report's arguments: a web request for
+a report already built from the same books is a dict look-up and a render. A
+change of the files is a new load with an empty memo, so nothing stale is ever
+served; models are frozen dataclasses, safe to share.
 """
 
 from __future__ import annotations
 
 import datetime
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 
@@ -35,21 +32,6 @@ BUILDERS: dict[str, Callable] = {
 }
 RENDERERS: dict[str, Callable] = {"json": render_json, "xlsx": render_xlsx, "pdf": render_pdf, "html": render_html}
 BINARY = ("xlsx", "pdf")
-MEMO_SIZE = 64  # report models kept (each a few hundred KB at most)
-
-_memo: OrderedDict[tuple, object] = OrderedDict()
-_memo_lock = threading.Lock()
-_memo_stats = {"hits": 0, "builds": 0}
-
-
-def memo_info() -> dict[str, int]:
-    """Memo hits and real builds in this process (tests, the bench)."""
-    return {**_memo_stats, "size": len(_memo)}
-
-
-def clear_memo() -> None:
-    with _memo_lock:
-        _memo.clear()
 
 
 class ReportRefused(Exception):
@@ -84,21 +66,13 @@ def load(ledger_dir: Path | str):
 def build(books, name: str, year: int, as_of: datetime.date | None, *, commit: str | None,
           state_party: str | None = None):
     """The report model, from the memo when the same books asked for it."""
-    digest = getattr(books, "digest", "")
-    if not digest:  # books not loaded by load_books (or read while changing): no key
+    key = (name, year, as_of, state_party, commit)
+    memo = getattr(books, "memo", None)
+    if memo is None:  # books not loaded by load_books
         return _build(books, name, year, as_of, commit=commit, state_party=state_party)
-    key = (str(books.ledger_dir), digest, books.fingerprint, commit, name, year, as_of, state_party)
-    with _memo_lock:
-        if key in _memo:
-            _memo.move_to_end(key)
-            _memo_stats["hits"] += 1
-            return _memo[key]
-    report = _build(books, name, year, as_of, commit=commit, state_party=state_party)
-    with _memo_lock:
-        _memo_stats["builds"] += 1
-        _memo[key] = report
-        while len(_memo) > MEMO_SIZE:
-            _memo.popitem(last=False)
+    report = memo.get(key)
+    if report is None:
+        report = memo[key] = _build(books, name, year, as_of, commit=commit, state_party=state_party)
     return report
 
 

@@ -104,7 +104,7 @@ class Snapshot:
     files: dict[str, bytes]
     head: str | None
 
-    def same_books(self, other: "Snapshot") -> bool:
+    def same_books(self, other: Snapshot) -> bool:
         return self.files == other.files
 
 

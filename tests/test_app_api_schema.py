@@ -9,6 +9,7 @@ import threading
 
 import pytest
 import requests
+import schemathesis
 from app_support import (  # noqa: F401
     PASSWORD,
     add_users,
@@ -19,7 +20,6 @@ from app_support import (  # noqa: F401
     make_app,
 )
 
-schemathesis = pytest.importorskip("schemathesis")
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import status_code_conformance

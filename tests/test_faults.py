@@ -24,7 +24,6 @@ from pathlib import Path
 import pytest
 
 from faults_support import (
-    OPENING,
     PHASES,
     REPO,
     SAMPLES,
@@ -166,7 +165,7 @@ def test_concurrent_overlapping_imports_never_duplicate(base, tmp_path, pair):
             for f in pair
         ]
         results = [(p, *p.communicate(timeout=120)) for p in procs]
-        for p, out, err in results:
+        for p, _out, err in results:
             assert p.returncode in (0, 2), (p.returncode, err)
             assert "Traceback" not in err
             if p.returncode == 2:  # a refusal, one line, e.g. the lock was busy

@@ -7,7 +7,7 @@ import os
 from beancount.core import data
 
 from ledger import conventions as C
-from ledger.loader import LoadError, cache_info, load_books
+from ledger.loader import LoadError, load_books, parse_count
 
 
 def _append(path, text: str) -> None:
@@ -17,10 +17,10 @@ def _append(path, text: str) -> None:
 
 def test_second_load_without_change_is_the_same_object(ledger_dir):
     first = load_books(ledger_dir)
-    loads = cache_info()["loads"]
+    loads = parse_count()
     second = load_books(ledger_dir)
     assert second is first
-    assert cache_info()["loads"] == loads
+    assert parse_count() == loads
 
 
 def test_loaded_books_hold_the_chart_and_opening_balance(ledger_dir):
@@ -34,11 +34,11 @@ def test_loaded_books_hold_the_chart_and_opening_balance(ledger_dir):
 
 def test_changed_file_is_parsed_again(ledger_dir):
     first = load_books(ledger_dir)
-    loads = cache_info()["loads"]
+    loads = parse_count()
     _append(ledger_dir / "txns/2026.beancount", "\n2026-01-02 note Assets:Bank:UBS:CHF \"checked\"\n")
     second = load_books(ledger_dir)
     assert second is not first
-    assert cache_info()["loads"] == loads + 1
+    assert parse_count() == loads + 1
     assert any(isinstance(e, data.Note) for e in second.entries)
     assert second.fingerprint != first.fingerprint
     assert load_books(ledger_dir) is second
@@ -86,9 +86,9 @@ def test_registry_change_invalidates_the_cached_load(ledger_dir):
     """The isu_rules plugin reads registry/contributors.csv: editing it (a
     staff-added contributor) must re-run the plugins, not serve a stale load."""
     first = load_books(ledger_dir)
-    loads = cache_info()["loads"]
+    loads = parse_count()
     registry = ledger_dir / C.REGISTRY_FILE
     registry.write_text(registry.read_text(encoding="utf-8") + "XGI,,Test contributor,other,,,,\n", encoding="utf-8")
     second = load_books(ledger_dir)
-    assert cache_info()["loads"] == loads + 1
+    assert parse_count() == loads + 1
     assert second is not first

@@ -61,7 +61,7 @@ def test_other_account_parses_the_import_refuses_it():
         (GOOD_HEAD + b"<BkToCstmrStmt/></Document>", "without any <Stmt>"),
         (b":20:X\n:25:CH4500240240FP1006276\n:28C:1/1\n:60F:C250101CHF1,00\n:61:2501010101C1,00NTRF//R\n:86:x\n", "truncated MT940"),
         (b":20:X\n:25:1\n:28C:1/1\n:60F:C250101CHF1,00\n:61:garbage\n:62F:C250101CHF1,00\n-", "MT940 statement 1"),
-        ("Trade date;Trade time;Booking date\n".encode(), "unknown UBS CSV header"),
+        (b"Trade date;Trade time;Booking date\n", "unknown UBS CSV header"),
     ],
 )
 def test_refusals(data, problem):

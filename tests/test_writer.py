@@ -154,32 +154,7 @@ def test_unprintable_entry_is_refused_before_anything_is_written(ledger_dir):
     assert snapshot(ledger_dir) == before
 
 
-def test_appended_entries_are_proven_by_the_checks_own_parse(ledger_dir, needs_plugins, monkeypatch):
-    """A big import is parsed once: the check's parse of the file is the parse-back."""
-    from ledger.store import writer
-
-    calls = []
-    monkeypatch.setattr(writer.parser, "parse_string", lambda *a, **k: calls.append(a) or (_ for _ in ()).throw(AssertionError))
-    entries = [receipt(datetime.date(2026, 1 + n % 12, 1 + n % 28), f"{n + 1}.00") for n in range(300)]
-    path = ledger_dir / "txns/2026.beancount"
-    old = path.read_bytes() if path.exists() else b""
-    with LedgerWriter(ledger_dir, user="finance:alice", action="many") as w:
-        w.add_entries(entries)
-    assert calls == []
-    assert path.read_bytes().startswith(old)
-    books = load_books(ledger_dir)
-    assert books.errors == []
-    assert sum(isinstance(e, data.Transaction) and e.payee == "FEDERAL FOREIGN OFFICE" for e in books.entries) == 300
-
-
-@pytest.mark.parametrize("checked_parse", [True, False])
-def test_one_unprintable_entry_among_many_is_named_and_nothing_is_written(ledger_dir, monkeypatch, checked_parse):
-    if not checked_parse:  # the check did not parse the file: the batch is proven on its own
-        import contextlib
-
-        from ledger import loader
-
-        monkeypatch.setattr(loader, "watching_parses", lambda watcher: contextlib.nullcontext())
+def test_one_unprintable_entry_among_many_is_named_and_nothing_is_written(ledger_dir):
     entries = [receipt(datetime.date(2026, 3, 1 + n % 28), f"{n + 1}.00") for n in range(60)]
     entries[41] = entries[41]._replace(date=datetime.date(2026, 5, 17), tags=frozenset({"ok\n2026-01-01 open Assets:Evil"}))
     before, head = snapshot(ledger_dir), gitrepo.head(ledger_dir)
@@ -284,12 +259,15 @@ WRITER_SCRIPT = textwrap.dedent(
     """
     import sys, time, pathlib
     from beancount.parser import parser
+    from ledger import check
     from ledger.store import writer
     ledger, day, marker, mode = sys.argv[1:5]
-    def hook(directory):
+    check_ledger = check.check_ledger
+    def written_then_checked(*args, **kwargs):  # the writer checks after writing the files
         pathlib.Path(marker).write_text("written")
         time.sleep(60 if mode == "crash" else 0.3)
-    writer.AFTER_WRITE_HOOK = hook
+        return check_ledger(*args, **kwargs)
+    check.check_ledger = written_then_checked
     text = f'''
     {day} * "PAYER {day}" "ISU 2026 Core Work Plan" #ISU-2026
       bank_ref: "REF-{day}"
@@ -438,34 +416,3 @@ def test_open_directive_can_target_the_chart_of_accounts(ledger_dir, needs_plugi
     assert f"open {account}" in (ledger_dir / C.ACCOUNTS_FILE).read_text()
     assert not (ledger_dir / "txns/2000.beancount").exists()
     assert check_ledger(ledger_dir) == []
-
-
-@pytest.mark.parametrize("child_fails", [False, True])
-def test_a_big_batch_prints_on_two_cores_with_the_same_text(monkeypatch, child_fails):
-    """The command line prints a big import in two processes; the texts are
-    exactly the one-process texts, also when the child fails."""
-    from ledger import twocores
-    from ledger.store import writer
-
-    entries = [receipt(datetime.date(2026, 1 + n % 12, 1 + n % 28), f"{n + 1}.00", payer=f"PAYER {n} \"Q\"") for n in range(41)]
-    alone = writer.printed_texts(entries)
-    parent = os.getpid()
-    forks = []
-    real_fork, real_printed = os.fork, writer._printed
-
-    def fork():
-        forks.append(1)
-        return real_fork()
-
-    def printed(batch):
-        if child_fails and os.getpid() != parent:
-            raise RuntimeError("child dies")
-        return real_printed(batch)
-
-    monkeypatch.setattr(twocores, "ENABLED", True)
-    monkeypatch.setattr(writer, "_PARALLEL_MIN", 10)
-    monkeypatch.setattr(twocores.threading, "active_count", lambda: 1)
-    monkeypatch.setattr(twocores.os, "fork", fork)
-    monkeypatch.setattr(writer, "_printed", printed)
-    assert writer.printed_texts(entries) == alone
-    assert forks == [1]

@@ -450,12 +450,6 @@ def main(argv: list[str] | None = None, *, stdout: TextIO | None = None, stderr:
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
     ledger_dir = Path(args.ledger or os.environ.get("ISU_LEDGER_DIR") or "books")
-    if argv is None and args.command_key != "serve":  # a command-line process, ending after this command
-        from ledger import twocores
-        from ledger.loader import detach_background_persists
-
-        detach_background_persists()
-        twocores.ENABLED = True
     ctx = Context(ledger_dir=ledger_dir, user=_default_user(), stdout=stdout, stderr=stderr)
     expected = _expected_errors()
     try:

@@ -20,7 +20,6 @@ from importers.parse.serialize import to_json  # noqa: F401  (re-exported: the p
 from importers.parse.mt940 import parse_mt940
 from importers.parse.ubs_csv import looks_like_ubs_csv, parse_ubs_csv
 from importers.parse.xmlsafe import parse_xml
-from ledger.gcpause import gc_paused
 
 MAX_BYTES = 50 * 1024 * 1024  # 50 MiB: far above any real monthly statement
 
@@ -59,21 +58,19 @@ def parse_bytes(path: str | Path, data: bytes) -> ParseResult:
         raise BadFile(name, f"file too large: {len(data)} bytes (limit {MAX_BYTES})")
     try:
         kind = _sniff(name, data)
-        with gc_paused():  # a year of entries is ~10 objects each, and no cycles
-            if kind == "xml":
-                result = parse_camt_bytes(name, data)
-            elif kind == "mt940":
-                result = parse_mt940(name, data)
-            else:
-                result = parse_ubs_csv(name, data)
+        if kind == "xml":
+            result = parse_camt_bytes(name, data)
+        elif kind == "mt940":
+            result = parse_mt940(name, data)
+        else:
+            result = parse_ubs_csv(name, data)
     except BadFile:
         raise
     except (ValueError, LookupError, ArithmeticError, DecimalException, TypeError, AttributeError,
             RuntimeError, etree.LxmlError) as exc:  # last guard: a parser met something unforeseen
         problem = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
         raise BadFile(name, f"unreadable {kind_name(data)} file: {problem}") from None
-    if not result.sha256:  # a file read on two cores has it already (importers.parse.camt)
-        result.sha256 = hashlib.sha256(data).hexdigest()
+    result.sha256 = hashlib.sha256(data).hexdigest()
     return result
 
 

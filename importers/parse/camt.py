@@ -65,8 +65,6 @@ from __future__ import annotations
 
 import datetime
 import functools
-import hashlib
-import pickle
 import re
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
@@ -82,12 +80,9 @@ from importers.model import (
     Money,
     ParseResult,
     Statement,
-    entry_from_plain,
-    plain_entry,
 )
 from importers.parse.serialize import balance_warnings
-from importers.parse.xmlsafe import parse_xml, prolog_end
-from ledger import twocores
+from importers.parse.xmlsafe import parse_xml
 
 SUPPORTED_VERSIONS = ("02", "03", "04", "05", "06", "07", "08")
 _NAMESPACE = re.compile(r"^urn:iso:std:iso:20022:tech:xsd:(camt\.05[234])\.001\.(\d{2})$")
@@ -106,9 +101,6 @@ _CREDIT = Decimal(1)
 _DEBIT = Decimal(-1)
 _ZERO = Decimal(0)
 _TRUE = ("true", "1")
-# A file this big is read on two cores when the process allows it (see
-# parse_camt_bytes); about 4,000 entries, well under a second on one core.
-PARALLEL_MIN_BYTES = 4_000_000
 
 # --- what the parser reads: plans ------------------------------------------------
 # A plan maps a local name to None (a leaf: its text), _NODE, _TEXTS, or
@@ -352,357 +344,8 @@ def detect_version(path: str, root: etree._Element) -> str:
 
 
 def parse_camt_bytes(path: str, data: bytes) -> ParseResult:
-    """Parse (hardened, :func:`importers.parse.xmlsafe.parse_xml`) and read a camt file.
-
-    A big file in a process that allows it (:mod:`ledger.twocores`) is read
-    on two cores, by :func:`_on_two_cores`; the result is the same.
-    """
-    if twocores.usable(len(data), PARALLEL_MIN_BYTES):
-        result = _on_two_cores(path, data)
-        if result is not None:
-            return result
+    """Parse (hardened, :func:`importers.parse.xmlsafe.parse_xml`) and read a camt file."""
     return parse_camt(path, parse_xml(path, data))
-
-
-# --- a big file on two cores ----------------------------------------------------
-# The entries of a statement are runs of bytes between its header and its
-# end. So the bytes are cut at entries (:func:`_split`, a few searches, no
-# parse) into segments, and this process and a forked child take segments
-# from either end (ledger.twocores.Chunks), each parsing and reading its
-# segments' entries on its own: every byte is parsed once, on one of the two
-# cores. The child also parses the file less its entries (the *skeleton*:
-# the header, the balances, everything between statements), with a marker
-# where each run of entries was, and reads the statements from it; it sends
-# each segment as soon as it is read, and this process makes those entries
-# again between two segments of its own.
-#
-# That the pieces put together are the file is proven, not assumed. With no
-# comment, CDATA section, DOCTYPE or processing instruction past the prolog
-# (no ``<!``, no ``<?`` from the root on: checked on every byte), every
-# ``<`` starts a tag. A run parses, wrapped in the root's own start tag
-# (its namespaces) and two levels below it (an entry is as deep as in the
-# file), into exactly that structure with nothing but ``Ntry`` elements in
-# it; the skeleton parses with each marker a child of a statement element
-# whose namespaces are the root's, every marker in order and in its place,
-# and no entry left. Then the runs are well-formed content at the markers,
-# and the file's tree is the skeleton's with each marker replaced by its
-# run's entries. Anything else, and the file is read in one process, which
-# gives the refusal (or result) it always gives.
-
-_BOM = b"\xef\xbb\xbf"
-_DECLARATION = re.compile(rb"<\?xml\s[^<>?]*\?>")
-_ENCODING = re.compile(rb"""encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
-# Encodings in which a byte below 0x80 is always that ASCII character, so the
-# bytes can be cut at tags and each piece read alone.
-_CUTTABLE_ENCODINGS = re.compile(r"(?i)utf-?8|us-ascii|ascii|iso-8859-\d+|latin-?1|windows-125\d|cp125\d")
-_NAME = rb"[A-Za-z_][\w.\-]*"
-_ROOT_TAG = re.compile(rb"<(" + _NAME + rb"(?::" + _NAME + rb")?)(?:\s[^<>]*)?>")
-_NTRY_START = re.compile(rb"<(?:" + _NAME + rb":)?Ntry[\s/>]")
-_NTRY_END = re.compile(rb"</(?:" + _NAME + rb":)?Ntry\s*>")
-_MESSAGE = re.compile(rb"camt\.05([234])\.001\.")
-_DEFAULT_NAMESPACE = re.compile(rb"""\sxmlns\s*=\s*(["'])([^"'<>]*)\1""")
-_STATEMENT_ELEMENTS = {b"2": b"Rpt", b"3": b"Stmt", b"4": b"Ntfctn"}
-_MARKER = "isu-cut"  # the processing instruction standing for a run in the skeleton
-_SEGMENTS = 32  # about this many segments: a child held up leaves the other one more
-_SEGMENT_MIN = 100_000  # bytes
-
-
-class _Split(NamedTuple):
-    """Where a big camt file is cut (:func:`_split`)."""
-
-    head: bytes  # the prolog and the root's start tag: what a run is wrapped in
-    namespace: str  # the file's camt namespace, when the runs are read without it ("" else)
-    inside: bytes  # two levels below the root, so an entry is as deep as in the file
-    close: bytes
-    body: int  # where the root element starts: no ``<!`` or ``<?`` from here on
-    statement_end: re.Pattern  # ``</Stmt>`` (``</Rpt>``, ``</Ntfctn>``) in any prefix
-    needle: bytes  # ``Stmt>``: what a statement's end tag ends with
-    segments: list[tuple[int, int]]  # [start, end) of each, in file order
-
-
-def _split(data: bytes) -> _Split | None:
-    """Segments of about ``len(data) / _SEGMENTS`` bytes, each from an
-    ``Ntry`` start tag to the next segment (the last to the end of the last
-    ``</Ntry>``), and what a run is wrapped in; None when the file cannot be
-    cut (its encoding, its root, no entries). A few searches: the cuts are
-    checked by the reading (see above)."""
-    declaration = _DECLARATION.match(data, len(_BOM) if data.startswith(_BOM) else 0)
-    if declaration is not None:
-        encoding = _ENCODING.search(declaration.group())
-        if encoding is not None and not _CUTTABLE_ENCODINGS.fullmatch(encoding.group(1).decode()):
-            return None
-    body = prolog_end(data)
-    root = _ROOT_TAG.match(data, body)
-    message = _MESSAGE.search(root.group()) if root is not None else None
-    if message is None or root.group().endswith(b"/>"):
-        return None
-    first = _NTRY_START.search(data, root.end())
-    last = _last_entry_end(data, first.start(), len(data)) if first is not None else None
-    if last is None:
-        return None
-    step = max(_SEGMENT_MIN, (last - first.start()) // _SEGMENTS)
-    bounds = [first.start()]
-    while (found := _NTRY_START.search(data, bounds[-1] + step, last)) is not None:
-        bounds.append(found.start())
-    name = _STATEMENT_ELEMENTS[message.group(1)]
-    qname = root.group(1)
-    head, namespace = _without_default_namespace(root.group(), qname)
-    return _Split(
-        head=data[: root.start()] + head,
-        namespace=namespace,
-        inside=b"<%s><%s>" % (qname, qname),
-        close=b"</%s></%s></%s>" % (qname, qname, qname),
-        body=body,
-        statement_end=re.compile(rb"</(?:" + _NAME + rb":)?" + name + rb">"),
-        needle=name + b">",
-        segments=list(zip(bounds, bounds[1:] + [last])),
-    )
-
-
-def _without_default_namespace(tag: bytes, qname: bytes) -> tuple[bytes, str]:
-    """The root's start tag less its default namespace declaration, and that
-    namespace; the tag as it is and "" when that is not safe.
-
-    lxml gives every element of a namespace a new ``{namespace}Local`` tag
-    string, which is a fifth of the time a run takes to read; in no namespace
-    it is ``Local``. Read that way, a run's unprefixed elements are the file's
-    camt elements, provided that no prefix binds the camt namespace too
-    (``<c:Amt>`` would then be one) and the run declares no namespace itself
-    (checked on each run: ``_take``). The child checks that the namespace is
-    the file's.
-    """
-    found = _DEFAULT_NAMESPACE.search(tag)
-    namespace = found.group(2).decode("ascii", "replace") if found else ""
-    if (
-        b":" in qname
-        or not _NAMESPACE.match(namespace)
-        or re.search(rb"""xmlns:[^=\s]+\s*=\s*["']""" + re.escape(found.group(2)) + rb"""["']""", tag)
-    ):
-        return tag, ""
-    return tag[: found.start()] + tag[found.end() :], namespace
-
-
-def _last_entry_end(data: bytes, start: int, end: int) -> int | None:
-    """Where the last ``</Ntry>`` in ``data[start:end]`` ends; None when there is none."""
-    at = end
-    while (at := data.rfind(b"Ntry", start, at)) >= 0:
-        opening = data.rfind(b"</", max(start, at - 80), at)
-        if opening >= 0:
-            tag = _NTRY_END.match(data, opening, end)
-            if tag is not None and tag.end() > at:
-                return tag.end()
-    return None
-
-
-def _runs(data: bytes, split: _Split, start: int, end: int) -> list[tuple[int, int]]:
-    """The runs of entries of one segment: the segment less what lies
-    between a statement's last entry and the next statement's first."""
-    runs = []
-    at = start
-    while (hit := data.find(split.needle, at, end)) >= 0:
-        at = hit + 1
-        opening = data.rfind(b"</", max(start, hit - 80), hit)
-        if opening < 0 or not split.statement_end.fullmatch(data, opening, hit + len(split.needle)):
-            continue  # a start tag, a longer name, text
-        last = _last_entry_end(data, start, opening)
-        if last is None:
-            raise ValueError("a statement ends before the entry the segment starts with")
-        runs.append((start, last))
-        following = _NTRY_START.search(data, hit, end)
-        if following is None:
-            return runs
-        start = at = following.start()
-    runs.append((start, end))
-    return runs
-
-
-def _on_two_cores(path: str, data: bytes) -> ParseResult | None:
-    """The file read by this process and a forked child (see above): the
-    child reads the skeleton and takes segments from the front
-    (:func:`_from_front`), sending each as soon as it is read; this process
-    takes segments from the back, and between two of its own makes the
-    child's entries again, until they meet, so neither waits for the other.
-    None when the file cannot be cut, or anything went wrong on either side,
-    and the caller reads the file in one process, which refuses it (or not)
-    as it always does."""
-    split = _split(data)
-    if split is None:
-        return None
-    chunks = twocores.Chunks.create(len(split.segments))
-    if chunks is None:
-        return None
-    with chunks:
-        child = twocores.start(lambda send: _from_front(path, data, split, chunks, send), streaming=True)
-        if child is None:
-            return None
-        with child:
-            mine: list = []  # [segment, runs] read here
-            theirs: list = []  # what the child sent, made again
-
-            def done(segment: int, read: list) -> bool:
-                mine.append([segment, read])
-                sent = child.received(_decode_sent)
-                if sent is None:
-                    return False
-                theirs.extend(sent)
-                return True
-
-            # The child finds the runs of every segment too (for the skeleton);
-            # finding those of ours here costs less than waiting for them.
-            try:  # each tree is freed as the next is read
-                _take(path, data, split, chunks.back, lambda n: _runs(data, split, *split.segments[n]),
-                      None, done, plain=False)
-            except Exception:  # noqa: BLE001 - a bad entry, or a cut that does not hold: read again, in one
-                return None
-            sent = child.received(_decode_sent, wait=True)
-    if sent is None:
-        return None
-    theirs.extend(sent)
-    if not theirs or theirs[0][0] is not None:
-        return None
-    (_, counts, statement_of, result), taken = theirs[0], theirs[1:]
-    starts = [0]
-    for count in counts:
-        starts.append(starts[-1] + count)
-    if len(counts) != len(split.segments) or min(counts) < 1 or starts[-1] != len(statement_of):
-        return None
-    if statement_of != sorted(statement_of):  # runs in file order: statement by statement
-        return None
-    runs: list = [None] * len(statement_of)  # run number -> its entries
-    for segment, read in taken + mine:
-        if not 0 <= segment < len(counts) or runs[starts[segment]] is not None or len(read) != counts[segment]:
-            return None
-        runs[starts[segment] : starts[segment + 1]] = read
-    if any(run is None for run in runs) or any(not 0 <= n < len(result.statements) for n in statement_of):
-        return None
-    by_statement: list[list] = [[] for _ in result.statements]
-    for number, run in zip(statement_of, runs):
-        by_statement[number].extend(run)
-    warnings = []
-    for number, (stmt, read) in enumerate(zip(result.statements, by_statement), 1):
-        where = _statement_where(stmt.id, number)
-        for index, (entry, raised) in enumerate(read, 1):
-            stmt.entries.append(entry)
-            if raised:
-                warnings.extend(f"{where}entry {index} {warning}" for warning in raised)
-        _finish(stmt, warnings)
-    result.warnings[:0] = warnings
-    return result
-
-
-_KEPT: list = []  # in the child: its trees, never freed (the child leaves with os._exit)
-
-
-def _from_front(path: str, data: bytes, split: _Split, chunks: twocores.Chunks, send) -> None:
-    """The child's job. It sends first [None, runs in each segment, the
-    statement each run belongs to, the ParseResult without entries, with the
-    file's SHA-256 (pickled)], then [segment, runs] of each segment it takes, as
-    :func:`_take` reads them, with entries as plain values."""
-    segments = [_runs(data, split, start, end) for start, end in split.segments]
-    runs = [run for found in segments for run in found]
-    parts, at = [], 0
-    for number, (start, end) in enumerate(runs):
-        parts += (data[at:start], b"<?%s %d?>" % (_MARKER.encode(), number))
-        at = end
-    parts.append(data[at:])
-    for index, part in enumerate(parts[::2]):
-        skip = split.body if index == 0 else 0  # the prolog may hold comments: it is not cut
-        if part.find(b"<!", skip) >= 0 or part.find(b"<?", skip) >= 0:
-            raise ValueError("a comment, CDATA section or processing instruction")
-    root = parse_xml(path, b"".join(parts), keep_pis=True)
-    _KEPT.append(root)  # freeing a tree takes a fifth of the time it took to read; the child's exit is free
-    version, kind, tags, groups = _document(path, root)
-    if split.namespace and split.namespace != tags.namespace:
-        raise ValueError("runs read in another namespace than the file's")
-    statement_of = []
-    for number, kids in enumerate(groups):
-        if tags.Ntry in kids:
-            raise ValueError("an entry outside the runs")
-        for marker in kids.get(etree.PI, ()):
-            if marker.target != _MARKER or marker.text != str(len(statement_of)):
-                raise ValueError("a run out of its place")
-            if marker.getparent().nsmap != root.nsmap:
-                raise ValueError("a statement with namespaces of its own")
-            statement_of.append(number)
-    if len(statement_of) != len(runs) or sum(1 for _ in root.iter(etree.PI)) != len(runs):
-        raise ValueError("a run out of its place")
-    result = _read_statements(path, version, kind, tags, groups, entries=False)
-    result.sha256 = hashlib.sha256(data).hexdigest()  # here, not after the reading, in this process
-    send([None, [len(found) for found in segments], statement_of, pickle.dumps(result, pickle.HIGHEST_PROTOCOL)])
-    _take(path, data, split, chunks.front, segments.__getitem__, _KEPT,
-          lambda segment, read: send([segment, read]) or True, plain=True)
-
-
-def _take(path: str, data: bytes, split: _Split, next_segment, runs_of, trees: list | None, done, *,
-          plain: bool) -> None:
-    """Read the segments taken with ``next_segment`` until none is left (or
-    ``done`` returns False), and give each to ``done(segment, runs)``:
-    ``runs`` is ``[[[entry, its warnings], ...] of each run]``, the entries
-    as plain values (:func:`importers.model.plain_entry`) if ``plain``.
-
-    Each run is parsed on its own, wrapped as in the file (see above), and
-    its tree put in ``trees`` (if any). An entry's warnings name it from
-    "detail ..." on: :func:`_on_two_cores` puts the statement and entry in
-    front.
-    """
-    parser = None
-    while (segment := next_segment()) is not None:
-        read = []
-        for start, end in runs_of(segment):
-            piece = data[start:end]
-            if b"<!" in piece or b"<?" in piece:
-                raise ValueError("a comment, CDATA section or processing instruction")
-            if split.namespace and b"xmlns" in piece:
-                raise ValueError("a run that declares a namespace, read without the file's")
-            root = parse_xml(path, b"".join((split.head, split.inside, piece, split.close)))
-            if trees is not None:
-                trees.append(root)
-            if parser is None:
-                if split.namespace:
-                    version = _NAMESPACE.match(split.namespace).expand(r"\1.001.\2")
-                    parser = _CamtParser(path, _tags(""), version)
-                else:
-                    parser = _CamtParser(path, _tags(etree.QName(root).namespace), detect_version(path, root))
-            if len(root) != 1 or len(root[0]) != 1:
-                raise ValueError("a run that is not a sequence of entries")
-            ntry_tag, plan, warnings = parser.t.Ntry, parser.t.entry, parser.warnings
-            run = []
-            for ntry in root[0][0]:
-                if ntry.tag != ntry_tag:
-                    raise ValueError("a run that is not a sequence of entries")
-                entry = parser.entry(_file(ntry, plan), "")
-                run.append([plain_entry(entry) if plain else entry, warnings[:]])
-                warnings.clear()
-            read.append(run)
-        if not done(segment, read):
-            raise ValueError("the other side failed")
-
-
-def _decode_sent(sent: list) -> list:
-    """One value the child sent (:func:`_from_front`), made again:
-    [None, counts, statement_of, ParseResult] or [segment, runs of (Entry,
-    warnings)]; ValueError for anything else."""
-    segment, *rest = sent
-    if segment is None:
-        counts, statement_of, skeleton = rest
-        result = pickle.loads(skeleton)  # our own child's bytes
-        if not isinstance(result, ParseResult) or len(result.sha256) != 64:
-            raise ValueError("not a ParseResult")
-        if not all(type(n) is int for numbers in (counts, statement_of) for n in numbers):
-            raise ValueError("not a list of numbers")
-        return [None, counts, statement_of, result]
-    if type(segment) is not int:
-        raise ValueError("not a segment number")
-    (read,) = rest
-    runs = []
-    for run in read:
-        entries = []
-        for entry, raised in run:
-            if not all(type(w) is str for w in raised):
-                raise ValueError("not a warning")
-            entries.append((entry_from_plain(entry), raised))
-        runs.append(entries)
-    return [segment, runs]
 
 
 def _statement_where(stmt_id: str | None, number: int) -> str:
@@ -739,17 +382,10 @@ def _document(path: str, root: etree._Element) -> tuple[str, str, _Tags, list[di
 def parse_camt(path: str, root: etree._Element) -> ParseResult:
     """Turn a parsed camt document into a ParseResult (pure, no I/O)."""
     version, kind, tags, groups = _document(path, root)
-    return _read_statements(path, version, kind, tags, groups, entries=True)
-
-
-def _read_statements(path: str, version: str, kind: str, tags: _Tags, groups: list[dict], *,
-                     entries: bool) -> ParseResult:
-    """The statements of ``groups``; without ``entries``, none is read, nor
-    what depends on them (:func:`_finish`): :func:`_on_two_cores` adds them."""
     parser = _CamtParser(path, tags, version)
     result = ParseResult(path=path, format=version)
     for number, kids in enumerate(groups, 1):
-        result.statements.append(parser.statement(kids, number, kind, entries=entries))
+        result.statements.append(parser.statement(kids, number, kind))
     result.warnings.extend(parser.warnings)
     if kind == "report":
         result.warnings.append(
@@ -764,10 +400,7 @@ class _CamtParser:
         self.t = tags
         self.version = version
         self.warnings: list[str] = []
-        # What refusals and warnings start with ("statement S entry N "): a
-        # warning raised while an entry is read must start with it, since on
-        # two cores it is read with "" and the place put in front after
-        # (_on_two_cores).
+        # What refusals and warnings start with ("statement S entry N ").
         self._where = ""
 
     # --- small value readers ------------------------------------------------
@@ -836,9 +469,8 @@ class _CamtParser:
         self.fail(f"{prefix}has an unknown CdtDbtInd {indicator!r}")
 
     # --- statement ------------------------------------------------------------
-    def statement(self, kids: dict, number: int, kind: str, *, entries: bool = True) -> Statement:
-        """A ``Stmt``/``Rpt``/``Ntfctn`` from its children filed by tag (:func:`_group`);
-        its entries too, unless told otherwise."""
+    def statement(self, kids: dict, number: int, kind: str) -> Statement:
+        """A ``Stmt``/``Rpt``/``Ntfctn`` and its entries, from its children filed by tag (:func:`_group`)."""
         t = self.t
         stmt_id = _text(_first(kids, t.Id))
         self._where = where = _statement_where(stmt_id, number)
@@ -878,8 +510,6 @@ class _CamtParser:
                 stmt.opening = balance
             elif code == "CLBD" and stmt.closing is None:
                 stmt.closing = balance
-        if not entries:  # read elsewhere (_on_two_cores), and then finished
-            return stmt
         plan = t.entry
         for index, ntry in enumerate(kids.get(t.Ntry, ()), 1):
             stmt.entries.append(self.entry(_file(ntry, plan), f"{where}entry {index} "))

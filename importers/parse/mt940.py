@@ -64,7 +64,7 @@ def split_statements(text: str) -> list[str]:
             continue
         current = blocks[-1]
         # A new :20: after a closing balance starts a statement even without "-".
-        if line.startswith(":20:") and any(l.startswith((":62F:", ":62M:")) for l in current):
+        if line.startswith(":20:") and any(seen.startswith((":62F:", ":62M:")) for seen in current):
             blocks.append(current := [])
         current.append(line)
     return ["\n".join(b).strip() for b in blocks if "\n".join(b).strip()]

@@ -149,7 +149,7 @@ def parse_ubs_csv(path: str, data: bytes) -> ParseResult:
     for number, row in enumerate(rows[header_at + 1 :], header_at + 2):
         if not any(cell.strip() for cell in row):
             continue
-        cells = dict(zip(COLUMNS, (c.strip() for c in row + [""] * len(COLUMNS))))
+        cells = dict(zip(COLUMNS, (c.strip() for c in row + [""] * len(COLUMNS)), strict=False))
         _add_row(reader, stmt, cells, f"line {number}")
     if stmt.currency is None and stmt.entries:
         stmt.currency = stmt.entries[0].currency

@@ -6,9 +6,7 @@ registry edits — goes through :class:`LedgerWriter`, so every change is
 * **serialised**: an exclusive ``flock`` on ``.isu-ledger.lock``;
 * **rendered by Beancount's printer**, and each rendered entry parsed back
   and compared with what was asked, so bank text (quotes, backslashes,
-  newlines, ``include``/``option`` lookalikes) can only ever be inert text
-  (appended entries are proven by the check's own parse of the file they
-  were written to: a 20,000-entry import is parsed once, not twice);
+  newlines, ``include``/``option`` lookalikes) can only ever be inert text;
 * **checked**: the whole ledger is loaded with the ISU plugins after the
   write; any error restores the previous bytes and raises ``CheckFailed``;
 * **committed**: one git commit naming the user (as author) and the action;
@@ -32,9 +30,8 @@ import json
 import os
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path, PurePosixPath
@@ -45,14 +42,9 @@ from beancount.parser import parser, printer
 from beancount.utils.misc_utils import escape_string
 
 from ledger import conventions as C
-from ledger import twocores
 from ledger.store import gitrepo
 
 DEFAULT_TIMEOUT = 30.0
-
-# Test hook: called after the files are written and before check/commit
-# (a crash test blocks here and is killed). Never set in production.
-AFTER_WRITE_HOOK: Callable[[Path], None] | None = None
 
 _META_SKIP = ("filename", "lineno")
 
@@ -175,85 +167,40 @@ def render_texts(entries: Iterable[Any]) -> list[str]:
     entries = list(entries)
     texts = printed_texts(entries)
     if entries:
-        _prove_alone(entries, texts)
+        _prove(entries, texts)
     return texts
 
 
-def _prove_alone(entries: list, texts: list[str]) -> None:
-    """Prove printed entries by one parse of the batch, joined by newlines."""
-    parsed, errors, _ = parser.parse_string("\n".join(texts), report_filename=_PARSE_BASE)
-    starts, line = [], 1
-    for text in texts:
-        starts.append(line)
-        line += text.count("\n") + 1
-    prove_parsed(entries, texts, starts, parsed, errors)
-
-
-_PARALLEL_MIN = 4000  # entries: below this a fork costs more than it saves
-
-
-def _printed(entries: list) -> list[str]:
+def printed_texts(entries: list) -> list[str]:
+    """Beancount's printer on each entry; not yet proven (see :func:`render_texts`)."""
     return [printer.format_entry(_escaped_for_printer(e)) for e in entries]
 
 
-def printed_texts(entries: list) -> list[str]:
-    """Beancount's printer on each entry; not yet proven (see :func:`prove_parsed`).
-
-    The printer costs ~60 µs an entry (1.2 s for a 20,000-entry statement).
-    In a command-line process (:mod:`ledger.twocores`), a big batch is
-    split: a forked child prints the second half and hands the texts back
-    while this process prints the first. Anything unexpected from the child
-    (it failed, it sent too little) and the second half is printed here, so
-    the result never depends on the fork.
-    """
-    if not twocores.usable(len(entries), _PARALLEL_MIN):
-        return _printed(entries)
-    half = len(entries) // 2
-    helper = twocores.start(lambda: _printed(entries[half:]))
-    if helper is None:
-        return _printed(entries)
-    with helper:
-        mine = _printed(entries[:half])
-        theirs = helper.result(lambda texts: texts if _texts_of(texts, len(entries) - half) else None)
-    return mine + (theirs if theirs is not None else _printed(entries[half:]))
-
-
-def _texts_of(texts, count: int) -> bool:
-    return type(texts) is list and len(texts) == count and all(type(t) is str for t in texts)
-
-
-def prove_parsed(entries: list, texts: list[str], starts: list[int], parsed: list, errors: list,
-                 base: str = _PARSE_BASE) -> None:
-    """Raise ValueError unless ``parsed`` holds exactly ``entries``, the one
-    printed as ``texts[i]`` starting on line ``starts[i]``, and nothing else
-    from line ``starts[0]`` on (no parse error there either).
-
-    ``parsed``/``errors`` come from a parse of text in which the printed
-    entries begin at those lines: the batch alone, or the whole ledger file
-    they were appended to (the check's own parse: see ``LedgerWriter``).
-    On a mismatch each entry is parsed alone so the error names the one
-    that does not render to itself.
-    """
-    first = starts[0]
-    by_line = {}
-    for back in parsed:
-        lineno = back.meta.get("lineno") or 0
-        if lineno >= first:
-            by_line[lineno] = back
-    if (
-        not any(((e.source or {}).get("lineno") or 0) >= first for e in errors)
-        and len(by_line) == len(entries)
-        and all(
-            _comparable(by_line.get(start), base) == _comparable(entry, base) for start, entry in zip(starts, entries)
-        )
+def _prove(entries: list, texts: list[str]) -> None:
+    """Raise ValueError unless the texts, parsed together, give back exactly
+    ``entries``; on a mismatch each is parsed alone so the error names the
+    entry that does not render to itself."""
+    parsed, errors, _ = parser.parse_string("\n".join(texts), report_filename=_PARSE_BASE)
+    parsed.sort(key=lambda back: back.meta.get("lineno") or 0)
+    if not errors and len(parsed) == len(entries) and all(
+        _comparable(back) == _comparable(entry) for back, entry in zip(parsed, entries, strict=True)
     ):
         return
-    for entry, text in zip(entries, texts):
+    for entry, text in zip(entries, texts, strict=True):
         alone, alone_errors, _ = parser.parse_string(text, report_filename=_PARSE_BASE)
         if alone_errors or len(alone) != 1 or _comparable(alone[0]) != _comparable(entry):
             why = alone_errors[0].message if alone_errors else f"{len(alone)} directive(s) parsed back"
             raise ValueError(f"entry dated {entry.date} does not render to itself ({why})")
     raise ValueError("entries do not render to themselves")
+
+
+def split_lines(text: str) -> list[str]:
+    """``text`` cut into lines as Beancount counts them: at ``\\n`` only
+    (``str.splitlines`` also cuts at U+2028, form feeds and other separators
+    that bank text may carry)."""
+    lines = [line + "\n" for line in text.split("\n")]
+    lines[-1] = lines[-1][:-1]
+    return lines if lines[-1] else lines[:-1]
 
 
 def render_entries(entries: Iterable[Any]) -> str:
@@ -518,12 +465,7 @@ class _Pending:
     base: bytes | None
     raw: bytes | None = None
     replacements: dict[int, tuple[int, str]] = field(default_factory=dict)  # start -> (end, text)
-    appends: list[str] = field(default_factory=list)
-    # The entries printed as ``appends`` (same order), proven by the check's
-    # parse of the file; ``append_lines``: the line each starts on, set by
-    # :meth:`result`.
-    appended: list = field(default_factory=list)
-    append_lines: list[int] = field(default_factory=list)
+    appends: list[str] = field(default_factory=list)  # proven entry texts
     directives: dict[int, Any] | None = None  # lineno -> parsed directive of base
 
     @property
@@ -533,44 +475,21 @@ class _Pending:
     def result(self, rel: str) -> bytes:
         if self.raw is not None:
             return self.raw
-        self.append_lines = []
-        if not self.replacements:  # appends only: bytes, no decode/encode of a 70 MB file
-            out = self.base
-            if out is None:
-                header = ""
-                if rel.startswith(C.TXN_DIR + "/") and PurePosixPath(rel).stem.isdigit():
-                    header = year_file_header(int(PurePosixPath(rel).stem))
-                out = header.encode("utf-8")
-            parts, size, last = [out], len(out), out[-1:]
-            newlines = out.count(b"\n") if self.appends else 0
-            for chunk in self.appends:  # as the text path below: a newline, a blank line, the entry
-                if size and last != b"\n":
-                    parts.append(b"\n")
-                    size, last, newlines = size + 1, b"\n", newlines + 1
-                lead = b"\n" if size else b""
-                self.append_lines.append(newlines + len(lead) + 1)
-                piece = lead + chunk.encode("utf-8")
-                parts.append(piece)
-                size, last, newlines = size + len(piece), piece[-1:] or last, newlines + piece.count(b"\n")
-            return b"".join(parts)
         text = (self.base or b"").decode("utf-8")
-        if self.base is None and rel.startswith(C.TXN_DIR + "/"):
-            text = year_file_header(int(PurePosixPath(rel).stem)) if PurePosixPath(rel).stem.isdigit() else ""
+        stem = PurePosixPath(rel).stem
+        if self.base is None and rel.startswith(C.TXN_DIR + "/") and stem.isdigit():
+            text = year_file_header(int(stem))
         if self.replacements:
-            lines = text.splitlines(keepends=True)
+            lines = split_lines(text)
             for start in sorted(self.replacements, reverse=True):
                 end, new = self.replacements[start]
                 lines[start - 1 : end] = [new] if new else []
             text = "".join(lines)
-        pieces, newlines = [text], text.count("\n")
-        for chunk in self.appends:
-            lead = ("\n" if text and not text.endswith("\n") else "") + ("\n" if text else "")
-            newlines += len(lead)
-            self.append_lines.append(newlines + 1)
-            pieces += [lead, chunk]
-            text = chunk or lead or text  # from here only its emptiness and last character matter
-            newlines += chunk.count("\n")
-        return "".join(pieces).encode("utf-8")
+        for chunk in self.appends:  # a newline if needed, a blank line, the entry
+            if text and not text.endswith("\n"):
+                text += "\n"
+            text += ("\n" if text else "") + chunk
+        return text.encode("utf-8")
 
 
 class LedgerWriter:
@@ -590,7 +509,7 @@ class LedgerWriter:
         self._locked: dict | None = None  # signed-off years, read at the first entry edit
 
     # -- context --------------------------------------------------------------
-    def __enter__(self) -> "LedgerWriter":
+    def __enter__(self) -> LedgerWriter:
         if not (self.ledger_dir / C.MAIN_FILE).is_file():
             raise WriteRefused(f"{self.ledger_dir}: not an isu-ledger directory (no {C.MAIN_FILE})")
         self._lock.acquire()
@@ -669,13 +588,9 @@ class LedgerWriter:
         entries = list(entries)
         for entry in entries:
             self._refuse_locked(entry)
-        # Printed now, proven at the check: its parse of the written file must
-        # give back exactly these entries (see _prove_appends).
-        for entry, text in zip(entries, printed_texts(entries)):
+        for entry, text in zip(entries, render_texts(entries), strict=True):
             rel = target or f"{C.TXN_DIR}/{entry.date.year}.beancount"
-            pending = self._entry_file(rel)
-            pending.appends.append(text)
-            pending.appended.append(entry)
+            self._entry_file(rel).appends.append(text)
 
     def replace_entry(self, old_entry: Any, new_entry: Any) -> None:
         """Rewrite exactly the text block of ``old_entry`` (as loaded: its meta
@@ -747,7 +662,7 @@ class LedgerWriter:
         found = pending.directives.get(lineno)
         if found is None or not _same_entry(found, old_entry):
             raise WriteRefused(f"{rel}:{lineno}: the entry is not there any more (file changed since it was loaded)")
-        lines = text.splitlines(keepends=True)
+        lines = split_lines(text)
         later = [n for n in pending.directives if n > lineno]
         end = (min(later) - 1) if later else len(lines)
         reference = _comparable(found)
@@ -789,39 +704,14 @@ class LedgerWriter:
                 # A new file matching the glob include changes no included
                 # file: touch main so Fava and Beancount's pickle cache reload.
                 os.utime(self.ledger_dir / C.MAIN_FILE)
-            if AFTER_WRITE_HOOK is not None:
-                AFTER_WRITE_HOOK(self.ledger_dir)
             from ledger.check import check_ledger  # late: check imports the loader
-            from ledger.loader import watching_parses, write_in_progress
 
-            proofs = {
-                os.path.normpath(self.ledger_dir / rel): rel
-                for rel in changed
-                if self._pending[rel].appended
-            }
-            parsed: dict[str, tuple[list, list]] = {}
-
-            def watch(filename: str, entries: list, errors: list) -> None:
-                if filename in proofs:
-                    parsed[proofs[filename]] = (entries, errors)
-
-            # The check's load serves the next reader (and process) only once committed.
-            with write_in_progress(self.ledger_dir) as loads:
-                # git hashes the written files (an archived statement, a year
-                # file: tens of MB) while the check parses them; nothing is
-                # committed before both are done, a failure unstages them.
-                adding = _Background(gitrepo.add, self.ledger_dir, changed)
-                try:
-                    with watching_parses(watch):
-                        errors = check_ledger(self.ledger_dir, recover=False)
-                finally:
-                    adding.wait()
-                self._prove_appends(sorted(proofs.values()), parsed)
-                if errors:
-                    raise CheckFailed(errors)
-                message = f"{self.action}\n\nUser: {self.user}\nAction: {self.action}\nFiles: {', '.join(changed)}\n"
-                self.commit = gitrepo.commit(self.ledger_dir, message, self.user)
-                loads.committed()
+            errors = check_ledger(self.ledger_dir, recover=False)
+            if errors:
+                raise CheckFailed(errors)
+            gitrepo.add(self.ledger_dir, changed)
+            message = f"{self.action}\n\nUser: {self.user}\nAction: {self.action}\nFiles: {', '.join(changed)}\n"
+            self.commit = gitrepo.commit(self.ledger_dir, message, self.user)
         except BaseException as exc:
             _restore(self.ledger_dir, before)
             try:
@@ -833,47 +723,6 @@ class LedgerWriter:
                 raise WriteRefused(_cannot_write(writing, exc)) from exc
             raise
         _remove_journal(self.ledger_dir)
-
-
-    def _prove_appends(self, rels: list[str], parsed: dict[str, tuple[list, list]]) -> None:
-        """Every appended entry parses back to itself (ValueError otherwise).
-
-        The check has just parsed each written file, so its parse is the
-        proof: printing 20,000 bank entries and parsing them twice (once
-        alone, once in the file) would double the cost of an import. A file
-        the check did not parse (an unexpected cached load) is proven by a
-        parse of the printed batch on its own, as :func:`render_texts` does.
-        """
-        for rel in rels:
-            pending = self._pending[rel]
-            got = parsed.get(rel)
-            if got is None:
-                _prove_alone(pending.appended, pending.appends)
-            else:
-                base = os.path.normpath(self.ledger_dir / rel)
-                prove_parsed(pending.appended, pending.appends, pending.append_lines, *got, base=base)
-
-
-class _Background(threading.Thread):
-    """``fn(*args)`` in a thread; :meth:`wait` joins it and re-raises its exception."""
-
-    def __init__(self, fn: Callable[..., Any], *args: Any):
-        super().__init__(name="isu-writer", daemon=True)
-        self._call = (fn, args)
-        self._error: BaseException | None = None
-        self.start()
-
-    def run(self) -> None:
-        fn, args = self._call
-        try:
-            fn(*args)
-        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
-            self._error = exc
-
-    def wait(self) -> None:
-        self.join()
-        if self._error is not None:
-            raise self._error
 
 
 def write_plan(ledger_dir: Path | str, user: str, action: str, entries: list, replacements=(), files=()) -> str | None:
