@@ -17,7 +17,7 @@ import pytest
 from app.cli.main import main
 from importers.importing import TerminalProgress
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 SAMPLES = REPO.parent / "shared" / "samples" / "year2025"
 JAN = SAMPLES / "ubs-isu-2025-01.camt053.xml"
 

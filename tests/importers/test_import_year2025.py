@@ -21,7 +21,7 @@ from ledger import conventions as C
 from app.cli.main import main
 from ledger.loader import load_books
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO.parent / "shared" / "samples" / "year2025"
 
 pytestmark = pytest.mark.usefixtures("needs_plugins")

@@ -21,7 +21,7 @@ from ledger import conventions
 from ledger.registry import Contributor, Registry
 from ledger.rules import Rule
 
-SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "samples" / "year2025"
+SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "samples" / "year2025"
 BOOKED = datetime.date(2025, 6, 12)
 
 # Valid IBANs (check digits) per country, and one with a wrong check digit.

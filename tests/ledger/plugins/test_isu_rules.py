@@ -436,7 +436,7 @@ def bean_check() -> str:
 def test_bean_check_reports_a_missing_state_party(tmp_path):
     body = RECEIPT.replace('    state_party: "DEU"\n', "")
     main = write_ledger(tmp_path / "books", body, None)
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[3]))
     result = subprocess.run(
         [bean_check(), str(main)], capture_output=True, text=True, env=env, timeout=120
     )
@@ -451,7 +451,7 @@ def test_bean_check_reports_a_missing_state_party(tmp_path):
 
 def test_bean_check_passes_a_good_ledger(tmp_path):
     main = write_ledger(tmp_path / "books", RECEIPT, None)
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[3]))
     result = subprocess.run(
         [bean_check(), str(main)], capture_output=True, text=True, env=env, timeout=120
     )

@@ -13,7 +13,7 @@ from importers.parse import parse_file
 from importers.model import BadFile
 from importers.parse.serialize import to_json
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+SHARED = Path(__file__).resolve().parents[3].parent / "shared"
 REAL = SHARED / "real-statements"
 pytestmark = pytest.mark.skipif(not REAL.is_dir(), reason="../shared/real-statements is missing")
 EXPECTED = json.loads((REAL / "expected.json").read_text()) if REAL.is_dir() else {}

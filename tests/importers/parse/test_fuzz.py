@@ -41,7 +41,7 @@ FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 NAME = "fuzzed-statement.dat"
 
-OWN = Path(__file__).resolve().parent / "data" / "statements"
+OWN = Path(__file__).resolve().parents[2] / "data" / "statements"
 SEED_DIRS = [OWN, SHARED / "real-statements", SHARED / "samples" / "year2025"]
 SEEDS = sorted(
     p for d in SEED_DIRS if d.is_dir() for p in d.iterdir()

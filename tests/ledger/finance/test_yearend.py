@@ -171,7 +171,7 @@ def test_deficit_draws_the_buffer_and_dry_run_writes_nothing(books, tmp_path):
     cli(books, "buffer", "policy", "--kind", "months", "--value", "3", "--decision", "MSP", "--date", "2016-01-01")
     assert cli(books, "buffer", "allocate", "--amount", "40000", "--decision", "CC", "--date", "2025-01-10")[0] == 0
     sheet = tmp_path / "exp.xlsx"
-    from test_excel_templates import fill
+    from test_workbooks import fill
 
     fill(sheet, "Expenditure", ["Date", "Budget line", "Description", "Amount", "Reference"],
          [["2025-05-31", "Staff", "Staff costs May", 25000, "EXP-1"]])
@@ -259,7 +259,7 @@ def test_sign_off_refusals(books, tmp_path):
     assert code == 2 and "future" in err
     # A change after close-year: sign-off asks for the year to be closed again.
     sheet = tmp_path / "exp.xlsx"
-    from test_excel_templates import fill
+    from test_workbooks import fill
 
     fill(sheet, "Expenditure", ["Date", "Budget line", "Description", "Amount", "Reference"],
          [["2025-12-20", "Travel", "Mission", 1000, "EXP-9"]])

@@ -17,7 +17,7 @@ from ledger.store import gitrepo
 from app.cli.main import COMMANDS, build_parser, main
 from ledger.loader import load_books
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 BEAN_CHECK = REPO / ".venv" / "bin" / "bean-check"
 SHARED = REPO.parent / "shared"
 

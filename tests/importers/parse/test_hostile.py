@@ -10,9 +10,9 @@ import pytest
 from importers.parse import detect, parse_bytes, parse_file
 from importers.model import BadFile
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+SHARED = Path(__file__).resolve().parents[3].parent / "shared"
 BAD = SHARED / "samples" / "year2025" / "bad"
-DATA = Path(__file__).resolve().parent / "data" / "statements"
+DATA = Path(__file__).resolve().parents[2] / "data" / "statements"
 
 GOOD_HEAD = b'<?xml version="1.0"?>\n<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08">'
 

@@ -15,7 +15,7 @@ from app.cli.main import main
 from ledger.loader import load_books
 from importers.review import item_id
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO.parent / "shared" / "samples" / "year2025"
 JULY = SAMPLES / "ubs-isu-2025-07.camt053.xml"
 

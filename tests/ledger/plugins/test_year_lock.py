@@ -363,7 +363,7 @@ def test_typed_values_are_distinguished():
 
 def test_plugin_order_in_a_new_ledger_lists_year_lock_last():
     """The fingerprint assumes year_lock sees what a full load returns."""
-    books = Path(__file__).resolve().parents[1] / "ledger" / "books.py"
+    books = Path(__file__).resolve().parents[3] / "ledger" / "books.py"
     if not books.exists():
         pytest.skip("ledger/books.py not present")
     text = books.read_text(encoding="utf-8")

@@ -28,7 +28,7 @@ from importers.booking import (
 from importers.model import Balance, Detail, Entry, Money, ParseResult, Statement
 from ledger import conventions as C
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO.parent / "shared" / "samples" / "year2025"
 GOLDEN = REPO / "tests" / "golden" / "booking"
 IBAN = "CH4500240240FP1006276"

@@ -13,7 +13,7 @@ import pytest
 
 from app.cli.main import main
 
-SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "samples" / "year2025"
+SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "samples" / "year2025"
 
 pytestmark = pytest.mark.usefixtures("needs_plugins")
 

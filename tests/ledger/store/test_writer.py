@@ -21,7 +21,7 @@ from ledger.check import check_ledger
 from ledger.loader import load_books
 from ledger.store.writer import CheckFailed, LedgerWriter, WriteRefused
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 EVIL = 'X" \n2025-01-01 open Assets:Evil\n\\ back\\slash \\" end'
 INJECTIONS = [
     EVIL,

@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from test_excel_templates import fill
+from test_workbooks import fill
 from test_yearend import D
 
 from ledger.finance import buffer

@@ -12,7 +12,7 @@ from importers.parse import parse_bytes, parse_file
 from importers.model import BadFile
 from importers.parse.serialize import to_json
 
-DATA = Path(__file__).resolve().parent / "data" / "statements"
+DATA = Path(__file__).resolve().parents[2] / "data" / "statements"
 
 
 @pytest.mark.parametrize("name", ["own-ubs-en.csv", "own-ubs-de.csv", "own-ubs-fr.csv"])

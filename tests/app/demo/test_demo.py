@@ -29,7 +29,7 @@ from ledger.plugins.year_lock import locked_years
 
 TODAY = datetime.date(2026, 11, 28)
 FIRST = 2020
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 SCHEMAS = REPO.parent / "shared" / "schemas" / "camt"
 
 

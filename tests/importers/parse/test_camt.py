@@ -14,11 +14,11 @@ from goldens import assert_golden
 from importers.parse import parse_file
 from importers.parse.serialize import to_json
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+SHARED = Path(__file__).resolve().parents[3].parent / "shared"
 YEAR = SHARED / "samples" / "year2025"
 SCHEMAS = SHARED / "schemas" / "camt"
 REAL = SHARED / "real-statements"
-DATA = Path(__file__).resolve().parent / "data" / "statements"
+DATA = Path(__file__).resolve().parents[2] / "data" / "statements"
 needs_shared = pytest.mark.skipif(not YEAR.is_dir(), reason="../shared is missing")
 YEAR_FILES = json.loads((YEAR / "expected.json").read_text())["files"] if YEAR.is_dir() else []
 

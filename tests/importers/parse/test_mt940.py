@@ -11,7 +11,7 @@ from importers.model import Detail
 from importers.parse.mt940 import join_86, read_86, split_statements
 from importers.parse.serialize import to_json
 
-DATA = Path(__file__).resolve().parent / "data" / "statements"
+DATA = Path(__file__).resolve().parents[2] / "data" / "statements"
 
 
 def test_two_statements_one_multipage():

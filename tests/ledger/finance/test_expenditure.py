@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from beancount.core import data
-from test_excel_templates import fill
+from test_workbooks import fill
 from test_yearend import GICHD_IBAN, D, camt053, import_ok
 
 from ledger import conventions as C
