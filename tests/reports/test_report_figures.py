@@ -11,7 +11,6 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from goldens import assert_golden
 from test_report_books import AUDITOR, OPINION, report_books  # noqa: F401 - fixture
 
 from ledger.finance import pledges
@@ -160,5 +159,5 @@ def test_statement(books):
     ("annual-2025", lambda b: annual_report(b, 2025)),
     ("annual-2024", lambda b: annual_report(b, 2024)),
 ])
-def test_golden(books, name, build):
+def test_golden(assert_golden, books, name, build):
     assert_golden(f"reports/{name}", masked(to_json(build(books))))

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 from beancount.core import data
-from goldens import assert_golden
 
 from ledger import conventions as C
 from app.cli.main import main
@@ -224,7 +223,7 @@ def _masked(doc):
 
 @pytest.mark.parametrize("year", YEARS)
 @pytest.mark.parametrize("name,state", REPORTS)
-def test_report_golden(demo, name, state, year):
+def test_report_golden(assert_golden, demo, name, state, year):
     path, _, _ = demo
     extra = ["--state-party", state] if state else []
     code, out, err = cli(path, "report", name, "--year", str(year), "--format", "json", *extra)

@@ -2,7 +2,6 @@
 property-based inputs, logged in as admin with a CSRF token - no server
 error (5xx) and only documented status codes, whatever the input."""
 
-# ruff: noqa: F811 - fixtures imported from app_support are used as arguments
 from __future__ import annotations
 
 import threading
@@ -10,15 +9,6 @@ import threading
 import pytest
 import requests
 import schemathesis
-from app_support import (  # noqa: F401
-    PASSWORD,
-    add_users,
-    database_base,
-    database_url,
-    ledger,
-    ledger_template,
-    make_app,
-)
 
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
@@ -30,7 +20,7 @@ SCHEMA = schemathesis.openapi.from_dict(spec())
 
 
 @pytest.fixture
-def server(ledger, database_url):
+def server(make_app, add_users, ledger, database_url):
     """The app on a real socket (127.0.0.1, a free port) in a thread."""
     from werkzeug.serving import make_server
 
@@ -43,10 +33,10 @@ def server(ledger, database_url):
     httpd.shutdown()
 
 
-def session_for(base: str) -> tuple[requests.Session, str]:
+def session_for(base: str, password: str) -> tuple[requests.Session, str]:
     s = requests.Session()
     token = s.get(f"{base}/api/csrf").json()["csrf_token"]
-    r = s.post(f"{base}/api/login", json={"name": "admin", "password": PASSWORD}, headers={"X-CSRFToken": token})
+    r = s.post(f"{base}/api/login", json={"name": "admin", "password": password}, headers={"X-CSRFToken": token})
     assert r.status_code == 200
     return s, r.json()["csrf_token"]
 
@@ -67,16 +57,16 @@ def test_openapi_file_describes_every_api_route(server):
 
 
 @pytest.mark.parametrize("operation", [op.ok() for op in SCHEMA.get_all_operations()], ids=lambda op: op.label)
-def test_api_operation_never_fails_on_the_server(server, operation):
+def test_api_operation_never_fails_on_the_server(password, server, operation):
     # Login and logout end or replace the session: they get a fresh one per case.
     fresh = operation.path in ("/api/logout", "/api/login")
-    session, token = session_for(server)
+    session, token = session_for(server, password)
 
     @settings(max_examples=6, deadline=None, derandomize=True, phases=[Phase.explicit, Phase.generate],
               suppress_health_check=list(HealthCheck), database=None)
     @given(case=operation.as_strategy())
     def run(case):
-        s, t = session_for(server) if fresh else (session, token)
+        s, t = session_for(server, password) if fresh else (session, token)
         case.call_and_validate(base_url=server, session=s, headers={"X-CSRFToken": t},
                                checks=[not_a_server_error, status_code_conformance])
 

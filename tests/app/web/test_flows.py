@@ -2,23 +2,11 @@
 review (one, several, remember), reports, registry, audit log - each write
 one ledger commit, recorded in SQL with that commit."""
 
-# ruff: noqa: F811 - fixtures imported from app_support are used as arguments
 from __future__ import annotations
 
 import io
 import json
 
-from app_support import (  # noqa: F401
-    AUGUST,
-    app,
-    csrf,
-    database_base,
-    database_url,
-    head,
-    ledger,
-    ledger_template,
-    logged_in,
-)
 from sqlalchemy import select
 
 from app.web.db import AuditEvent, ImportBatch, MatchingRule, ReviewDecision
@@ -26,13 +14,13 @@ from app.web.db import AuditEvent, ImportBatch, MatchingRule, ReviewDecision
 
 def upload(client, name: str, content: str | bytes):
     raw = content.encode("utf-8") if isinstance(content, str) else content
-    return client.post("/import/", data={"csrf_token": csrf(client), "files": (io.BytesIO(raw), name)}, content_type="multipart/form-data")
+    return client.post("/import/", data={"csrf_token": client.get("/api/csrf").get_json()["csrf_token"], "files": (io.BytesIO(raw), name)}, content_type="multipart/form-data")
 
 
-def test_import_preview_then_confirm(app, ledger):
+def test_import_preview_then_confirm(august_statement, csrf, logged_in, head, app, ledger):
     client = logged_in(app, "finance")
     before = head(ledger)
-    response = upload(client, "../../etc/ubs 2025-08.xml", AUGUST)
+    response = upload(client, "../../etc/ubs 2025-08.xml", august_statement)
     assert response.status_code == 302
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "J DOE" in page and "1,500.00" in page and "review" in page
@@ -43,7 +31,7 @@ def test_import_preview_then_confirm(app, ledger):
     done = client.post(f"/import/{batch.id}/confirm", data={"csrf_token": csrf(client)})
     assert done.status_code == 302
     assert head(ledger) != before
-    assert (ledger / "documents/2025/etc_ubs_2025-08.xml").read_text(encoding="utf-8") == AUGUST
+    assert (ledger / "documents/2025/etc_ubs_2025-08.xml").read_text(encoding="utf-8") == august_statement
     with app.extensions["isu_db"]() as s:
         batch = s.get(ImportBatch, batch.id)
         event = s.scalars(select(AuditEvent).where(AuditEvent.action == "import.confirm")).one()
@@ -57,9 +45,9 @@ def test_import_preview_then_confirm(app, ledger):
     assert batch.commit[:12] in audit and "import.confirm" in audit
 
 
-def test_confirm_is_refused_when_the_books_moved_since_the_preview(app, ledger):
+def test_confirm_is_refused_when_the_books_moved_since_the_preview(august_statement, csrf, logged_in, head, app, ledger):
     client = logged_in(app, "finance")
-    response = upload(client, "aug.xml", AUGUST)
+    response = upload(client, "aug.xml", august_statement)
     batch_id = int(response.headers["Location"].rsplit("/", 1)[1])
     api = client.post("/api/registry/SVK/aliases", json={"alias": "Slovak Treasury Bratislava"}, headers={"X-CSRFToken": csrf(client)})
     assert api.status_code == 200, api.get_json()
@@ -69,22 +57,21 @@ def test_confirm_is_refused_when_the_books_moved_since_the_preview(app, ledger):
     assert head(ledger) == moved
 
 
-def test_bad_files_get_one_clear_line_and_nothing_is_written(app, ledger):
+def test_bad_files_get_one_clear_line_and_nothing_is_written(august_statement, csrf, logged_in, head, app, ledger):
     client = logged_in(app, "finance")
     before = head(ledger)
     r = upload(client, "statement.xml", "date,amount\n2025-01-01,5\n")
     assert r.status_code == 400
     text = r.get_data(as_text=True)
     assert "statement.xml:" in text and "/tmp" not in text
-    broken = AUGUST.replace("108500.00", "108400.00")  # closing balance does not reconcile
+    broken = august_statement.replace("108500.00", "108400.00")  # closing balance does not reconcile
     r = client.post("/api/imports", data={"files": (io.BytesIO(broken.encode()), "aug.xml")}, headers={"X-CSRFToken": csrf(client)}, content_type="multipart/form-data")
     assert r.status_code == 400
     assert r.get_json()["error"].startswith("aug.xml: statement S-2025-08: balances do not reconcile")
     assert head(ledger) == before
 
 
-def test_uploads_over_the_limit_are_refused(ledger, database_url):
-    from app_support import add_users, make_app
+def test_uploads_over_the_limit_are_refused(make_app, add_users, csrf, logged_in, ledger, database_url):
 
     small = make_app(ledger, database_url, MAX_CONTENT_LENGTH=1024)
     add_users(small, ("finance",))
@@ -93,11 +80,11 @@ def test_uploads_over_the_limit_are_refused(ledger, database_url):
     assert r.status_code == 413
 
 
-def test_review_resolve_one_and_several(app, ledger, tmp_path):
+def test_review_resolve_one_and_several(august_statement, csrf, logged_in, head, app, ledger, tmp_path):
     from importers.importing import import_files
 
     path = tmp_path / "aug.xml"
-    path.write_text(AUGUST, encoding="utf-8")
+    path.write_text(august_statement, encoding="utf-8")
     import_files(ledger, [path], user="test")
     client = logged_in(app, "finance")
     items = client.get("/api/review").get_json()
@@ -127,18 +114,18 @@ def test_review_resolve_one_and_several(app, ledger, tmp_path):
     assert "CHE" in (ledger / "registry/rules.csv").read_text(encoding="utf-8")
 
 
-def test_review_refusals_are_shown_not_crashed(app, ledger):
+def test_review_refusals_are_shown_not_crashed(csrf, logged_in, head, app, ledger):
     client = logged_in(app, "finance")
     item = client.get("/api/review").get_json()[0]
     before = head(ledger)
     r = client.post(f"/api/review/{item['id']}/resolve", json={"state_party": "XXZ", "year": 2025}, headers={"X-CSRFToken": csrf(client)})
     assert r.status_code == 400 and "not a State Party" in r.get_json()["error"]
-    r = client.post("/review/", data={"csrf_token": csrf(client), "only": item["id"], f"sp-{item['id']}": "CHE", f"year-{item['id']}": "20x5"}, follow_redirects=True)
+    r = client.post("/review/", data={"csrf_token": client.get("/api/csrf").get_json()["csrf_token"], "only": item["id"], f"sp-{item['id']}": "CHE", f"year-{item['id']}": "20x5"}, follow_redirects=True)
     assert "not a year" in r.get_data(as_text=True)
     assert head(ledger) == before
 
 
-def test_reports_download_and_preview(app):
+def test_reports_download_and_preview(logged_in, app):
     client = logged_in(app, "committee")
     r = client.get("/reports/contributions?year=2025&format=json")
     assert r.status_code == 200 and "attachment" in r.headers["Content-Disposition"]
@@ -153,7 +140,7 @@ def test_reports_download_and_preview(app):
     assert bad.status_code == 400 and "registry" in bad.get_json()["error"]
 
 
-def test_dashboard_shows_the_position(app):
+def test_dashboard_shows_the_position(logged_in, app):
     client = logged_in(app, "committee")
     page = client.get("/?year=2025").get_data(as_text=True)
     assert "The 2025 position" in page and "<svg" in page
@@ -162,10 +149,10 @@ def test_dashboard_shows_the_position(app):
     assert pos["bank_balance"] == "107000.00" and pos["review_count"] == 1
 
 
-def test_registry_alias_is_one_commit_and_validated(app, ledger):
+def test_registry_alias_is_one_commit_and_validated(csrf, logged_in, head, app, ledger):
     client = logged_in(app, "finance")
     before = head(ledger)
-    r = client.post("/registry/alias", data={"csrf_token": csrf(client), "iso3": "SVK", "alias": "Slovak Treasury Bratislava"})
+    r = client.post("/registry/alias", data={"csrf_token": client.get("/api/csrf").get_json()["csrf_token"], "iso3": "SVK", "alias": "Slovak Treasury Bratislava"})
     assert r.status_code == 303 and head(ledger) != before
     assert "Slovak Treasury Bratislava" in (ledger / "registry/contributors.csv").read_text(encoding="utf-8")
     after = head(ledger)
@@ -173,7 +160,7 @@ def test_registry_alias_is_one_commit_and_validated(app, ledger):
     assert r.status_code == 400 and head(ledger) == after
 
 
-def test_closing_a_year_names_its_own_commit_in_the_audit_trail(app, ledger):
+def test_closing_a_year_names_its_own_commit_in_the_audit_trail(csrf, logged_in, head, app, ledger):
     client = logged_in(app, "finance")
     before = head(ledger)
     r = client.post("/api/year-end/2025/close", headers={"X-CSRFToken": csrf(client)})

@@ -6,20 +6,9 @@ POSTs send a valid CSRF token and harmless input (nothing valid to write):
 allowed roles get the refusal of the input (400/303/404), the others 403.
 """
 
-# ruff: noqa: F811 - fixtures imported from app_support are used as arguments
 from __future__ import annotations
 
 import pytest
-from app_support import (  # noqa: F401
-    add_users,
-    csrf,
-    database_base,
-    database_url,
-    ledger,
-    ledger_template,
-    login,
-    make_app,
-)
 
 A, F, U, C, N = "admin", "finance", "auditor", "committee", None  # N: not logged in
 ALL = (A, F, U, C)
@@ -87,14 +76,14 @@ SAMPLE = {"<int:batch_id>": "999", "<name>": "contributions", "<item_id>": "abc"
 
 
 @pytest.fixture
-def served(ledger, database_url):
+def served(make_app, add_users, ledger, database_url):
     app = make_app(ledger, database_url, wsgi=True)
     add_users(app)
     return app
 
 
 def call(client, method, path, body):
-    headers = {"X-CSRFToken": csrf(client)} if method == "POST" else {}
+    headers = {"X-CSRFToken": client.get("/api/csrf").get_json()["csrf_token"]} if method == "POST" else {}
     if isinstance(body, tuple):
         return client.open(path, method=method, json=body[1], headers=headers)
     data = dict(body or {})
@@ -104,7 +93,7 @@ def call(client, method, path, body):
 
 
 @pytest.mark.parametrize("role", [*ALL, N], ids=lambda r: r or "anonymous")
-def test_route_matrix(served, ledger, role):
+def test_route_matrix(login, served, ledger, role):
     from ledger.store import gitrepo
 
     before = gitrepo.head(ledger)
@@ -137,7 +126,7 @@ def test_every_route_is_in_the_matrix(served):
     assert not missing, "routes without a row in MATRIX: " + ", ".join(sorted(missing))
 
 
-def test_fava_for_auditor_opens_the_books_read_only(served, ledger):
+def test_fava_for_auditor_opens_the_books_read_only(login, served, ledger):
     client = served.test_client()
     login(client, "auditor")
     first = client.get("/fava/")
@@ -152,7 +141,7 @@ def test_fava_for_auditor_opens_the_books_read_only(served, ledger):
     assert (ledger / "main.beancount").read_bytes() == before
 
 
-def test_fava_refuses_committee_and_sends_strangers_to_login(served):
+def test_fava_refuses_committee_and_sends_strangers_to_login(login, served):
     anon = served.test_client().get("/fava/income_statement/?time=2025")
     assert anon.status_code == 302
     assert anon.headers["Location"].startswith("/login?next=%2Ffava%2Fincome_statement%2F")

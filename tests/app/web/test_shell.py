@@ -2,11 +2,9 @@
 schema built by the Alembic migrations (never create_all) and equal to the
 models, on SQLite and on PostgreSQL."""
 
-# ruff: noqa: F811 - fixtures imported from app_support are used as arguments
 from __future__ import annotations
 
 import pytest
-from app_support import database_base, database_url, ledger, ledger_template  # noqa: F401
 
 from app.web import create_app
 

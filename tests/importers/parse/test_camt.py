@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from goldens import assert_golden
 from importers.parse import parse_file
 from importers.parse.serialize import to_json
 
@@ -25,7 +24,7 @@ YEAR_FILES = json.loads((YEAR / "expected.json").read_text())["files"] if YEAR.i
 
 @needs_shared
 @pytest.mark.parametrize("expected", YEAR_FILES, ids=lambda f: f["file"])
-def test_year2025_files(expected):
+def test_year2025_files(assert_golden, expected):
     result = parse_file(YEAR / expected["file"])
     (stmt,) = result.statements
     assert stmt.account == "CH4500240240FP1006276"
@@ -40,7 +39,7 @@ def _own(name):
     return parse_file(DATA / name)
 
 
-def test_own_053_v08_statements_of_two_accounts():
+def test_own_053_v08_statements_of_two_accounts(assert_golden):
     result = _own("own-camt053-v08-features.xml")
     chf, eur = result.statements
     assert (chf.account, eur.account) == ("CH4500240240FP1006276", "0240-FP100627.7")
@@ -96,7 +95,7 @@ def test_own_pending_and_charge_entry():
     assert entries[4].status == "PDNG" and not entries[4].is_booked
 
 
-def test_own_054_v08_notification():
+def test_own_054_v08_notification(assert_golden):
     result = _own("own-camt054-v08.xml")
     (stmt,) = result.statements
     assert result.format == "camt.054.001.08" and stmt.kind == "notification"
@@ -113,7 +112,7 @@ def test_own_052_v08_report_is_flagged():
     assert any("intraday" in w for w in result.warnings)
 
 
-def test_own_053_v03_plain_status_and_negative_opening():
+def test_own_053_v03_plain_status_and_negative_opening(assert_golden):
     result = _own("own-camt053-v03.xml")
     stmt = result.statements[0]
     assert stmt.opening.amount == Decimal("-300.00") and stmt.balance_ok

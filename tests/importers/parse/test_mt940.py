@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from goldens import assert_golden
 from importers.parse import parse_bytes, parse_file
 from importers.model import Detail
 from importers.parse.mt940 import join_86, read_86, split_statements
@@ -14,7 +13,7 @@ from importers.parse.serialize import to_json
 DATA = Path(__file__).resolve().parents[2] / "data" / "statements"
 
 
-def test_two_statements_one_multipage():
+def test_two_statements_one_multipage(assert_golden):
     result = parse_file(DATA / "own-two-statements-multipage.mt940")
     assert result.format == "mt940" and result.warnings == []
     first, second = result.statements

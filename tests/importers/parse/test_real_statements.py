@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from goldens import assert_golden
 from importers.parse import parse_file
 from importers.model import BadFile
 from importers.parse.serialize import to_json
@@ -54,7 +53,7 @@ def test_expected_numbers(name):
 
 
 @pytest.mark.parametrize("name", sorted(n for n in EXPECTED if not EXPECTED[n].get("refused")))
-def test_golden(name):
+def test_golden(assert_golden, name):
     assert_golden(f"parse/{Path(name).stem}", to_json(parse_file(REAL / name)))
 
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from goldens import assert_golden
 from importers.parse import parse_bytes, parse_file
 from importers.model import BadFile
 from importers.parse.serialize import to_json
@@ -16,7 +15,7 @@ DATA = Path(__file__).resolve().parents[2] / "data" / "statements"
 
 
 @pytest.mark.parametrize("name", ["own-ubs-en.csv", "own-ubs-de.csv", "own-ubs-fr.csv"])
-def test_languages_give_the_same_statement(name):
+def test_languages_give_the_same_statement(assert_golden, name):
     result = parse_file(DATA / name)
     assert result.format == "ubs-csv" and result.warnings == []
     (stmt,) = result.statements

@@ -1,4 +1,4 @@
-"""Fixtures and helpers of the web app tests (tests/test_app_*.py, tests/e2e).
+"""Fixtures of the web app tests (tests/app/web, its e2e browser tests).
 
 Every test gets its own app over its own ledger and a fresh database:
 a SQLite file in tmp_path and - when ISU_TEST_DATABASE_URL is set (CI) -
@@ -185,3 +185,60 @@ def head(ledger: Path) -> str:
     from ledger.store import gitrepo
 
     return gitrepo.head(ledger)
+
+
+# --- the helpers above, as fixtures -------------------------------------------
+
+
+@pytest.fixture
+def password() -> str:
+    """The password of every test account (one per role, named after it)."""
+    return PASSWORD
+
+
+@pytest.fixture
+def july_statement() -> str:
+    """The July statement the test ledger was built with."""
+    return JULY
+
+
+@pytest.fixture
+def august_statement() -> str:
+    """The next month: one receipt nobody can identify."""
+    return AUGUST
+
+
+@pytest.fixture(name="make_app")
+def make_app_fixture():
+    """``make_app(ledger, database_url, wsgi=False, **config)``: a new app."""
+    return make_app
+
+
+@pytest.fixture(name="add_users")
+def add_users_fixture():
+    """``add_users(app, roles)``: one account per role, named after it."""
+    return add_users
+
+
+@pytest.fixture(name="csrf")
+def csrf_fixture():
+    """``csrf(client)``: the client's session CSRF token."""
+    return csrf
+
+
+@pytest.fixture(name="login")
+def login_fixture():
+    """``login(client, name, password)``: the response of the login form."""
+    return login
+
+
+@pytest.fixture(name="logged_in")
+def logged_in_fixture():
+    """``logged_in(app, role)``: a test client signed in as that role."""
+    return logged_in
+
+
+@pytest.fixture(name="head")
+def head_fixture():
+    """``head(ledger)``: the books' git HEAD."""
+    return head

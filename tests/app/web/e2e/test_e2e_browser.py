@@ -7,7 +7,6 @@ subprocess. Screenshots of the dashboard, the review queue and a report go
 to tests/e2e/screenshots/ (git-ignored); their paths are printed.
 """
 
-# ruff: noqa: F811 - fixtures imported from app_support are used as arguments
 from __future__ import annotations
 
 import os
@@ -19,8 +18,6 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from app_support import JULY, PASSWORD, database_base, database_url  # noqa: F401
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parent / "screenshots"
@@ -37,7 +34,7 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def server(tmp_path, database_url, needs_plugins):
+def server(password, tmp_path, database_url, needs_plugins):
     from app.web.db import open_database
     from app.web.users import add_user
     from ledger.books import init_ledger
@@ -45,7 +42,7 @@ def server(tmp_path, database_url, needs_plugins):
     ledger = init_ledger(tmp_path / "books", opening_balance="100000.00", as_of="2025-06-30", user="test:init").ledger_dir
     with open_database(database_url)() as s:
         for role in ("finance", "auditor", "committee"):
-            add_user(s, role, role, PASSWORD)
+            add_user(s, role, role, password)
         s.commit()
     port = free_port()
     env = {**os.environ, "ISU_DATABASE_URL": database_url, "ISU_SECRET_KEY": "e2e-" + "k" * 40}
@@ -76,24 +73,24 @@ def browser():
         b.close()
 
 
-def log_in(browser, base: str, name: str):
+def log_in(browser, base: str, name: str, password: str):
     page = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900}).new_page()
     page.goto(f"{base}/login")
     page.fill("input[name=name]", name)
-    page.fill("input[name=password]", PASSWORD)
+    page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_url(f"{base}/")
     return page
 
 
-def test_the_monthly_job_in_a_browser(server, browser, tmp_path):
+def test_the_monthly_job_in_a_browser(password, july_statement, server, browser, tmp_path):
     base, _ledger = server
     SHOTS.mkdir(exist_ok=True)
     statement = tmp_path / "ubs-isu-2025-07.camt053.xml"
-    statement.write_text(JULY, encoding="utf-8")
+    statement.write_text(july_statement, encoding="utf-8")
 
     # Finance: upload -> preview (with the why) -> confirm.
-    page = log_in(browser, base, "finance")
+    page = log_in(browser, base, "finance", password)
     page.click("text=Import")
     page.set_input_files("input[name=files]", str(statement))
     page.click("text=Preview")
@@ -129,11 +126,11 @@ def test_the_monthly_job_in_a_browser(server, browser, tmp_path):
     assert pdf.read_bytes().startswith(b"%PDF")
 
     # The auditor opens Fava; the Committee is refused.
-    auditor = log_in(browser, base, "auditor")
+    auditor = log_in(browser, base, "auditor", password)
     auditor.goto(f"{base}/fava/")
     auditor.wait_for_load_state()
     assert "/fava/" in auditor.url and "ISU" in auditor.title() + auditor.content()
-    committee = log_in(browser, base, "committee")
+    committee = log_in(browser, base, "committee", password)
     response = committee.goto(f"{base}/fava/")
     assert response.status == 403
     for shot in ("dashboard.png", "review-queue.png", "report-annual.png"):
