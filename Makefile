@@ -36,8 +36,7 @@ test: $(STAMP)
 
 ## make bench: the benchmark scripts (print figures; not part of the tests)
 bench: $(STAMP)
-	$(BIN)/python bench/faults.py
-	ISU_FULL=1 ISU_FAULT_TRIALS=200 ISU_FUZZ_EXAMPLES=1000 $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_faults.py tests/test_fuzz_parsers.py
+	ISU_FULL=1 ISU_FAULT_TRIALS=200 ISU_FUZZ_EXAMPLES=1000 $(BIN)/python -m pytest -q -p no:cacheprovider tests/ledger/store/test_faults.py tests/importers/parse/test_fuzz.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

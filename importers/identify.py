@@ -284,7 +284,7 @@ def _country_evidence(registry, source: str, iso2: str | None, what: str, own: b
     """Country evidence; ``own``: of the paying account (an account rule explains it)."""
     if not iso2:
         return []
-    iso2 = iso2.strip().upper()
+    iso2 = _one_line(iso2).upper()  # bank text: it is quoted in ``why``
     if iso2 == HOST_ISO2:
         text = f"{what} ({iso2}): host country, no evidence"
         return [_Seen(Evidence(source, None, ZERO, text), account_country=own)]

@@ -11,6 +11,7 @@ import json
 import os
 from pathlib import Path
 
+import common.cli
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -102,3 +103,19 @@ def _assert_golden(name: str, data) -> None:
 def assert_golden_fixture():
     """Compare JSON-ready data with its golden file (see above)."""
     return _assert_golden
+
+
+# --- the command line and git -------------------------------------------------
+
+
+@pytest.fixture(name="cli")
+def cli_fixture():
+    """``cli(ledger, *args, stdin="")``: ``isu-ledger --ledger LEDGER args...`` in
+    this process, as (exit code, standard output, standard error)."""
+    return common.cli.cli
+
+
+@pytest.fixture(name="head")
+def head_fixture():
+    """``head(ledger)``: the commit the books' git HEAD points at."""
+    return common.cli.head

@@ -14,51 +14,31 @@ import uuid
 from pathlib import Path
 
 import pytest
+from common.statements import camt053
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 ROLES = ("admin", "finance", "auditor", "committee")
 PASSWORD = "correct horse battery staple"
-IBAN = "CH4500240240FP1006276"
-
-
-def camt053(*, opening: tuple[str, str], closing: tuple[str, str], entries: list[dict], ident: str = "T1") -> str:
-    """A camt.053.001.08 statement of the ISU account; each entry a receipt:
-    ``{"ref", "day", "amount", "payer", "remittance"}``."""
-    ntry = "".join(
-        f"""<Ntry><Amt Ccy="CHF">{e['amount']}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>{e['day']}</Dt></BookgDt>
-<ValDt><Dt>{e['day']}</Dt></ValDt><AcctSvcrRef>{e['ref']}</AcctSvcrRef><NtryDtls><TxDtls><Amt Ccy="CHF">{e['amount']}</Amt><CdtDbtInd>CRDT</CdtDbtInd>
-<RltdPties><Dbtr><Pty><Nm>{e['payer']}</Nm></Pty></Dbtr></RltdPties><RmtInf><Ustrd>{e['remittance']}</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>"""
-        for e in entries
-    )
-    return f"""<?xml version="1.0" encoding="UTF-8"?>
-<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"><BkToCstmrStmt>
-<GrpHdr><MsgId>M-{ident}</MsgId><CreDtTm>{closing[0]}T23:00:00</CreDtTm></GrpHdr>
-<Stmt><Id>S-{ident}</Id><CreDtTm>{closing[0]}T23:00:00</CreDtTm>
-<Acct><Id><IBAN>{IBAN}</IBAN></Id><Ccy>CHF</Ccy></Acct>
-<Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp><Amt Ccy="CHF">{opening[1]}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>{opening[0]}</Dt></Dt></Bal>
-<Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy="CHF">{closing[1]}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>{closing[0]}</Dt></Dt></Bal>
-{ntry}
-</Stmt></BkToCstmrStmt></Document>
-"""
 
 
 # The ledger of the app tests: opening 100000.00 CHF on 2025-06-30; JULY adds
 # a receipt nobody can identify (the review item) and one from Slovakia.
 JULY = camt053(
+    [
+        {"ref": "APP-0701", "date": "2025-07-10", "amount": "2000.00", "name": "ACME TRADING SARL", "text": "INVOICE 42"},
+        {"ref": "APP-0702", "date": "2025-07-20", "amount": "5000.00",
+         "name": "MINISTRY OF FOREIGN AND EUROPEAN AFFAIRS OF THE SLOVAK REPUBLIC", "text": "ISU 2025 CORE WORK PLAN"},
+    ],
     opening=("2025-06-30", "100000.00"),
     closing=("2025-07-31", "107000.00"),
-    ident="2025-07",
-    entries=[
-        {"ref": "APP-0701", "day": "2025-07-10", "amount": "2000.00", "payer": "ACME TRADING SARL", "remittance": "INVOICE 42"},
-        {"ref": "APP-0702", "day": "2025-07-20", "amount": "5000.00", "payer": "MINISTRY OF FOREIGN AND EUROPEAN AFFAIRS OF THE SLOVAK REPUBLIC", "remittance": "ISU 2025 CORE WORK PLAN"},
-    ],
+    ident="S-2025-07",
 )
 AUGUST = camt053(
+    [{"ref": "APP-0801", "date": "2025-08-05", "amount": "1500.00", "name": "J DOE", "text": "GIFT"}],
     opening=("2025-07-31", "107000.00"),
     closing=("2025-08-31", "108500.00"),
-    ident="2025-08",
-    entries=[{"ref": "APP-0801", "day": "2025-08-05", "amount": "1500.00", "payer": "J DOE", "remittance": "GIFT"}],
+    ident="S-2025-08",
 )
 
 
@@ -181,12 +161,6 @@ def logged_in(app, role: str):
     return client
 
 
-def head(ledger: Path) -> str:
-    from ledger.store import gitrepo
-
-    return gitrepo.head(ledger)
-
-
 # --- the helpers above, as fixtures -------------------------------------------
 
 
@@ -236,9 +210,3 @@ def login_fixture():
 def logged_in_fixture():
     """``logged_in(app, role)``: a test client signed in as that role."""
     return logged_in
-
-
-@pytest.fixture(name="head")
-def head_fixture():
-    """``head(ledger)``: the books' git HEAD."""
-    return head

@@ -12,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from importers.identify import Attribution, iban_country, identify
@@ -259,6 +259,7 @@ def test_never_a_state_the_evidence_contradicts(reg, named, iban_of, address_of,
 
 @settings(max_examples=100, deadline=None)
 @given(st.text(max_size=60), st.text(max_size=60), st.one_of(st.none(), st.text(max_size=34)), st.one_of(st.none(), st.text(max_size=3)))
+@example("", "", None, "0\r0")  # a line break in the address country was quoted into ``why``
 def test_any_input_gives_a_well_formed_answer(reg, payer, remittance, account, country):
     got = identify(*receipt(payer=payer, remittance=remittance, account=account, country=country),
                    registry=reg, rules=[], booking_date=BOOKED)  # fmt: skip

@@ -7,7 +7,6 @@ hand, and the ground truth no receipt may ever contradict.
 
 from __future__ import annotations
 
-import io
 import json
 import subprocess
 from collections import defaultdict
@@ -15,22 +14,16 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from common.cli import cli
 from beancount.core import data
 
 from ledger import conventions as C
-from app.cli.main import main
 from ledger.loader import load_books
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO.parent / "shared" / "samples" / "year2025"
 
 pytestmark = pytest.mark.usefixtures("needs_plugins")
-
-
-def cli(ledger: Path, *args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(["--ledger", str(ledger), *args], stdout=out, stderr=err)
-    return code, out.getvalue(), err.getvalue()
 
 
 def snapshot(ledger: Path) -> dict[str, bytes]:
@@ -195,7 +188,7 @@ def test_out_of_order_or_gap_is_refused(tmp_path, expected, order):
     assert snapshot(ledger) == before
 
 
-def test_one_call_sorts_the_files_and_commits_once(tmp_path, expected):
+def test_one_call_sorts_the_files_and_commits_once(head, tmp_path, expected):
     ledger = new_ledger(tmp_path, expected)
     head = snapshot(ledger)["HEAD"]
     files = list(reversed(month_files(expected)[:3]))

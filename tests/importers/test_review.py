@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import io
 import json
 import subprocess
 from pathlib import Path
 
 import pytest
+from common.cli import cli
 from beancount.core import data
+from common.statements import camt053
 
 from ledger import conventions as C
-from app.cli.main import main
 from ledger.loader import load_books
 from importers.review import item_id
 
@@ -20,32 +20,6 @@ SAMPLES = REPO.parent / "shared" / "samples" / "year2025"
 JULY = SAMPLES / "ubs-isu-2025-07.camt053.xml"
 
 pytestmark = pytest.mark.usefixtures("needs_plugins")
-
-
-def cli(ledger: Path, *args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    return main(["--ledger", str(ledger), *args], stdout=out, stderr=err), out.getvalue(), err.getvalue()
-
-
-def head(ledger: Path) -> str:
-    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=ledger, capture_output=True, text=True).stdout
-
-
-def camt053(*, opening, closing, ref, day, amount, payer, remittance, payer_account="") -> str:
-    """A one-receipt camt.053.001.08 statement of the ISU account."""
-    account = f"<DbtrAcct><Id><IBAN>{payer_account}</IBAN></Id></DbtrAcct>" if payer_account else ""
-    return f"""<?xml version="1.0" encoding="UTF-8"?>
-<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"><BkToCstmrStmt>
-<GrpHdr><MsgId>T-{ref}</MsgId><CreDtTm>{closing[0]}T23:00:00</CreDtTm></GrpHdr>
-<Stmt><Id>T-{ref}</Id><CreDtTm>{closing[0]}T23:00:00</CreDtTm>
-<Acct><Id><IBAN>CH4500240240FP1006276</IBAN></Id><Ccy>CHF</Ccy></Acct>
-<Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp><Amt Ccy="CHF">{opening[1]}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>{opening[0]}</Dt></Dt></Bal>
-<Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy="CHF">{closing[1]}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>{closing[0]}</Dt></Dt></Bal>
-<Ntry><Amt Ccy="CHF">{amount}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>{day}</Dt></BookgDt>
-<ValDt><Dt>{day}</Dt></ValDt><AcctSvcrRef>{ref}</AcctSvcrRef><NtryDtls><TxDtls><Amt Ccy="CHF">{amount}</Amt><CdtDbtInd>CRDT</CdtDbtInd>
-<RltdPties><Dbtr><Pty><Nm>{payer}</Nm></Pty></Dbtr>{account}</RltdPties><RmtInf><Ustrd>{remittance}</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>
-</Stmt></BkToCstmrStmt></Document>
-"""
 
 
 @pytest.fixture
@@ -120,12 +94,12 @@ def receipt(ledger: Path, ref: str) -> data.Transaction:
 
 
 def test_remember_by_account_identifies_the_next_receipt(books, tmp_path):
-    payer = dict(payer="STATNA POKLADNICA", payer_account="SK3112000000198742637541")
+    payer = {"name": "STATNA POKLADNICA", "iban": "SK3112000000198742637541"}
     doc = import_text(books, tmp_path, "aug.xml", camt053(
-        opening=("2025-07-31", "231414.60"), closing=("2025-08-31", "234414.60"), ref="T0809",
-        day="2025-08-09", amount="3000.00", remittance="CONTRIBUTION", **payer))
+        [{"ref": "T0809", "date": "2025-08-09", "amount": "3000.00", "text": "CONTRIBUTION", **payer}],
+        opening=("2025-07-31", "231414.60"), closing=("2025-08-31", "234414.60"), ident="T-T0809"))
     assert doc["needs_review"] == 1 and doc["unreconciled"] == 0
-    (item,) = [i for i in queue(books) if i["payer_account"] == payer["payer_account"]]
+    (item,) = [i for i in queue(books) if i["payer_account"] == payer["iban"]]
     code, _, err = cli(books, "review", "resolve", item["id"], "--state-party", "SVK", "--year", "2025", "--remember")
     assert code == 0, err
     rules = (books / "registry" / "rules.csv").read_text()
@@ -133,8 +107,8 @@ def test_remember_by_account_identifies_the_next_receipt(books, tmp_path):
     log = subprocess.run(["git", "show", "--stat", "--format=%s", "HEAD"], cwd=books, capture_output=True, text=True).stdout
     assert "registry/rules.csv" in log and "txns/2025.beancount" in log  # one commit for both
     doc = import_text(books, tmp_path, "sep.xml", camt053(
-        opening=("2025-08-31", "234414.60"), closing=("2025-09-30", "239414.60"), ref="T0909",
-        day="2025-09-09", amount="5000.00", remittance="ISU 2025", **payer))
+        [{"ref": "T0909", "date": "2025-09-09", "amount": "5000.00", "text": "ISU 2025", **payer}],
+        opening=("2025-08-31", "234414.60"), closing=("2025-09-30", "239414.60"), ident="T-T0909"))
     assert doc["needs_review"] == 0
     posting = receipt(books, "T0909").postings[1]
     assert posting.meta["state_party"] == "SVK" and "rule" in posting.meta["why"]
@@ -146,9 +120,8 @@ def test_remember_by_generic_name_only_suggests(books, tmp_path):
     assert code == 0, err
     assert "MINISTRY OF FOREIGN AFFAIRS" in (books / "registry" / "rules.csv").read_text()
     import_text(books, tmp_path, "aug.xml", camt053(
-        opening=("2025-07-31", "231414.60"), closing=("2025-08-31", "234414.60"), ref="T0809",
-        day="2025-08-09", amount="3000.00", payer="MINISTRY OF FOREIGN AFFAIRS", payer_account="",
-        remittance="ISU 2025"))
+        [{"ref": "T0809", "date": "2025-08-09", "amount": "3000.00", "name": "MINISTRY OF FOREIGN AFFAIRS", "text": "ISU 2025"}],
+        opening=("2025-07-31", "231414.60"), closing=("2025-08-31", "234414.60"), ident="T-T0809"))
     (item,) = queue(books)  # every State has a "Ministry of Foreign Affairs": a hint, not an identification
     assert item["suggestion"]["state_party"] == "SVK" and "rule" in item["suggestion"]["why"]
 
@@ -163,7 +136,7 @@ def test_remember_by_generic_name_only_suggests(books, tmp_path):
         (["{id}", "--state-party", "SVK", "--year", "2025", "--work-plan", "nope"], "nope"),
     ],
 )
-def test_bad_resolve_exits_2_nothing_written(books, args, message):
+def test_bad_resolve_exits_2_nothing_written(head, books, args, message):
     (item,) = queue(books)
     before = head(books)
     code, out, err = cli(books, "review", "resolve", *[a.format(id=item["id"]) for a in args])

@@ -11,7 +11,6 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from test_report_books import AUDITOR, OPINION, report_books  # noqa: F401 - fixture
 
 from ledger.finance import pledges
 from ledger.loader import load_books
@@ -37,7 +36,7 @@ def masked(value):
 
 
 @pytest.fixture(scope="module")
-def books(report_books):  # noqa: F811
+def books(report_books):
     return load_books(report_books)
 
 
@@ -60,13 +59,13 @@ def test_contributions_2025_by_hand(books):
     assert r.total_received == D("578525.00")
 
 
-def test_contributions_2024_reversal_nets_out(books):
+def test_contributions_2024_reversal_nets_out(auditor, books):
     r = contributions_report(books, 2024)
     rows = {row.state_party: row for row in r.rows}
     assert rows["ITA"].received == D("18820.00")  # received, reversed, re-sent
     assert rows["ITA"].receipts == 3
     assert rows["NOR"].advance_next_year == D("80000.00")
-    assert r.header.status == "audited" and r.header.audit.auditor == AUDITOR
+    assert r.header.status == "audited" and r.header.audit.auditor == auditor
 
 
 @pytest.mark.parametrize("year", [2024, 2025])
@@ -111,10 +110,10 @@ def test_annual_fund_balance_ties_to_bql(books, year):
     assert r.total_income == r.contributions_booked + r.unidentified + r.interest
 
 
-def test_annual_2024_is_audited_and_matches_year_end(books):
+def test_annual_2024_is_audited_and_matches_year_end(opinion_date, books):
     r = annual_report(books, 2024)
     assert r.header.status == "audited" and r.forecast is None
-    assert r.header.audit.opinion_date == OPINION and r.header.audit.fingerprint_ok
+    assert r.header.audit.opinion_date == opinion_date and r.header.audit.fingerprint_ok
     income, expenditure, surplus = year_result(books.entries, 2024)
     assert (r.total_income, r.total_expenditure, r.fund_balance.surplus) == (income, expenditure, surplus)
     assert r.fund_balance.surplus == D("35420.50")

@@ -12,9 +12,7 @@ from decimal import Decimal
 import openpyxl
 import pypdfium2 as pdfium
 import pytest
-from test_report_books import AUDITOR, report_books  # noqa: F401 - fixture
 
-from app.cli.main import main
 from ledger.loader import load_books
 from reports import bql
 from reports.annual import annual_report
@@ -23,12 +21,6 @@ from reports.pack import MANIFEST, build_pack
 from reports.render_html import render_html
 from reports.render_pdf import render_pdf
 from reports.render_xlsx import render_xlsx
-
-
-def cli(ledger, *args):
-    out, err = io.StringIO(), io.StringIO()
-    code = main(["--ledger", str(ledger), *args], stdout=out, stderr=err)
-    return code, out.getvalue(), err.getvalue()
 
 
 def pdf_pages(data: bytes) -> list[str]:
@@ -44,7 +36,7 @@ def pdf_pages(data: bytes) -> list[str]:
     return texts
 
 
-def test_cli_contributions_json_contract(report_books):  # noqa: F811
+def test_cli_contributions_json_contract(cli, report_books):
     code, out, err = cli(report_books, "report", "contributions", "--year", "2025", "--format", "json")
     assert code == 0, err
     doc = json.loads(out)
@@ -57,7 +49,7 @@ def test_cli_contributions_json_contract(report_books):  # noqa: F811
         assert row["received"].count(".") == 1 and len(row["received"].split(".")[1]) == 2
 
 
-def test_cli_buffer_json_contract(report_books):  # noqa: F811
+def test_cli_buffer_json_contract(cli, report_books):
     code, out, err = cli(report_books, "report", "buffer", "--year", "2025", "--as-of", "2025-06-30")
     assert code == 0, err
     doc = json.loads(out)
@@ -72,38 +64,38 @@ def test_cli_buffer_json_contract(report_books):  # noqa: F811
     (("report", "statement", "--year", "2025", "--state-party", "XXX"), "not in the registry"),
     (("report", "budget", "--year", "2025", "--as-of", "30.09.2025"), "not a date"),
 ])
-def test_cli_refusals(report_books, args, message):  # noqa: F811
+def test_cli_refusals(cli, report_books, args, message):
     code, out, err = cli(report_books, *args)
     assert code == 2 and message in err and out == ""
     assert len(err.strip().splitlines()) == 1
 
 
-def test_cli_no_ledger(tmp_path):
+def test_cli_no_ledger(cli, tmp_path):
     code, _, err = cli(tmp_path / "none", "report", "budget", "--year", "2025")
     assert code == 2 and "no ledger" in err
 
 
-def test_pdf_preliminary_and_audited(report_books):  # noqa: F811
+def test_pdf_preliminary_and_audited(auditor, head, report_books):
     books = load_books(report_books)
     prelim = pdf_pages(render_pdf(annual_report(books, 2025)))
     assert "PRELIMINARY — unaudited — as at 2025-09-30" in prelim[0]
     assert all(f"Page {i}" in text for i, text in enumerate(prelim, start=1))
     audited = "\n".join(pdf_pages(render_pdf(annual_report(books, 2024))))
-    assert "AUDITED" in audited and AUDITOR in audited and "2025-03-28" in audited
+    assert "AUDITED" in audited and auditor in audited and "2025-03-28" in audited
     assert books.fingerprint in audited.replace("\r", "").replace("\n", "")
     r = contributions_report(books, 2025)
     text = "\n".join(pdf_pages(render_pdf(r)))
     assert f"{r.total_received:,.2f}" in text
 
 
-def test_pdf_and_xlsx_are_reproducible(report_books):  # noqa: F811
+def test_pdf_and_xlsx_are_reproducible(report_books):
     books = load_books(report_books)
     r = annual_report(books, 2025)
     assert render_pdf(r) == render_pdf(r)
     assert render_xlsx(r) == render_xlsx(r)
 
 
-def test_xlsx_totals(report_books, tmp_path):  # noqa: F811
+def test_xlsx_totals(cli, report_books, tmp_path):
     out = tmp_path / "c.xlsx"
     code, _, err = cli(report_books, "report", "contributions", "--year", "2025", "--format", "xlsx", "-o", str(out))
     assert code == 0, err
@@ -119,7 +111,7 @@ def test_xlsx_totals(report_books, tmp_path):  # noqa: F811
     assert ws.cell(3, 4).number_format == "#,##0.00"
 
 
-def test_xlsx_annual_sheets_and_budget_totals(report_books, tmp_path):  # noqa: F811
+def test_xlsx_annual_sheets_and_budget_totals(report_books, tmp_path):
     books = load_books(report_books)
     r = annual_report(books, 2024)
     wb = openpyxl.load_workbook(io.BytesIO(render_xlsx(r)))
@@ -131,14 +123,14 @@ def test_xlsx_annual_sheets_and_budget_totals(report_books, tmp_path):  # noqa: 
     assert Decimal(str(total[3])) == sum(Decimal(str(row[3])) for row in lines) == r.budget.total_actual
 
 
-def test_html(report_books):  # noqa: F811
+def test_html(report_books):
     books = load_books(report_books)
     html = render_html(annual_report(books, 2025)).decode()
     assert "PRELIMINARY — unaudited — as at 2025-09-30" in html and "<svg" in html
     assert "578,525.00" in html
 
 
-def test_pack_is_reproducible(report_books, tmp_path):  # noqa: F811
+def test_pack_is_reproducible(cli, auditor, report_books, tmp_path):
     one, two = tmp_path / "one.zip", tmp_path / "two.zip"
     for path in (one, two):
         code, _, err = cli(report_books, "report", "pack", "--year", "2024", "-o", str(path))
@@ -154,7 +146,7 @@ def test_pack_is_reproducible(report_books, tmp_path):  # noqa: F811
     from ledger.store.gitrepo import head
 
     assert manifest["ledger_commit"] == head(report_books) and manifest["ledger_sha256"] == books.fingerprint
-    assert manifest["status"] == "audited" and manifest["audit"]["auditor"] == AUDITOR
+    assert manifest["status"] == "audited" and manifest["audit"]["auditor"] == auditor
     files = {f["name"] for f in manifest["files"]}
     assert {"annual-2024.pdf", "annual-2024.xlsx", "contributions-2024.json", "budget-2024.xlsx", "buffer-2024.pdf"} <= files
     assert {f"statements/statement-2024-{s}.pdf" for s in ("CHE", "DEU", "ITA", "NOR", "SEN")} <= files

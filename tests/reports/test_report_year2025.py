@@ -4,27 +4,19 @@ work-plan year must give expected.json's ``received_by_year``."""
 
 from __future__ import annotations
 
-import io
 import json
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from app.cli.main import main
 
 SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "samples" / "year2025"
 
 pytestmark = pytest.mark.usefixtures("needs_plugins")
 
 
-def cli(ledger: Path, *args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(["--ledger", str(ledger), *args], stdout=out, stderr=err)
-    return code, out.getvalue(), err.getvalue()
-
-
-def test_year2025_contributions_report_reproduces_expected(tmp_path):
+def test_year2025_contributions_report_reproduces_expected(cli, tmp_path):
     if not SAMPLES.is_dir():
         pytest.skip("../shared/samples not available")
     expected = json.loads((SAMPLES / "expected.json").read_text(encoding="utf-8"))

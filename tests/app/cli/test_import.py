@@ -9,12 +9,10 @@ from __future__ import annotations
 import io
 import json
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from app.cli.main import main
 from importers.importing import TerminalProgress
 
 REPO = Path(__file__).resolve().parents[3]
@@ -25,21 +23,12 @@ pytestmark = pytest.mark.usefixtures("needs_plugins")
 
 
 @pytest.fixture
-def books(tmp_path):
+def books(cli, tmp_path):
     if not SAMPLES.is_dir():
         pytest.skip("../shared/samples not available")
     ledger = tmp_path / "books"
     assert cli(ledger, "init", "--opening-balance", "431870.40", "--as-of", "2024-12-31")[0] == 0
     return ledger
-
-
-def cli(ledger: Path, *args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    return main(["--ledger", str(ledger), *args], stdout=out, stderr=err), out.getvalue(), err.getvalue()
-
-
-def head(ledger: Path) -> str:
-    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=ledger, capture_output=True, text=True).stdout
 
 
 def variant(tmp_path: Path, source: Path, name: str, *edits: tuple[str, str]) -> Path:
@@ -52,7 +41,7 @@ def variant(tmp_path: Path, source: Path, name: str, *edits: tuple[str, str]) ->
     return path
 
 
-def test_json_contract(books):
+def test_json_contract(cli, books):
     code, out, err = cli(books, "import", str(JAN), "--json")
     assert code == 0, err
     doc = json.loads(out)
@@ -66,7 +55,7 @@ def test_json_contract(books):
     assert "bank_ref: \"UBS202501290003\"" in (books / "txns" / "2025.beancount").read_text()
 
 
-def test_dry_run_writes_nothing_and_previews(books):
+def test_dry_run_writes_nothing_and_previews(cli, head, books):
     before = head(books)
     code, out, err = cli(books, "import", str(JAN), "--dry-run", "--json")
     assert code == 0, err
@@ -79,13 +68,13 @@ def test_dry_run_writes_nothing_and_previews(books):
     assert code == 0 and "would import 3 entries" in out and "-> DEU" in out
 
 
-def test_human_summary(books):
+def test_human_summary(cli, books):
     code, out, _ = cli(books, "import", str(JAN))
     assert code == 0
     assert re.search(r"imported 3 entries, 0 already booked, 0 to review \(commit [0-9a-f]{12}\)", out)
 
 
-def test_archive_name_taken_by_other_bytes_gets_a_hash_suffix(books, tmp_path):
+def test_archive_name_taken_by_other_bytes_gets_a_hash_suffix(cli, books, tmp_path):
     assert cli(books, "import", str(JAN))[0] == 0
     feb = SAMPLES / "ubs-isu-2025-02.camt053.xml"
     (tmp_path / "x").mkdir()
@@ -100,7 +89,7 @@ def test_archive_name_taken_by_other_bytes_gets_a_hash_suffix(books, tmp_path):
     assert "documents/2025/ubs-isu-2025-01-" in txns
 
 
-def test_balances_that_do_not_reconcile_are_refused(books, tmp_path):
+def test_balances_that_do_not_reconcile_are_refused(cli, head, books, tmp_path):
     bad = variant(tmp_path, JAN, "bad-balance.xml", ("479720.40", "479720.50"))
     before = head(books)
     code, out, err = cli(books, "import", str(bad))
@@ -109,13 +98,13 @@ def test_balances_that_do_not_reconcile_are_refused(books, tmp_path):
     assert head(books) == before
 
 
-def test_non_chf_statement_is_refused(books, tmp_path):
+def test_non_chf_statement_is_refused(cli, books, tmp_path):
     eur = variant(tmp_path, JAN, "eur.xml", ("<Ccy>CHF</Ccy>", "<Ccy>EUR</Ccy>"))
     code, _, err = cli(books, "import", str(eur))
     assert code == 2 and "eur.xml" in err and "EUR" in err
 
 
-def test_camt054_of_a_booked_batch_adds_nothing(books, tmp_path):
+def test_camt054_of_a_booked_batch_adds_nothing(cli, head, books, tmp_path):
     months = sorted(SAMPLES.glob("ubs-isu-2025-0[1-6]*"))
     assert cli(books, "import", *map(str, months))[0] == 0
     june = SAMPLES / "ubs-isu-2025-06.camt053.xml"
@@ -149,6 +138,6 @@ def test_progress_bar_only_on_a_terminal():
     assert "5/10" in tty.getvalue() and tty.getvalue().endswith("\n")
 
 
-def test_missing_file_is_one_line(books):
+def test_missing_file_is_one_line(cli, books):
     code, _, err = cli(books, "import", str(books / "nope.xml"))
     assert code == 2 and "nope.xml" in err and len(err.splitlines()) == 1

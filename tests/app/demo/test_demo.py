@@ -10,7 +10,6 @@ The build is pinned to ``TODAY`` so the report goldens under
 from __future__ import annotations
 
 import datetime
-import io
 import json
 import subprocess
 import zipfile
@@ -21,7 +20,6 @@ import pytest
 from beancount.core import data
 
 from ledger import conventions as C
-from app.cli.main import main
 from app.demo.build import build_demo, create_demo_accounts
 from ledger.loader import load_books
 from ledger.plugins.year_lock import locked_years
@@ -38,12 +36,6 @@ def demo(tmp_path_factory):
     lines: list[str] = []
     result = build_demo(path, today=TODAY, say=lines.append)
     return path, result, lines
-
-
-def cli(ledger, *args):
-    out, err = io.StringIO(), io.StringIO()
-    code = main(["--ledger", str(ledger), *args], stdout=out, stderr=err)
-    return code, out.getvalue(), err.getvalue()
 
 
 def transactions(path):
@@ -67,7 +59,7 @@ def test_bean_check_is_clean(demo):
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_isu_check_and_empty_review_queue(demo):
+def test_isu_check_and_empty_review_queue(cli, demo):
     path, _, _ = demo
     assert cli(path, "check")[0] == 0
     code, out, _ = cli(path, "review", "list", "--json")
@@ -199,7 +191,7 @@ def test_demo_accounts_one_per_role(demo):
     assert again.keys() == result.accounts.keys() and again != result.accounts  # new passwords, same accounts
 
 
-def test_demo_refuses_a_directory_with_books(demo):
+def test_demo_refuses_a_directory_with_books(cli, demo):
     path, _, _ = demo
     code, _, err = cli(path, "demo", str(path), "--today", TODAY.isoformat())
     assert code == 2 and "already holds a ledger" in err
@@ -223,7 +215,7 @@ def _masked(doc):
 
 @pytest.mark.parametrize("year", YEARS)
 @pytest.mark.parametrize("name,state", REPORTS)
-def test_report_golden(assert_golden, demo, name, state, year):
+def test_report_golden(cli, assert_golden, demo, name, state, year):
     path, _, _ = demo
     extra = ["--state-party", state] if state else []
     code, out, err = cli(path, "report", name, "--year", str(year), "--format", "json", *extra)
@@ -235,7 +227,7 @@ def test_report_golden(assert_golden, demo, name, state, year):
 
 
 @pytest.mark.parametrize("fmt", ("xlsx", "pdf", "html"))
-def test_reports_render_in_every_format(demo, tmp_path, fmt):
+def test_reports_render_in_every_format(cli, demo, tmp_path, fmt):
     path, _, _ = demo
     for name, state in REPORTS:
         for year in YEARS:
@@ -247,7 +239,7 @@ def test_reports_render_in_every_format(demo, tmp_path, fmt):
             assert content[:4] in (b"PK\x03\x04", b"%PDF") or content.lstrip()[:1] == b"<", (name, year, fmt)
 
 
-def test_report_pack(demo, tmp_path):
+def test_report_pack(cli, demo, tmp_path):
     path, _, _ = demo
     out = tmp_path / "pack.zip"
     code, _, err = cli(path, "report", "pack", "--year", str(TODAY.year - 1), "-o", str(out))

@@ -4,8 +4,6 @@ rate limiting, no default password, refusals without a token."""
 from __future__ import annotations
 
 import datetime
-import io
-import sys
 
 import pytest
 from sqlalchemy import select
@@ -196,20 +194,7 @@ def test_login_with_unstorable_text_is_a_plain_refusal(csrf, app, password, name
     assert client.get("/api/me").status_code == 401
 
 
-def cli(ledger, *args, stdin=""):
-    from app.cli.main import main
-
-    out, err = io.StringIO(), io.StringIO()
-    old = sys.stdin
-    sys.stdin = io.StringIO(stdin)
-    try:
-        code = main(["--ledger", str(ledger), *args], stdout=out, stderr=err)
-    finally:
-        sys.stdin = old
-    return code, out.getvalue(), err.getvalue()
-
-
-def test_user_commands(make_app, login, ledger, database_url, monkeypatch):
+def test_user_commands(cli, make_app, login, ledger, database_url, monkeypatch):
 
     monkeypatch.setenv("ISU_DATABASE_URL", database_url)
     assert cli(ledger, "user", "add", "alice", "--role", "finance", stdin="a long enough password\n")[:2] == (0, "user alice: added (finance)\n")
@@ -228,7 +213,7 @@ def test_user_commands(make_app, login, ledger, database_url, monkeypatch):
     assert code == 2 and "no such user" in err
 
 
-def test_user_commands_default_to_sqlite_in_the_ledger(ledger, monkeypatch):
+def test_user_commands_default_to_sqlite_in_the_ledger(cli, ledger, monkeypatch):
     monkeypatch.delenv("ISU_DATABASE_URL", raising=False)
     assert cli(ledger, "user", "add", "carol", "--role", "auditor", stdin="a long enough password\n")[0] == 0
     assert (ledger / "isu-ledger.sqlite3").is_file()

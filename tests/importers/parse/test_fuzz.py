@@ -26,7 +26,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from faults_support import SHARED, bank_refs, cli, diff, snapshot
+from common.books import REPO, bank_refs, build_base, diff, snapshot
+from common.cli import cli
 from importers.parse import parse_bytes
 from importers.parse.camt import parse_camt
 from importers.model import BadFile, ParseResult
@@ -41,6 +42,7 @@ FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 NAME = "fuzzed-statement.dat"
 
+SHARED = REPO.parent / "shared"
 OWN = Path(__file__).resolve().parents[2] / "data" / "statements"
 SEED_DIRS = [OWN, SHARED / "real-statements", SHARED / "samples" / "year2025"]
 SEEDS = sorted(
@@ -250,8 +252,6 @@ SAMPLES = SHARED / "samples" / "year2025"
 def fuzz_base(tmp_path_factory):
     if not SAMPLES.is_dir():
         pytest.skip("../shared/samples not available")
-    from faults_support import build_base
-
     return build_base(tmp_path_factory.mktemp("fuzz") / "books")
 
 

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import datetime
-import io
 import json
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
 from ledger.finance import budgets
-from app.cli.main import main
 from ledger.loader import load_books
 
 pytestmark = pytest.mark.usefixtures("needs_plugins")
@@ -20,13 +17,8 @@ MSP = "approved by the 22nd Meeting of the States Parties"
 CC = "revised by the Coordinating Committee, 2026-06-15"
 
 
-def cli(ledger: Path, *args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    return main(["--ledger", str(ledger), *args], stdout=out, stderr=err), out.getvalue(), err.getvalue()
-
-
 @pytest.fixture
-def budgeted(ledger_dir):
+def budgeted(cli, ledger_dir):
     for line, amount in (("Staff", "520000"), ("Travel", "60000")):
         code, _, err = cli(ledger_dir, "budget", "set", "--year", "2026", "--line", line, "--amount", amount,
                            "--decision", MSP, "--date", "2025-11-28")
@@ -55,7 +47,7 @@ def test_original_final_and_decisions(budgeted):
     assert [line.final for line in budgets.budget_lines(entries, 2027)] == [Decimal("550000.00")]
 
 
-def test_budget_list_json(budgeted):
+def test_budget_list_json(cli, budgeted):
     code, out, _ = cli(budgeted, "budget", "list", "--year", "2026", "--json")
     assert code == 0
     doc = json.loads(out)
@@ -83,7 +75,7 @@ def test_entries_are_fava_budgets_dated_first_of_january(budgeted):
     assert children["CHF"].quantize(Decimal("0.01")) == Decimal("600000.00")
 
 
-def test_refusals(budgeted):
+def test_refusals(cli, budgeted):
     code, _, err = cli(budgeted, "budget", "set", "--year", "2026", "--line", "Catering", "--amount", "1", "--decision", MSP)
     assert code == 2 and "Catering: not a budget line" in err
     code, _, err = cli(budgeted, "budget", "set", "--year", "2026", "--line", "Staff", "--amount", "1",

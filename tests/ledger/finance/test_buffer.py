@@ -2,35 +2,27 @@
 
 from __future__ import annotations
 
-import io
-import subprocess
+import datetime
+
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from test_workbooks import fill
-from test_yearend import D
+from common.cli import cli
+from common.workbooks import fill
 
 from ledger.finance import buffer
-from app.cli.main import main
 from ledger.loader import load_books
 
 pytestmark = pytest.mark.usefixtures("needs_plugins")
 
-
-def cli(ledger: Path, *args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    return main(["--ledger", str(ledger), *args], stdout=out, stderr=err), out.getvalue(), err.getvalue()
+D = datetime.date
 
 
 def ok(ledger: Path, *args: str) -> str:
     code, out, err = cli(ledger, *args)
     assert code == 0, err
     return out
-
-
-def head(ledger: Path) -> str:
-    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=ledger, capture_output=True, text=True).stdout.strip()
 
 
 @pytest.fixture
@@ -61,7 +53,7 @@ def test_policy_kinds_and_targets(books):
     assert '2026-01-01 custom "isu-buffer-policy" "share" 0.25' in text
 
 
-def test_allocate_draw_and_movements(books):
+def test_allocate_draw_and_movements(head, books):
     assert "buffer 100,000.00 CHF" in ok(books, "buffer", "allocate", "--amount", "100000", "--decision", "CC 2026-01", "--date", "2026-01-20")
     assert "buffer 70,000.00 CHF" in ok(books, "buffer", "draw", "--amount", "30000", "--decision", "CC 2026-05", "--date", "2026-05-02")
     entries = load_books(books).entries
@@ -93,7 +85,7 @@ def test_allocate_draw_and_movements(books):
         (["allocate", "--amount", "10", "--decision", "d", "--date", "1.1.2026"], "not a date"),
     ],
 )
-def test_refusals(books, args, problem):
+def test_refusals(head, books, args, problem):
     before = head(books)
     code, _, err = cli(books, "buffer", *args)
     assert code == 2 and problem in err and err.count("\n") == 1

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import io
-import subprocess
+import datetime
+
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
+from common.cli import import_ok
+from common.statements import GICHD_IBAN, write_camt053
+from common.workbooks import fill
 from beancount.core import data
-from test_workbooks import fill
-from test_yearend import GICHD_IBAN, D, camt053, import_ok
 
 from ledger import conventions as C
 from ledger.finance import expenditure
-from app.cli.main import main
 from ledger.loader import load_books
 
 pytestmark = pytest.mark.usefixtures("needs_plugins")
@@ -22,14 +21,7 @@ pytestmark = pytest.mark.usefixtures("needs_plugins")
 OPENING = Decimal("500000.00")
 HEADER = ["Date", "Budget line", "Description", "Amount", "Reference"]
 
-
-def cli(ledger: Path, *args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    return main(["--ledger", str(ledger), *args], stdout=out, stderr=err), out.getvalue(), err.getvalue()
-
-
-def head(ledger: Path) -> str:
-    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=ledger, capture_output=True, text=True).stdout.strip()
+D = datetime.date
 
 
 def transfer(day, amount, ref):
@@ -37,11 +29,11 @@ def transfer(day, amount, ref):
 
 
 @pytest.fixture
-def books(tmp_path):
+def books(cli, tmp_path):
     ledger = tmp_path / "books"
     assert cli(ledger, "init", "--opening-balance", str(OPENING), "--as-of", "2025-12-31")[0] == 0
-    import_ok(ledger, camt053(tmp_path / "bank.xml", "S-2026", (D(2025, 12, 31), OPENING), [
-        transfer(D(2026, 1, 5), "60000.00", "G1"), transfer(D(2026, 2, 5), "60000.00", "G2")]))
+    import_ok(ledger, write_camt053(tmp_path / "bank.xml", [
+        transfer(D(2026, 1, 5), "60000.00", "G1"), transfer(D(2026, 2, 5), "60000.00", "G2")], opening=(D(2025, 12, 31), OPENING), ident="S-2026"))
     return ledger
 
 
@@ -53,7 +45,7 @@ REPORT = [
 ]
 
 
-def test_import_books_lines_and_prints_the_clearing(books, tmp_path):
+def test_import_books_lines_and_prints_the_clearing(cli, head, books, tmp_path):
     report = fill(tmp_path / "gichd-2026-q1.xlsx", "Expenditure", HEADER, REPORT)
     code, out, err = cli(books, "expenditure", "import", str(report))
     assert code == 0, err
@@ -79,7 +71,7 @@ def test_import_books_lines_and_prints_the_clearing(books, tmp_path):
     assert code == 0 and "0 cost(s) booked, 4 already booked" in out and head(books) == before
 
 
-def test_clearing_periods(books, tmp_path):
+def test_clearing_periods(cli, books, tmp_path):
     report = fill(tmp_path / "r.xlsx", "Expenditure", HEADER, REPORT[:1])
     assert cli(books, "expenditure", "import", str(report))[0] == 0
     periods = expenditure.clearing(load_books(books).entries, 2026)
@@ -90,7 +82,7 @@ def test_clearing_periods(books, tmp_path):
     assert expenditure.clearing(load_books(books).entries, 2027) == []
 
 
-def test_dry_run_and_bad_rows_write_nothing(books, tmp_path):
+def test_dry_run_and_bad_rows_write_nothing(cli, head, books, tmp_path):
     before = head(books)
     report = fill(tmp_path / "r.xlsx", "Expenditure", HEADER, REPORT)
     code, out, _ = cli(books, "expenditure", "import", str(report), "--dry-run")
@@ -111,7 +103,7 @@ def test_dry_run_and_bad_rows_write_nothing(books, tmp_path):
     assert "refused: nothing written" in err
 
 
-def test_a_booked_reference_with_other_values_is_refused(books, tmp_path):
+def test_a_booked_reference_with_other_values_is_refused(cli, books, tmp_path):
     assert cli(books, "expenditure", "import", str(fill(tmp_path / "a.xlsx", "Expenditure", HEADER, REPORT[:1])))[0] == 0
     changed = [["2026-01-31", "Staff", "Staff costs January 2026", 52500, "EXP-2026-0001"]]
     code, _, err = cli(books, "expenditure", "import", str(fill(tmp_path / "b.xlsx", "Expenditure", HEADER, changed)))

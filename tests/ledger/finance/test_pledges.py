@@ -3,26 +3,22 @@
 from __future__ import annotations
 
 import datetime
-import io
 import json
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from test_yearend import GERMANY, NORWAY, D, camt053, import_ok
+from common.cli import cli, import_ok
+from common.statements import GERMANY, NORWAY, write_camt053
 
 from ledger.finance import pledges
-from app.cli.main import main
 from ledger.loader import load_books
 
 pytestmark = pytest.mark.usefixtures("needs_plugins")
 
 OPENING = Decimal("100000.00")
 
-
-def cli(ledger: Path, *args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    return main(["--ledger", str(ledger), *args], stdout=out, stderr=err), out.getvalue(), err.getvalue()
+D = datetime.date
 
 
 @pytest.fixture
@@ -88,11 +84,11 @@ def test_status_against_receipts_with_fx(books, tmp_path):
         meta = dict(deu.entry.meta)
         meta["rate"] = Decimal("0.9500")
         w.replace_entry(deu.entry, deu.entry._replace(meta=meta))
-    import_ok(books, camt053(tmp_path / "s.xml", "S-1", (D(2024, 12, 31), OPENING), [
+    import_ok(books, write_camt053(tmp_path / "s.xml", [
         {**GERMANY, "date": D(2025, 1, 29), "amount": Decimal("47050.00"), "ref": "R1", "text": "ISU 2025 Core Work Plan",
          "instructed": ("50000.00", "EUR", "0.9410")},
         {**NORWAY, "date": D(2025, 2, 3), "amount": Decimal("30000.00"), "ref": "R2", "text": "APMBC ISU contribution 2025"},
-    ]))
+    ], opening=(D(2024, 12, 31), OPENING), ident="S-1"))
     entries = load_books(books).entries
     rows = {s.state_party: s for s in pledges.pledge_status(entries, 2025, datetime.date(2025, 12, 31))}
     # Half of the EUR pledge paid: the CHF value is the rate the payments achieved, the rest is pending.
@@ -105,9 +101,9 @@ def test_status_against_receipts_with_fx(books, tmp_path):
     assert not rows["NOR"].fx_pending and rows["NOR"].fx_difference is None
     # Germany pays the other half: fully paid in EUR, nothing outstanding whatever the rate did.
     closing = OPENING + Decimal("77050.00")
-    import_ok(books, camt053(tmp_path / "s2.xml", "S-2", (D(2025, 2, 3), closing), [
+    import_ok(books, write_camt053(tmp_path / "s2.xml", [
         {**GERMANY, "date": D(2025, 6, 2), "amount": Decimal("46500.00"), "ref": "R3", "text": "ISU 2025 Core Work Plan",
-         "instructed": ("50000.00", "EUR", "0.9300")}]))
+         "instructed": ("50000.00", "EUR", "0.9300")}], opening=(D(2025, 2, 3), closing), ident="S-2"))
     rows = {s.state_party: s for s in pledges.pledge_status(load_books(books).entries, 2025)}
     assert rows["DEU"].pledged == rows["DEU"].received == Decimal("93550.00")
     assert rows["DEU"].outstanding == Decimal("0.00") and not rows["DEU"].fx_pending

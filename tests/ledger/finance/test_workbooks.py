@@ -8,39 +8,16 @@ and a workbook with any bad row writes nothing.
 from __future__ import annotations
 
 import datetime
-import io
-import subprocess
 from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
 import pytest
+from common.workbooks import fill
 
 from ledger.finance import workbooks
-from app.cli.main import main
 
 pytestmark = pytest.mark.usefixtures("needs_plugins")
-
-
-def cli(ledger: Path, *args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    return main(["--ledger", str(ledger), *args], stdout=out, stderr=err), out.getvalue(), err.getvalue()
-
-
-def head(ledger: Path) -> str:
-    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=ledger, capture_output=True, text=True).stdout.strip()
-
-
-def fill(path: Path, sheet: str, header: list[str], rows: list[list]) -> Path:
-    """A workbook as a user would fill it: one sheet, a header row, data rows."""
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = sheet
-    ws.append(header)
-    for row in rows:
-        ws.append(row)
-    wb.save(path)
-    return path
 
 
 def add_rows(path: Path, sheet: str, rows: list[list]) -> Path:
@@ -60,7 +37,7 @@ def add_rows(path: Path, sheet: str, rows: list[list]) -> Path:
         ("expenditure", "Expenditure", ["Date", "Budget line", "Description", "Amount", "Reference"]),
     ],
 )
-def test_template_is_written_with_headers_and_instructions(ledger_dir, tmp_path, command, sheet, headers):
+def test_template_is_written_with_headers_and_instructions(cli, ledger_dir, tmp_path, command, sheet, headers):
     out = tmp_path / f"{command}.xlsx"
     code, text, err = cli(ledger_dir, command, "template", "-o", str(out))
     assert code == 0, err
@@ -71,7 +48,7 @@ def test_template_is_written_with_headers_and_instructions(ledger_dir, tmp_path,
     assert any("import" in str(r[0].value or "") for r in wb["Instructions"].iter_rows())
 
 
-def test_pledge_template_round_trip(ledger_dir, tmp_path):
+def test_pledge_template_round_trip(cli, head, ledger_dir, tmp_path):
     template = tmp_path / "pledges.xlsx"
     assert cli(ledger_dir, "pledge", "template", "-o", str(template))[0] == 0
     add_rows(template, "Pledges", [
@@ -109,7 +86,7 @@ def test_pledge_template_round_trip(ledger_dir, tmp_path):
     assert listed["P-2026-NOR-01"]["amount"] == "250000.50" and listed["P-2027-NOR-01"]["schedule"] == "S-NOR-A"
 
 
-def test_bad_rows_are_reported_per_row_and_nothing_is_written(ledger_dir, tmp_path):
+def test_bad_rows_are_reported_per_row_and_nothing_is_written(cli, head, ledger_dir, tmp_path):
     book = fill(tmp_path / "bad.xlsx", "Pledges", ["State Party", "Year", "Amount", "Currency"], [
         ["DEU", 2026, 1000, "CHF"],
         ["XYZ", 2026, 1000, "CHF"],
@@ -130,7 +107,7 @@ def test_bad_rows_are_reported_per_row_and_nothing_is_written(ledger_dir, tmp_pa
     assert head(ledger_dir) == before and "isu-pledge" not in (ledger_dir / "txns" / "2025.beancount").read_text()
 
 
-def test_budget_template_round_trip_and_bad_line(ledger_dir, tmp_path):
+def test_budget_template_round_trip_and_bad_line(cli, head, ledger_dir, tmp_path):
     template = tmp_path / "budget.xlsx"
     assert cli(ledger_dir, "budget", "template", "-o", str(template))[0] == 0
     add_rows(template, "Budget", [[2026, "Staff", 520000], [2026, "Travel", 60000], [2027, "Staff", 530000]])
@@ -148,7 +125,7 @@ def test_budget_template_round_trip_and_bad_line(ledger_dir, tmp_path):
     assert f"{bad}:Budget!3: column C (Amount): lots: not an amount" in err
 
 
-def test_not_a_workbook_and_missing_column(ledger_dir, tmp_path):
+def test_not_a_workbook_and_missing_column(cli, ledger_dir, tmp_path):
     junk = tmp_path / "junk.xlsx"
     junk.write_text("not a zip")
     code, _, err = cli(ledger_dir, "expenditure", "import", str(junk))
@@ -180,7 +157,7 @@ def _zip(path: Path, members: dict[str, bytes]) -> Path:
 
 
 @pytest.mark.parametrize("kind", ["bomb", "too-many-members"])
-def test_hostile_workbook_archives_are_refused_before_inflating(ledger_dir, tmp_path, kind):
+def test_hostile_workbook_archives_are_refused_before_inflating(cli, head, ledger_dir, tmp_path, kind):
     """An .xlsx is a zip: an archive bomb or a swarm of members is refused
     from the zip directory, with one line, exit 2 and nothing written."""
     if kind == "bomb":

@@ -9,90 +9,24 @@ in 2026 with ``designated_year``), and every attempt to change 2025 refused.
 from __future__ import annotations
 
 import datetime
-import io
-import subprocess
 from decimal import Decimal
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 import pytest
+from common.cli import cli, head, import_ok
+from common.statements import GERMANY, GICHD_IBAN, NORWAY, write_camt053
+from common.workbooks import fill
 from beancount.core import data
 from beancount.core.amount import Amount
 
 from ledger import conventions as C
 from ledger.finance import yearend
-from app.cli.main import main
 from ledger.loader import load_books
 from ledger.store.writer import LedgerWriter, WriteRefused
 
 pytestmark = pytest.mark.usefixtures("needs_plugins")
 
-IBAN = "CH4500240240FP1006276"
-GICHD_IBAN = "CH1000240240FP1000010"
-
-
-def cli(ledger: Path, *args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    return main(["--ledger", str(ledger), *args], stdout=out, stderr=err), out.getvalue(), err.getvalue()
-
-
-def head(ledger: Path) -> str:
-    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=ledger, capture_output=True, text=True).stdout.strip()
-
-
-def _entry(n: int, e: dict) -> str:
-    credit = e["amount"] > 0
-    amount = f"{abs(e['amount']):.2f}"
-    ind = "CRDT" if credit else "DBIT"
-    day = e["date"].isoformat()
-    ref = e["ref"]
-    amt_dtls = ""
-    if e.get("instructed"):
-        inst, ccy, rate = e["instructed"]
-        amt_dtls = (
-            f'<AmtDtls><InstdAmt><Amt Ccy="{ccy}">{inst}</Amt></InstdAmt><TxAmt><Amt Ccy="CHF">{amount}</Amt>'
-            f"<CcyXchg><SrcCcy>{ccy}</SrcCcy><TrgtCcy>CHF</TrgtCcy><UnitCcy>{ccy}</UnitCcy><XchgRate>{rate}</XchgRate>"
-            f"</CcyXchg></TxAmt></AmtDtls>"
-        )
-    party, acct = ("Dbtr", "DbtrAcct") if credit else ("Cdtr", "CdtrAcct")
-    family = "RCDT" if credit else "ICDT"
-    return (
-        f'<Ntry><NtryRef>{n}</NtryRef><Amt Ccy="CHF">{amount}</Amt><CdtDbtInd>{ind}</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>'
-        f"<BookgDt><Dt>{day}</Dt></BookgDt><ValDt><Dt>{day}</Dt></ValDt><AcctSvcrRef>{ref}</AcctSvcrRef>"
-        f"<BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>{family}</Cd><SubFmlyCd>XBCT</SubFmlyCd></Fmly></Domn></BkTxCd>"
-        f"<NtryDtls><TxDtls><Refs><AcctSvcrRef>{ref}-1</AcctSvcrRef><EndToEndId>NOTPROVIDED</EndToEndId></Refs>"
-        f'<Amt Ccy="CHF">{amount}</Amt><CdtDbtInd>{ind}</CdtDbtInd>{amt_dtls}'
-        f"<RltdPties><{party}><Pty><Nm>{escape(e['name'])}</Nm></Pty></{party}>"
-        f"<{acct}><Id><IBAN>{e['iban']}</IBAN></Id></{acct}></RltdPties>"
-        f"<RmtInf><Ustrd>{escape(e['text'])}</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>"
-    )
-
-
-def camt053(path: Path, stmt_id: str, opening: tuple[datetime.date, Decimal], entries: list[dict]) -> Path:
-    """A minimal, valid camt.053.001.08 statement of the ISU account."""
-    closing_date = max(e["date"] for e in entries)
-    closing = opening[1] + sum(e["amount"] for e in entries)
-    body = "".join(_entry(n, e) for n, e in enumerate(entries, start=1))
-    path.write_text(
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"><BkToCstmrStmt>'
-        f"<GrpHdr><MsgId>{stmt_id}</MsgId><CreDtTm>{closing_date}T23:00:00</CreDtTm></GrpHdr>"
-        f"<Stmt><Id>{stmt_id}</Id><ElctrncSeqNb>1</ElctrncSeqNb><CreDtTm>{closing_date}T23:00:00</CreDtTm>"
-        f"<Acct><Id><IBAN>{IBAN}</IBAN></Id><Ccy>CHF</Ccy></Acct>"
-        f'<Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp><Amt Ccy="CHF">{opening[1]:.2f}</Amt>'
-        f"<CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>{opening[0]}</Dt></Dt></Bal>"
-        f'<Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy="CHF">{closing:.2f}</Amt>'
-        f"<CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>{closing_date}</Dt></Dt></Bal>"
-        f"{body}</Stmt></BkToCstmrStmt></Document>",
-        encoding="utf-8",
-    )
-    return path
-
-
 D = datetime.date
-GERMANY = {"name": "FEDERAL FOREIGN OFFICE", "iban": "DE02120300000000202051"}
-NORWAY = {"name": "UTENRIKSDEPARTEMENTET", "iban": "NO9386011117947"}
-
 YEAR_2025 = [
     {**GERMANY, "date": D(2025, 1, 29), "amount": Decimal("94100.00"), "ref": "T25-0001",
      "text": "ISU 2025 Core Work Plan", "instructed": ("100000.00", "EUR", "0.9410")},
@@ -117,20 +51,13 @@ def books(tmp_path) -> Path:
     return ledger
 
 
-def import_ok(ledger: Path, path: Path) -> None:
-    code, out, err = cli(ledger, "import", str(path))
-    assert code == 0, err
-    code, out, err = cli(ledger, "review", "list", "--json")
-    assert out.strip() == "[]", f"receipts need review: {out}"
-
-
 def closed_2025(books: Path, tmp_path: Path) -> Path:
     """2025 imported with a budget, a buffer policy and expenditure, then closed."""
     assert cli(books, "buffer", "policy", "--kind", "amount", "--value", "30000", "--decision",
                "14th Meeting of the States Parties", "--date", "2016-01-01")[0] == 0
     assert cli(books, "budget", "set", "--year", "2025", "--line", "Staff", "--amount", "80000",
                "--decision", "approved by the 22nd Meeting of the States Parties", "--date", "2024-11-29")[0] == 0
-    import_ok(books, camt053(tmp_path / "2025.xml", "STMT-2025", (D(2024, 12, 31), OPENING), YEAR_2025))
+    import_ok(books, write_camt053(tmp_path / "2025.xml", YEAR_2025, opening=(D(2024, 12, 31), OPENING), ident="STMT-2025"))
     code, out, err = cli(books, "close-year", "2025")
     assert code == 0, err
     assert f"2025 closed; commit {head(books)[:12]}" in out  # the commit that booked it, as the audit trail names it
@@ -171,8 +98,6 @@ def test_deficit_draws_the_buffer_and_dry_run_writes_nothing(books, tmp_path):
     cli(books, "buffer", "policy", "--kind", "months", "--value", "3", "--decision", "MSP", "--date", "2016-01-01")
     assert cli(books, "buffer", "allocate", "--amount", "40000", "--decision", "CC", "--date", "2025-01-10")[0] == 0
     sheet = tmp_path / "exp.xlsx"
-    from test_workbooks import fill
-
     fill(sheet, "Expenditure", ["Date", "Budget line", "Description", "Amount", "Reference"],
          [["2025-05-31", "Staff", "Staff costs May", 25000, "EXP-1"]])
     code, _, err = cli(books, "expenditure", "import", str(sheet))
@@ -198,7 +123,7 @@ def test_two_year_flow_sign_off_lock_and_late_payment(books, tmp_path):
     assert cli(books, "check")[0] == 0
 
     # 2026: a German payment "for 2025" after 2025 is signed off counts in 2026.
-    import_ok(books, camt053(tmp_path / "2026.xml", "STMT-2026", (D(2025, 12, 31), CLOSING_2025), YEAR_2026))
+    import_ok(books, write_camt053(tmp_path / "2026.xml", YEAR_2026, opening=(D(2025, 12, 31), CLOSING_2025), ident="STMT-2026"))
     (contribution,) = [p for p in txn_postings(books, "T26-0001") if p.account.startswith("Income:")]
     assert contribution.meta["wp_year"] == 2026 and contribution.meta["designated_year"] == 2025
     from ledger.finance.pledges import pledge_status
@@ -249,7 +174,7 @@ def test_writer_refuses_add_and_replace_in_a_signed_off_year(books, tmp_path):
 
 
 def test_sign_off_refusals(books, tmp_path):
-    import_ok(books, camt053(tmp_path / "2025.xml", "STMT-2025", (D(2024, 12, 31), OPENING), YEAR_2025[:1]))
+    import_ok(books, write_camt053(tmp_path / "2025.xml", YEAR_2025[:1], opening=(D(2024, 12, 31), OPENING), ident="STMT-2025"))
     code, _, err = cli(books, "sign-off", "2025", "--auditor", "A", "--opinion-date", "2026-03-31")
     assert code == 2 and "not closed" in err
     assert cli(books, "close-year", "2025")[0] == 0
@@ -259,8 +184,6 @@ def test_sign_off_refusals(books, tmp_path):
     assert code == 2 and "future" in err
     # A change after close-year: sign-off asks for the year to be closed again.
     sheet = tmp_path / "exp.xlsx"
-    from test_workbooks import fill
-
     fill(sheet, "Expenditure", ["Date", "Budget line", "Description", "Amount", "Reference"],
          [["2025-12-20", "Travel", "Mission", 1000, "EXP-9"]])
     assert cli(books, "expenditure", "import", str(sheet))[0] == 0
