@@ -1,7 +1,8 @@
 """XLSX (openpyxl): a cover sheet, then one sheet per section (``reports.tables``).
 
 Numbers are numbers (Decimal written as numbers with a CHF format), dates are
-dates, totals rows are the model's totals (bold, top border). The workbook's
+dates, text is text - never a formula, whoever wrote it - and totals rows are
+the model's totals (bold, top border). The workbook's
 created/modified dates are fixed to the report's as-of date, and the zip
 members inside carry a fixed timestamp, so the same books give the same bytes.
 """
@@ -18,6 +19,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Border, Font, Side
 from openpyxl.utils import get_column_letter
 
+from ledger.finance.workbooks import texts_stay_text
 from reports.model import Table
 from reports.tables import report_tables, title
 
@@ -110,6 +112,7 @@ def render_xlsx(report) -> bytes:
     wb.properties.created = moment
     wb.properties.modified = moment
     wb.properties.lastModifiedBy = "isu-ledger"
+    texts_stay_text(wb)
     raw = io.BytesIO()
     wb.save(raw)
     return normalise_zip(raw.getvalue(), moment)

@@ -177,6 +177,18 @@ _HEADER_FONT = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 
 
+def texts_stay_text(wb) -> None:
+    """Keep every text cell of ``wb`` a text cell. openpyxl stores a string
+    beginning with ``=`` as a formula (and ``#N/A``-like ones as errors); text
+    a payer or a user wrote must never run in a spreadsheet, so every workbook
+    the product writes passes through here before it is saved."""
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and cell.data_type != "s":
+                    cell.data_type = "s"
+
+
 def write_template(path: Path | str, template: Template, rows: Sequence[dict[str, Any]] = ()) -> Path:
     """Write ``template`` to ``path`` (an .xlsx), with ``rows`` filled in.
 
@@ -222,6 +234,7 @@ def write_template(path: Path | str, template: Template, rows: Sequence[dict[str
     info.column_dimensions["C"].width = 90
     info.column_dimensions["D"].width = 24
     path.parent.mkdir(parents=True, exist_ok=True)
+    texts_stay_text(wb)
     wb.save(path)
     return path
 
