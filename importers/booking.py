@@ -255,6 +255,23 @@ def is_interest(entry: Entry, detail: Detail | None) -> bool:
     return "INTR" in _bank_codes(entry, detail) or bool(_INTEREST_TEXT.search(_texts(entry, detail)))
 
 
+# Line breaks (\n, \r, U+0085, U+2028, U+2029, \x0b, \x0c, \x1c-\x1e) and other
+# control characters: none may reach a ledger line (docs/booking.md, "Bank text").
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def one_line(text: str) -> str:
+    """Bank text as ledger text: control characters and line or paragraph
+    separators become spaces, runs of white space one space."""
+    return " ".join(_CONTROL.sub(" ", text).split())
+
+
+def _one_line_meta(meta: dict | None) -> dict | None:
+    if not meta:
+        return meta
+    return {key: one_line(value) if isinstance(value, str) else value for key, value in meta.items()}
+
+
 def _posting(account: str, number: Decimal, meta: dict | None = None) -> data.Posting:
     return data.Posting(account, Amount(money(number), C.CURRENCY), None, None, None, meta or None)
 
@@ -600,14 +617,14 @@ def book_statement(
         if reversal_of:
             meta[C.META_REVERSAL_OF] = reversal_of
         txn = data.Transaction(
-            meta,
+            _one_line_meta(meta),
             entry.booked,
             flag,
-            info["payee"] or None,
-            info["narration"] or "",
+            one_line(info["payee"] or "") or None,
+            one_line(info["narration"] or ""),
             frozenset(tags),
             frozenset({C.bank_link(ref)}),
-            postings,
+            [posting._replace(meta=_one_line_meta(posting.meta)) for posting in postings],
         )
         originals.add(txn)
         booked.entries.append(txn)

@@ -321,7 +321,23 @@ def test_hostile_text_stays_inert():
     rendered = printer.format_entry(t)
     parsed, errors, _ = parser.parse_string(rendered)
     assert not errors and len(parsed) == 1
-    assert parsed[0].payee == text and parsed[0].postings[1].meta["remittance"] == text
+    one_line = 'X" 2020-01-01 open Assets:Stolen ;'
+    assert parsed[0].payee == one_line and parsed[0].postings[1].meta["remittance"] == one_line
+
+
+# Every character that ends a line for str.splitlines() (Beancount counts "\n" only).
+SEPARATORS = ["\n", "\r", "\r\n", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029", "\t", "\x00", "\x7f"]
+
+
+@pytest.mark.parametrize("separator", SEPARATORS, ids=repr)
+def test_bank_text_becomes_one_line(separator):
+    """Policy 14: payer and remittance text become one line of ledger text."""
+    text = f"MINISTRY{separator}OF FOREIGN AFFAIRS{separator}"
+    (t,) = txns(book(entry("1.00", detail("1.00", payer=text, remittance=f"ISU{separator}2025"))))
+    strings = [t.payee, t.narration] + [v for p in t.postings for v in (p.meta or {}).values() if isinstance(v, str)]
+    strings += [v for v in t.meta.values() if isinstance(v, str)]
+    assert all(s is None or s == " ".join(s.split()) and s.isprintable() for s in strings), strings
+    assert t.payee == "MINISTRY OF FOREIGN AFFAIRS" and t.postings[1].meta["remittance"] == "ISU 2025"
 
 
 def test_beangulp_importer(tmp_path):

@@ -225,7 +225,7 @@ def test_tricky_text_is_inert(tmp_path, expected):
     assert books.ok
     assert not any(isinstance(e, data.Open) and e.account == "Assets:Stolen" for e in books.entries)
     (txn,) = [e for e in books.entries if isinstance(e, data.Transaction) and e.meta.get("bank_ref") == "UBS202501140001"]
-    assert txn.narration == "CONTRIBUTION UAM 2024 X\"\n2020-01-01 open Assets:Stolen\n;"
+    assert txn.narration == "CONTRIBUTION UAM 2024 X\" 2020-01-01 open Assets:Stolen ;"  # one line (policy 14)
     assert txn.postings[1].meta["remittance"] == txn.narration
     kinds = sorted(type(e).__name__ for e in books.entries if e.date.year == 2025)
     assert kinds.count("Transaction") == 3 and "Open" not in kinds

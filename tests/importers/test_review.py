@@ -142,3 +142,54 @@ def test_bad_resolve_exits_2_nothing_written(head, books, args, message):
     code, out, err = cli(books, "review", "resolve", *[a.format(id=item["id"]) for a in args])
     assert code == 2 and out == "" and len(err.splitlines()) == 1 and message in err
     assert head(books) == before and queue(books) == [item]
+
+
+def _ubs_csv(rows: list[tuple[str, str, str, str, str]], opening: str, closing: str) -> str:
+    """A UBS e-banking CSV export of the ISU account: rows of (day, ref, amount, name, reason)."""
+    lines = ["Account number:;0240-00627.01M;", "IBAN:;CH45 0024 0240 FP10 0627 6;", "From:;01.01.2026;",
+             "Until:;31.01.2026;", f"Opening balance:;{opening};", f"Closing balance:;{closing};", "Valued in:;CHF;",
+             f"Numbers of transactions in this period:;{len(rows)};", "",
+             "Trade date;Trade time;Booking date;Value date;Currency;Debit;Credit;Individual amount;Balance;"
+             "Transaction no.;Description1;Description2;Description3;Footnotes;"]
+    for day, ref, amount, name, reason in rows:
+        lines.append(f"{day};;{day};{day};CHF;;{amount};;;{ref};{name};;Reason for payment: {reason};;")
+    return "\n".join(lines) + "\n"
+
+
+# camt (XML) carries \n, \r, U+0085, U+2028, U+2029; a UBS CSV export also \x0b, \x0c, \x1c-\x1e.
+@pytest.mark.parametrize("separator", ["\n", "\r", "\x85", "\u2028", "\u2029", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e"], ids=repr)
+def test_bank_text_with_a_line_separator_leaves_the_queue_and_pledges_working(ledger_dir, tmp_path, separator):
+    """A receipt whose bank text holds a line separator is booked on one line;
+    a later review item of the same year's file resolves, a pledge updates."""
+    import openpyxl
+
+    if separator in "\n\r\x85\u2028\u2029":
+        entries = [
+            {"ref": "SEP1", "date": "2026-01-05", "amount": "100.00", "name": f"J DOE{separator}2ND LINE", "text": f"GIFT{separator}THANKS"},
+            {"ref": "SEP2", "date": "2026-01-06", "amount": "200.00", "name": "ACME TRADING", "text": "INVOICE 7"},
+        ]
+        statement = tmp_path / "jan.xml"
+        statement.write_text(camt053(entries, opening=("2025-12-31", "612408.15"), ident="S-SEP"), encoding="utf-8")
+    else:
+        statement = tmp_path / "jan.csv"
+        statement.write_text(_ubs_csv([("05.01.2026", "SEP1", "100.00", f"J DOE{separator}2ND LINE", f"GIFT{separator}THANKS"),
+                                       ("06.01.2026", "SEP2", "200.00", "ACME TRADING", "INVOICE 7")],
+                                      "612'408.15", "612'708.15"), encoding="utf-8")
+    code, _, err = cli(ledger_dir, "import", str(statement))
+    assert code == 0, err
+    assert "J DOE 2ND LINE" in (ledger_dir / "txns/2026.beancount").read_bytes().decode("utf-8")
+    (later,) = [item for item in queue(ledger_dir) if item["payer"] == "ACME TRADING"]
+    code, _, err = cli(ledger_dir, "review", "resolve", later["id"], "--state-party", "SVK", "--year", "2026")
+    assert code == 0, err
+    assert cli(ledger_dir, "pledge", "add", "--state-party", "NOR", "--amount", "1000", "--year", "2026", "--note", f"note{separator}verbale")[0] == 0
+    workbook = tmp_path / "pledges.xlsx"
+    assert cli(ledger_dir, "pledge", "template", "--year", "2026", "-o", str(workbook))[0] == 0
+    wb = openpyxl.load_workbook(workbook)
+    ws = wb["Pledges"]
+    header = [c.value for c in ws[1]]
+    (row,) = [r for r in ws.iter_rows(min_row=2) if r[header.index("State Party")].value == "NOR"]
+    row[header.index("Amount")].value = 1500
+    wb.save(workbook)
+    code, _, err = cli(ledger_dir, "pledge", "import", str(workbook))
+    assert code == 0, err
+    assert cli(ledger_dir, "check")[0] == 0

@@ -200,6 +200,25 @@ def test_replace_entry_rewrites_exactly_its_block(ledger_dir, needs_plugins):
     assert commits(ledger_dir)[0] == "finance:bob|review resolve 6"
 
 
+# Characters str.splitlines() ends a line at, where Beancount counts "\n" only.
+SEPARATORS = ["\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]
+
+
+@pytest.mark.parametrize("separator", SEPARATORS, ids=repr)
+def test_replace_entry_after_text_with_a_line_separator(ledger_dir, needs_plugins, separator):
+    """Text written before an entry may hold any separator: the entry's block
+    is still found at the line Beancount reports (a later review resolve)."""
+    with LedgerWriter(ledger_dir, user="finance:alice", action="two receipts") as w:
+        w.add_entries([receipt(datetime.date(2026, 1, 5), "5.00", payer=f"P5{separator}{separator}x"),
+                       receipt(datetime.date(2026, 1, 6), "6.00")])
+    (later,) = [e for e in load_books(ledger_dir).entries if isinstance(e, data.Transaction) and e.date.day == 6]
+    with LedgerWriter(ledger_dir, user="finance:bob", action="resolve the later one") as w:
+        w.replace_entry(later, later._replace(payee="RESOLVED"))
+    text = (ledger_dir / "txns/2026.beancount").read_bytes().decode("utf-8")
+    assert '"RESOLVED"' in text and f"P5{separator}{separator}x" in text
+    assert check_ledger(ledger_dir) == []
+
+
 def test_replace_entry_refuses_stale_entry(ledger_dir, needs_plugins):
     with LedgerWriter(ledger_dir, user="finance:alice", action="one") as w:
         w.add_entries([receipt(datetime.date(2026, 1, 5), "5.00")])
