@@ -42,7 +42,7 @@ from beancount.core.amount import Amount
 from beangulp.importer import Importer
 
 from importers.model import BadFile, Detail, Entry, ParseResult, Statement
-from ledger import conventions as C
+from ledger import conventions
 from ledger.names import normalise
 
 ZERO = Decimal(0)
@@ -101,7 +101,7 @@ class Originals:
     is not offered again.
     """
 
-    def __init__(self, entries: Iterable[Any] = (), bank_account: str = C.BANK):
+    def __init__(self, entries: Iterable[Any] = (), bank_account: str = conventions.BANK):
         self.bank_account = bank_account
         self._by_ref: dict[str, _Receipt] = {}
         self._reversed: set[str] = set()
@@ -112,9 +112,9 @@ class Originals:
         if not isinstance(entry, data.Transaction):
             return
         meta = entry.meta or {}
-        ref = meta.get(C.META_BANK_REF)
-        if meta.get(C.META_REVERSAL_OF):
-            self._reversed.add(meta[C.META_REVERSAL_OF])
+        ref = meta.get(conventions.META_BANK_REF)
+        if meta.get(conventions.META_REVERSAL_OF):
+            self._reversed.add(meta[conventions.META_REVERSAL_OF])
             return
         if not ref:
             return
@@ -130,8 +130,8 @@ class Originals:
             bank_ref=ref,
             bank_amount=bank[0].units.number,
             gross=-sum((p.units.number for p in contribution), ZERO),
-            payer_account=_norm_account(first.get(C.META_PAYER_ACCOUNT)),
-            payer=normalise(first.get(C.META_PAYER) or ""),
+            payer_account=_norm_account(first.get(conventions.META_PAYER_ACCOUNT)),
+            payer=normalise(first.get(conventions.META_PAYER) or ""),
         )
 
     def find(self, entry: Entry, detail: Detail | None) -> data.Transaction | None:
@@ -172,7 +172,7 @@ class Originals:
 
 
 def _is_receipt_account(account: str) -> bool:
-    return C.is_contribution_account(account) or account == C.UNIDENTIFIED
+    return conventions.is_contribution_account(account) or account == conventions.UNIDENTIFIED
 
 
 def _norm_account(value: str | None) -> str:
@@ -273,7 +273,7 @@ def _one_line_meta(meta: dict | None) -> dict | None:
 
 
 def _posting(account: str, number: Decimal, meta: dict | None = None) -> data.Posting:
-    return data.Posting(account, Amount(money(number), C.CURRENCY), None, None, None, meta or None)
+    return data.Posting(account, Amount(money(number), conventions.CURRENCY), None, None, None, meta or None)
 
 
 def _party_meta(detail: Detail | None, entry: Entry) -> dict:
@@ -281,21 +281,21 @@ def _party_meta(detail: Detail | None, entry: Entry) -> dict:
     meta: dict[str, Any] = {}
     if detail is None:
         if entry.text:
-            meta[C.META_REMITTANCE] = entry.text
+            meta[conventions.META_REMITTANCE] = entry.text
         return meta
     if detail.payer:
-        meta[C.META_PAYER] = detail.payer
+        meta[conventions.META_PAYER] = detail.payer
     if detail.payer_account:
-        meta[C.META_PAYER_ACCOUNT] = detail.payer_account
+        meta[conventions.META_PAYER_ACCOUNT] = detail.payer_account
     if detail.ultimate_payer:
-        meta[C.META_ULTIMATE_PAYER] = detail.ultimate_payer
+        meta[conventions.META_ULTIMATE_PAYER] = detail.ultimate_payer
     remittance = detail.remittance or detail.text or entry.text
     if remittance:
-        meta[C.META_REMITTANCE] = remittance
-    if detail.instructed is not None and detail.instructed.currency != C.CURRENCY:
-        meta[C.META_INSTRUCTED] = f"{money_text(detail.instructed.amount)} {detail.instructed.currency}"
+        meta[conventions.META_REMITTANCE] = remittance
+    if detail.instructed is not None and detail.instructed.currency != conventions.CURRENCY:
+        meta[conventions.META_INSTRUCTED] = f"{money_text(detail.instructed.amount)} {detail.instructed.currency}"
     if detail.rate is not None:
-        meta[C.META_RATE] = str(detail.rate)
+        meta[conventions.META_RATE] = str(detail.rate)
     return meta
 
 
@@ -332,11 +332,11 @@ def _place_attribution(
         if suggested_year is not None:
             meta["suggest_year"] = Decimal(int(suggested_year))
         if confidence is not None:
-            meta[C.META_CONFIDENCE] = Decimal(confidence)
+            meta[conventions.META_CONFIDENCE] = Decimal(confidence)
         if why:
-            meta[C.META_WHY] = why
-        return _Placed(_posting(C.UNIDENTIFIED, number, meta), True, None)
-    work_plan = getattr(attribution, "work_plan", None) or C.DEFAULT_WORK_PLAN
+            meta[conventions.META_WHY] = why
+        return _Placed(_posting(conventions.UNIDENTIFIED, number, meta), True, None)
+    work_plan = getattr(attribution, "work_plan", None) or conventions.DEFAULT_WORK_PLAN
     return attributed_posting(
         state, int(year), work_plan, number, base_meta, booking_date, locked_years, why=why, confidence=confidence
     )
@@ -359,21 +359,21 @@ def attributed_posting(
     counts in the booking year with ``designated_year``."""
     booking_year = booking_date.year
     meta: dict[str, Any] = {
-        C.META_STATE_PARTY: state_party,
-        C.META_WORK_PLAN: work_plan,
+        conventions.META_STATE_PARTY: state_party,
+        conventions.META_WORK_PLAN: work_plan,
     }
     wp_year = year
     if year < booking_year and year in locked_years:
         wp_year = booking_year
-    meta[C.META_WP_YEAR] = Decimal(wp_year)
+    meta[conventions.META_WP_YEAR] = Decimal(wp_year)
     if wp_year != year:
-        meta[C.META_DESIGNATED_YEAR] = Decimal(year)
+        meta[conventions.META_DESIGNATED_YEAR] = Decimal(year)
     meta.update(base_meta)
     if confidence is not None:
-        meta[C.META_CONFIDENCE] = Decimal(confidence)
+        meta[conventions.META_CONFIDENCE] = Decimal(confidence)
     if why:
-        meta[C.META_WHY] = why
-    account = C.ADVANCE if wp_year > booking_year else C.contribution_account(work_plan)
+        meta[conventions.META_WHY] = why
+    account = conventions.ADVANCE if wp_year > booking_year else conventions.contribution_account(work_plan)
     return _Placed(_posting(account, number, meta), False, wp_year)
 
 
@@ -417,7 +417,7 @@ def _book_entry(entry: Entry, ref: str, ctx: _Context) -> tuple[list[data.Postin
     details = entry.details
     single = details[0] if len(details) == 1 else None
     charges_total = abs(entry.charges or ZERO) + sum((_detail_charges(d) for d in details), ZERO)
-    bank = _posting(C.BANK, entry.amount)
+    bank = _posting(conventions.BANK, entry.amount)
     postings = [bank]
     flagged = False
     tags: set[str] = set()
@@ -430,14 +430,14 @@ def _book_entry(entry: Entry, ref: str, ctx: _Context) -> tuple[list[data.Postin
 
     def add_charges(amount: Decimal) -> None:
         if amount:
-            postings.append(_posting(C.BANK_CHARGES, amount))
+            postings.append(_posting(conventions.BANK_CHARGES, amount))
 
     counterpart_total = -(entry.amount + charges_total)  # negated gross (or transfer amount)
     detail = single if single is not None else (details[0] if details else None)
 
     if entry.amount > 0 and not entry.reversal and not (detail and detail.return_reason):
         if len(details) <= 1 and is_interest(entry, single):
-            postings.append(_posting(C.INTEREST, counterpart_total, _party_meta(single, entry)))
+            postings.append(_posting(conventions.INTEREST, counterpart_total, _party_meta(single, entry)))
             add_charges(charges_total)
             return postings, "*", tags, None, info
         if len(details) > 1:
@@ -447,79 +447,79 @@ def _book_entry(entry: Entry, ref: str, ctx: _Context) -> tuple[list[data.Postin
                 for d, number in parts:
                     meta = _party_meta(d, entry)
                     if d.detail_ref and d.detail_ref != ref:
-                        meta = {C.META_DETAIL_REF: d.detail_ref, **meta}
+                        meta = {conventions.META_DETAIL_REF: d.detail_ref, **meta}
                     placed = _receipt_posting(d, entry, number, meta, ctx)
                     postings.append(placed.posting)
                     flagged |= placed.flagged
                     if placed.year is not None:
-                        tags.add(C.year_tag(placed.year))
+                        tags.add(conventions.year_tag(placed.year))
                 add_charges(charges)
                 payers = {d.payer for d in details}
                 info["payee"] = payers.pop() if len(payers) == 1 else None
                 info["narration"] = entry.text or f"batch of {len(details)} payments"
                 return postings, "!" if flagged else "*", tags, None, info
             meta = _batch_meta(entry)
-            meta[C.META_WHY] = (
+            meta[conventions.META_WHY] = (
                 f"batch of {len(details)} payments whose amounts do not make up the entry "
                 f"({money_text(entry.amount)} {entry.currency}): split it by hand"
             )
-            postings.append(_posting(C.UNIDENTIFIED, counterpart_total, meta))
+            postings.append(_posting(conventions.UNIDENTIFIED, counterpart_total, meta))
             add_charges(charges_total)
             info["narration"] = entry.text or f"batch of {len(details)} payments"
             return postings, "!", tags, None, info
         if single is None:
             meta = _batch_meta(entry)
-            meta[C.META_WHY] = "the bank gave no payment details for this credit"
-            postings.append(_posting(C.UNIDENTIFIED, counterpart_total, meta))
+            meta[conventions.META_WHY] = "the bank gave no payment details for this credit"
+            postings.append(_posting(conventions.UNIDENTIFIED, counterpart_total, meta))
             add_charges(charges_total)
             return postings, "!", tags, None, info
         placed = _receipt_posting(single, entry, counterpart_total, _party_meta(single, entry), ctx)
         postings.append(placed.posting)
         add_charges(charges_total)
         if placed.year is not None:
-            tags.add(C.year_tag(placed.year))
+            tags.add(conventions.year_tag(placed.year))
         return postings, "!" if placed.flagged else "*", tags, None, info
 
     if entry.amount < 0 and entry.reversal:
         original = ctx.originals.find(entry, detail)
         if original is not None:
-            reversal_of = original.meta[C.META_BANK_REF]
+            reversal_of = original.meta[conventions.META_BANK_REF]
             ctx.originals.mark_reversed(reversal_of)
             for p in original.postings:
-                if p.account == C.BANK:
+                if p.account == conventions.BANK:
                     continue
                 meta = {k: v for k, v in (p.meta or {}).items() if k not in ("filename", "lineno")}
                 if _is_receipt_account(p.account):
-                    meta[C.META_REVERSAL_OF] = reversal_of
-                    if p.account == C.UNIDENTIFIED:
+                    meta[conventions.META_REVERSAL_OF] = reversal_of
+                    if p.account == conventions.UNIDENTIFIED:
                         flagged = True
-                    elif meta.get(C.META_WP_YEAR) is not None:
-                        tags.add(C.year_tag(int(meta[C.META_WP_YEAR])))
+                    elif meta.get(conventions.META_WP_YEAR) is not None:
+                        tags.add(conventions.year_tag(int(meta[conventions.META_WP_YEAR])))
                 postings.append(_posting(p.account, -p.units.number, meta))
             info["payee"] = original.payee or info["payee"]
             return postings, "!" if flagged else "*", tags, reversal_of, info
         meta = _party_meta(detail, entry) if detail else _batch_meta(entry)
-        meta[C.META_WHY] = "reversal of a receipt that is not in the ledger"
-        postings.append(_posting(C.UNIDENTIFIED, counterpart_total, meta))
+        meta[conventions.META_WHY] = "reversal of a receipt that is not in the ledger"
+        postings.append(_posting(conventions.UNIDENTIFIED, counterpart_total, meta))
         add_charges(charges_total)
         return postings, "!", tags, None, info
 
     if entry.amount < 0 and len(details) <= 1 and is_gichd(detail, ctx.gichd_ibans):
-        postings.append(_posting(C.GICHD_CLEARING, counterpart_total, _party_meta(detail, entry)))
+        postings.append(_posting(conventions.GICHD_CLEARING, counterpart_total, _party_meta(detail, entry)))
         add_charges(charges_total)
         return postings, "*", tags, None, info
     if entry.amount < 0 and len(details) <= 1 and is_bank_fee(entry, detail):
-        postings.append(_posting(C.BANK_CHARGES, -entry.amount, _party_meta(detail, entry)))
+        postings.append(_posting(conventions.BANK_CHARGES, -entry.amount, _party_meta(detail, entry)))
         return postings, "*", tags, None, info
     if len(details) <= 1 and is_interest(entry, detail):
-        postings.append(_posting(C.INTEREST, counterpart_total, _party_meta(detail, entry)))
+        postings.append(_posting(conventions.INTEREST, counterpart_total, _party_meta(detail, entry)))
         add_charges(charges_total)
         return postings, "*", tags, None, info
     # Returns, debits to third parties, reversed debits coming back, anything else.
     meta = _party_meta(detail, entry) if len(details) <= 1 else _batch_meta(entry)
     if detail is not None and detail.return_reason:
-        meta[C.META_WHY] = f"returned payment (reason {detail.return_reason})"
-    postings.append(_posting(C.UNRECONCILED, counterpart_total, meta))
+        meta[conventions.META_WHY] = f"returned payment (reason {detail.return_reason})"
+    postings.append(_posting(conventions.UNRECONCILED, counterpart_total, meta))
     add_charges(charges_total)
     return postings, "!", tags, None, info
 
@@ -531,12 +531,12 @@ def _batch_meta(entry: Entry) -> dict:
     accounts = [d.payer_account for d in entry.details if d.payer_account]
     texts = [d.remittance or d.text for d in entry.details if d.remittance or d.text]
     if payers:
-        meta[C.META_PAYER] = "; ".join(payers)
+        meta[conventions.META_PAYER] = "; ".join(payers)
     if accounts:
-        meta[C.META_PAYER_ACCOUNT] = "; ".join(accounts)
+        meta[conventions.META_PAYER_ACCOUNT] = "; ".join(accounts)
     remittance = "; ".join(texts) or entry.text
     if remittance:
-        meta[C.META_REMITTANCE] = remittance
+        meta[conventions.META_REMITTANCE] = remittance
     return meta
 
 
@@ -611,11 +611,11 @@ def book_statement(
         seen.add(ref)
         postings, flag, tags, reversal_of, info = _book_entry(entry, ref, ctx)
         meta = data.new_metadata(result.path, index + 1)
-        meta[C.META_BANK_REF] = ref
-        meta[C.META_ACCOUNT] = account
-        meta[C.META_STATEMENT] = archive_path
+        meta[conventions.META_BANK_REF] = ref
+        meta[conventions.META_ACCOUNT] = account
+        meta[conventions.META_STATEMENT] = archive_path
         if reversal_of:
-            meta[C.META_REVERSAL_OF] = reversal_of
+            meta[conventions.META_REVERSAL_OF] = reversal_of
         txn = data.Transaction(
             _one_line_meta(meta),
             entry.booked,
@@ -623,7 +623,7 @@ def book_statement(
             one_line(info["payee"] or "") or None,
             one_line(info["narration"] or ""),
             frozenset(tags),
-            frozenset({C.bank_link(ref)}),
+            frozenset({conventions.bank_link(ref)}),
             [posting._replace(meta=_one_line_meta(posting.meta)) for posting in postings],
         )
         originals.add(txn)
@@ -632,13 +632,13 @@ def book_statement(
         booked.imported += 1
         # The review queue (importers.review) lists each suspense posting, except
         # those of an unidentified receipt and its reversal, which cancel out.
-        unidentified = sum(p.account == C.UNIDENTIFIED for p in postings)
+        unidentified = sum(p.account == conventions.UNIDENTIFIED for p in postings)
         if reversal_of and unidentified:
             booked.needs_review -= queued.pop(reversal_of, 0)
         elif unidentified:
             queued[ref] = unidentified
             booked.needs_review += unidentified
-        booked.unreconciled += any(p.account == C.UNRECONCILED for p in postings)
+        booked.unreconciled += any(p.account == conventions.UNRECONCILED for p in postings)
     if booked.imported and statement.closing is not None and statement.kind == "statement":
         booked.entries.append(balance_entry(result, statement))
     return booked
@@ -648,11 +648,11 @@ def balance_entry(result: ParseResult, statement: Statement) -> data.Balance:
     """The closing balance, asserted at the start of the day after the closing date."""
     closing = statement.closing
     meta = data.new_metadata(result.path, 0)
-    meta[C.META_ACCOUNT] = statement.account or ""
+    meta[conventions.META_ACCOUNT] = statement.account or ""
     return data.Balance(
         meta,
         closing.date + datetime.timedelta(days=1),
-        C.BANK,
+        conventions.BANK,
         Amount(money(closing.amount), closing.currency),
         None,
         None,
@@ -669,7 +669,7 @@ def document_entry(archive_path: str, date: datetime.date, *, relative_to: str =
     """
     filename = os.path.relpath(archive_path, relative_to or ".") if relative_to else archive_path
     return data.Document(
-        data.new_metadata(archive_path, 0), date, C.BANK, filename, frozenset(), frozenset()
+        data.new_metadata(archive_path, 0), date, conventions.BANK, filename, frozenset(), frozenset()
     )
 
 
@@ -725,7 +725,7 @@ class IsuBankImporter(Importer):
         return bool(result) and any(_norm_account(s.account) == self.iban for s in result.statements)
 
     def account(self, filepath: str) -> data.Account:
-        return C.BANK
+        return conventions.BANK
 
     def date(self, filepath: str) -> datetime.date | None:
         result = self._parse(filepath)
@@ -740,13 +740,13 @@ class IsuBankImporter(Importer):
             return []
         existing = existing or []
         refs = {
-            (e.meta.get(C.META_ACCOUNT), e.meta.get(C.META_BANK_REF))
+            (e.meta.get(conventions.META_ACCOUNT), e.meta.get(conventions.META_BANK_REF))
             for e in existing
-            if isinstance(e, data.Transaction) and e.meta.get(C.META_BANK_REF)
+            if isinstance(e, data.Transaction) and e.meta.get(conventions.META_BANK_REF)
         }
         originals = Originals(existing)
         year = (statement_date(result) or datetime.date.today()).year
-        archive = f"{C.DOCUMENTS_DIR}/{year}/{os.path.basename(filepath)}"
+        archive = f"{conventions.DOCUMENTS_DIR}/{year}/{os.path.basename(filepath)}"
         out: list = []
         for statement in result.statements:
             if _norm_account(statement.account) != self.iban:
@@ -769,7 +769,7 @@ class IsuBankImporter(Importer):
 class _NoAttribution:
     state_party: None = None
     wp_year: None = None
-    work_plan: str = C.DEFAULT_WORK_PLAN
+    work_plan: str = conventions.DEFAULT_WORK_PLAN
     confidence: Decimal = ZERO
     why: str = "no identification configured"
     needs_review: bool = True

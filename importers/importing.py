@@ -51,7 +51,7 @@ from importers.booking import (
     statement_date,
 )
 from importers.model import BadFile, ParseResult, Statement
-from ledger import conventions as C
+from ledger import conventions
 from ledger.loader import load_books
 
 ZERO = Decimal(0)
@@ -173,7 +173,7 @@ def locked_years_of(entries: Iterable[Any]) -> frozenset[int]:
         return frozenset(
             int(e.values[0].value)
             for e in entries
-            if isinstance(e, data.Custom) and e.type == C.CUSTOM_LOCK and e.values
+            if isinstance(e, data.Custom) and e.type == conventions.CUSTOM_LOCK and e.values
         )
     return frozenset(locked_years(list(entries)))
 
@@ -186,16 +186,16 @@ def ledger_state(entries: list) -> _LedgerState:
     documents: set[str] = set()
     for entry in entries:
         if isinstance(entry, data.Open):
-            if entry.account == C.BANK:
-                iban = _norm((entry.meta or {}).get(C.META_IBAN))
-            elif entry.account == C.GICHD_CLEARING:
+            if entry.account == conventions.BANK:
+                iban = _norm((entry.meta or {}).get(conventions.META_IBAN))
+            elif entry.account == conventions.GICHD_CLEARING:
                 gichd |= _ibans((entry.meta or {}).get("counterparty_iban"))
         elif isinstance(entry, data.Transaction):
             meta = entry.meta or {}
-            if meta.get(C.META_BANK_REF):
-                refs.add((_norm(meta.get(C.META_ACCOUNT)), meta[C.META_BANK_REF]))
+            if meta.get(conventions.META_BANK_REF):
+                refs.add((_norm(meta.get(conventions.META_ACCOUNT)), meta[conventions.META_BANK_REF]))
             for posting in entry.postings:
-                if posting.account == C.BANK and posting.units is not None:
+                if posting.account == conventions.BANK and posting.units is not None:
                     bank.append((entry.date, posting.units.number))
         elif isinstance(entry, data.Document):
             documents.add(entry.filename)
@@ -246,7 +246,7 @@ def _archive_path(ledger_dir: Path, f: _File, planned: dict[str, bytes]) -> tupl
     """
     day = statement_date(f.result) or datetime.date.today()
     name = PurePosixPath(Path(f.path).name)
-    base = f"{C.DOCUMENTS_DIR}/{day.year}"
+    base = f"{conventions.DOCUMENTS_DIR}/{day.year}"
     candidates = [f"{base}/{name}"]
     digest = hashlib.sha256(f.raw).hexdigest()
     suffixes = "".join(name.suffixes)
@@ -272,11 +272,11 @@ def _check_statement(path: str, st: Statement, state: _LedgerState) -> None:
     if _norm(st.account) != state.iban:
         raise BadFile(path, f"{label} is for account {st.account or 'unknown'}, not the ledger's {state.iban}")
     currency = st.currency or (st.opening.currency if st.opening else None)
-    if currency and currency != C.CURRENCY:
-        raise BadFile(path, f"{label} is in {currency}; the ledger's account is in {C.CURRENCY}")
+    if currency and currency != conventions.CURRENCY:
+        raise BadFile(path, f"{label} is in {currency}; the ledger's account is in {conventions.CURRENCY}")
     for entry in st.booked_entries:
-        if entry.currency != C.CURRENCY:
-            raise BadFile(path, f"{label}: entry {entry.ref or '?'} is in {entry.currency}, not {C.CURRENCY}")
+        if entry.currency != conventions.CURRENCY:
+            raise BadFile(path, f"{label}: entry {entry.ref or '?'} is in {entry.currency}, not {conventions.CURRENCY}")
     if st.balance_ok is False:
         total = st.opening.amount + sum((e.amount for e in st.booked_entries), ZERO)
         raise BadFile(
@@ -328,9 +328,9 @@ def _attribute_for(ledger_dir: Path, ticker: Callable[[], None]):
     from ledger.rules import index_rules, parse_rules
 
     registry = Registry.load(ledger_dir)
-    rules_path = ledger_dir / C.RULES_FILE
+    rules_path = ledger_dir / conventions.RULES_FILE
     text = rules_path.read_text(encoding="utf-8") if rules_path.is_file() else ""
-    rules = index_rules(parse_rules(text, C.RULES_FILE))
+    rules = index_rules(parse_rules(text, conventions.RULES_FILE))
 
     def attribute(detail, entry):
         ticker()
@@ -391,8 +391,8 @@ def _import_once(  # noqa: C901
     from ledger.store.writer import LedgerWriter
 
     ledger_dir = Path(ledger_dir).resolve()
-    if not (ledger_dir / C.MAIN_FILE).is_file():
-        raise ImportRefused(f"{ledger_dir}: not an isu-ledger directory (no {C.MAIN_FILE})")
+    if not (ledger_dir / conventions.MAIN_FILE).is_file():
+        raise ImportRefused(f"{ledger_dir}: not an isu-ledger directory (no {conventions.MAIN_FILE})")
     files = [_read(str(p)) for p in paths]
     seen_head = gitrepo.head(ledger_dir)
     books = load_books(ledger_dir)
@@ -400,7 +400,7 @@ def _import_once(  # noqa: C901
         raise ImportRefused(f"{ledger_dir}: the ledger has {len(books.errors)} error(s) (first: {books.errors[0]}); run check")
     state = ledger_state(books.entries)
     if not state.iban:
-        raise ImportRefused(f"{ledger_dir}: the bank account {C.BANK} has no iban metadata")
+        raise ImportRefused(f"{ledger_dir}: the bank account {conventions.BANK} has no iban metadata")
 
     statements = [(f, n, st) for f in files for n, st in enumerate(f.result.statements)]
     for f, _, st in statements:
@@ -444,8 +444,8 @@ def _import_once(  # noqa: C901
             state.refs.add((account, entry.ref))
         for entry in booked.entries:
             if isinstance(entry, data.Transaction):
-                state.refs.add((account, entry.meta[C.META_BANK_REF]))
-                state.bank.extend((entry.date, p.units.number) for p in entry.postings if p.account == C.BANK)
+                state.refs.add((account, entry.meta[conventions.META_BANK_REF]))
+                state.bank.extend((entry.date, p.units.number) for p in entry.postings if p.account == conventions.BANK)
         f.report.imported += booked.imported
         f.report.duplicates += booked.duplicates
         f.report.needs_review += booked.needs_review
@@ -460,7 +460,7 @@ def _import_once(  # noqa: C901
         if not f.report.imported:
             continue
         day = max(e.date for e in per_file[f.path])
-        doc = document_entry(f.archive, day, relative_to=C.TXN_DIR)
+        doc = document_entry(f.archive, day, relative_to=conventions.TXN_DIR)
         if str((ledger_dir / f.archive).resolve()) not in state.documents:
             documents.append(doc)
         new_entries.extend(per_file[f.path])

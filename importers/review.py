@@ -25,13 +25,13 @@ from typing import Any
 from beancount.core import data
 
 from importers.booking import attributed_posting, money_text
-from ledger import conventions as C
+from ledger import conventions
 from importers.importing import locked_years_of
 from ledger.loader import load_books
 
 FIRST_YEAR = 1999  # the Convention entered into force on 1 March 1999
 MAX_YEARS_AHEAD = 3  # an advance for more than three work plans ahead is a typo
-_SUGGESTION_KEYS = ("suggest_state_party", "suggest_year", C.META_CONFIDENCE, C.META_WHY)
+_SUGGESTION_KEYS = ("suggest_state_party", "suggest_year", conventions.META_CONFIDENCE, conventions.META_WHY)
 
 
 class ReviewRefused(Exception):
@@ -53,17 +53,17 @@ class ReviewItem:
             suggestion = {
                 "state_party": meta["suggest_state_party"],
                 "year": int(year) if year is not None else None,
-                "confidence": str(meta.get(C.META_CONFIDENCE, "")) or None,
-                "why": meta.get(C.META_WHY),
+                "confidence": str(meta.get(conventions.META_CONFIDENCE, "")) or None,
+                "why": meta.get(conventions.META_WHY),
             }
         return {
             "id": self.id,
             "date": self.txn.date.isoformat(),
             "amount": money_text(-self.posting.units.number),
             "currency": self.posting.units.currency,
-            "payer": meta.get(C.META_PAYER),
-            "payer_account": meta.get(C.META_PAYER_ACCOUNT),
-            "remittance": meta.get(C.META_REMITTANCE),
+            "payer": meta.get(conventions.META_PAYER),
+            "payer_account": meta.get(conventions.META_PAYER_ACCOUNT),
+            "remittance": meta.get(conventions.META_REMITTANCE),
             "suggestion": suggestion,
         }
 
@@ -77,24 +77,24 @@ def review_items(entries: list) -> list[ReviewItem]:
     """Every suspense posting, oldest first, except a receipt and its
     reversal that both stayed unidentified (they cancel out)."""
     reversed_refs = {
-        e.meta[C.META_REVERSAL_OF]
+        e.meta[conventions.META_REVERSAL_OF]
         for e in entries
-        if isinstance(e, data.Transaction) and e.meta.get(C.META_REVERSAL_OF)
-        and any(p.account == C.UNIDENTIFIED for p in e.postings)
+        if isinstance(e, data.Transaction) and e.meta.get(conventions.META_REVERSAL_OF)
+        and any(p.account == conventions.UNIDENTIFIED for p in e.postings)
     }
     items = []
     for entry in entries:
         if not isinstance(entry, data.Transaction):
             continue
         meta = entry.meta or {}
-        ref = meta.get(C.META_BANK_REF)
-        if not ref or ref in reversed_refs or meta.get(C.META_REVERSAL_OF) in reversed_refs:
+        ref = meta.get(conventions.META_BANK_REF)
+        if not ref or ref in reversed_refs or meta.get(conventions.META_REVERSAL_OF) in reversed_refs:
             continue
         n = 0
         for index, posting in enumerate(entry.postings):
-            if posting.account != C.UNIDENTIFIED:
+            if posting.account != conventions.UNIDENTIFIED:
                 continue
-            items.append(ReviewItem(item_id(meta.get(C.META_ACCOUNT, ""), ref, n), entry, index, posting))
+            items.append(ReviewItem(item_id(meta.get(conventions.META_ACCOUNT, ""), ref, n), entry, index, posting))
             n += 1
     return items
 
@@ -128,11 +128,11 @@ def resolved_transaction(
         for p in item.txn.postings
     ]
     postings[item.index] = placed.posting
-    open_items = any(p.account in (C.UNIDENTIFIED, C.UNRECONCILED) for p in postings)
+    open_items = any(p.account in (conventions.UNIDENTIFIED, conventions.UNRECONCILED) for p in postings)
     return item.txn._replace(
         meta=_clean(item.txn.meta),
         flag="!" if open_items else "*",
-        tags=frozenset(item.txn.tags or ()) | {C.year_tag(placed.year)},
+        tags=frozenset(item.txn.tags or ()) | {conventions.year_tag(placed.year)},
         postings=postings,
     )
 
@@ -154,7 +154,7 @@ def resolve(
     *,
     state_party: str,
     year: int,
-    work_plan: str = C.DEFAULT_WORK_PLAN,
+    work_plan: str = conventions.DEFAULT_WORK_PLAN,
     remember: bool = False,
     user: str,
 ) -> Resolved:
@@ -179,8 +179,8 @@ def resolve(
             f"{year}: not a plausible work-plan year for a receipt of {target.txn.date} "
             f"({FIRST_YEAR}..{booking_year + MAX_YEARS_AHEAD})"
         )
-    if work_plan not in C.WORK_PLANS:
-        raise ReviewRefused(f"{work_plan}: unknown work plan (known: {', '.join(sorted(C.WORK_PLANS))})")
+    if work_plan not in conventions.WORK_PLANS:
+        raise ReviewRefused(f"{work_plan}: unknown work plan (known: {', '.join(sorted(conventions.WORK_PLANS))})")
     locked = locked_years_of(books.entries)
     if booking_year in locked:
         raise ReviewRefused(f"{item}: the receipt is dated in {booking_year}, a signed-off year")
@@ -188,8 +188,8 @@ def resolve(
     meta = target.posting.meta or {}
     rule = None
     if remember:
-        account = meta.get(C.META_PAYER_ACCOUNT)
-        name = meta.get(C.META_PAYER)
+        account = meta.get(conventions.META_PAYER_ACCOUNT)
+        name = meta.get(conventions.META_PAYER)
         if not account and not name:
             raise ReviewRefused(f"{item}: the receipt names no payer or payer account to remember")
         rule = Rule(
@@ -199,21 +199,21 @@ def resolve(
             work_plan=work_plan,
             created_by=user,
             created_at=datetime.datetime.now(datetime.UTC).replace(microsecond=0).isoformat(),
-            note=f"review {target.id} of {target.txn.meta.get(C.META_BANK_REF)}",
+            note=f"review {target.id} of {target.txn.meta.get(conventions.META_BANK_REF)}",
         )
-    ref = target.txn.meta.get(C.META_BANK_REF)
+    ref = target.txn.meta.get(conventions.META_BANK_REF)
     with LedgerWriter(ledger_dir, user=user, action=f"review resolve {target.id} {ref} -> {state_party} {year}") as writer:
         writer.replace_entry(target.txn, new_txn)
         if rule is not None:
-            path = ledger_dir / C.RULES_FILE
-            rules = parse_rules(path.read_text(encoding="utf-8") if path.is_file() else "", C.RULES_FILE)
-            writer.write_text(C.RULES_FILE, render_rules(add_rule(rules, rule)))
+            path = ledger_dir / conventions.RULES_FILE
+            rules = parse_rules(path.read_text(encoding="utf-8") if path.is_file() else "", conventions.RULES_FILE)
+            writer.write_text(conventions.RULES_FILE, render_rules(add_rule(rules, rule)))
     placed = new_txn.postings[target.index]
     return Resolved(
         id=target.id,
         bank_ref=ref,
         state_party=state_party,
-        wp_year=int(placed.meta[C.META_WP_YEAR]),
+        wp_year=int(placed.meta[conventions.META_WP_YEAR]),
         account=placed.account,
         rule=rule,
         commit=writer.commit,

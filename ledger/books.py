@@ -23,7 +23,7 @@ from pathlib import Path
 import pycountry
 from beancount.core import amount, data
 
-from ledger import conventions as C
+from ledger import conventions
 from ledger.store import gitrepo
 from ledger.store.writer import atomic_write, render_entries, year_file_header
 
@@ -36,19 +36,19 @@ MAIN_TEXT = f"""\
 ; The ISU contributions ledger: the root file Fava and bean-check open.
 ; Written by isu-ledger init. Entries live in the included files.
 option "title" "{TITLE}"
-option "operating_currency" "{C.CURRENCY}"
+option "operating_currency" "{conventions.CURRENCY}"
 
 plugin "ledger.plugins.isu_rules"
 plugin "ledger.plugins.year_lock"
 
-include "{C.ACCOUNTS_FILE}"
-include "{C.TXN_DIR}/*.beancount"
+include "{conventions.ACCOUNTS_FILE}"
+include "{conventions.TXN_DIR}/*.beancount"
 """
 
 GITIGNORE_TEXT = f"""\
 # isu-ledger working files: never part of the books
-{C.LOCK_FILE}
-{C.JOURNAL_FILE}
+{conventions.LOCK_FILE}
+{conventions.JOURNAL_FILE}
 .isu-tmp-*
 .isu-secret
 .*.picklecache
@@ -110,22 +110,22 @@ def _meta(**values) -> dict:
 
 def chart_of_accounts(iban: str) -> list[data.Open]:
     """Every account of ``ledger.conventions``, opened on OPEN_DATE in CHF."""
-    names = [C.BANK, C.GICHD_CLEARING, C.UNRECONCILED, C.ADVANCE]
-    names += [C.contribution_account(wp) for wp in C.WORK_PLANS]
-    names += [C.UNIDENTIFIED, C.INTEREST, C.BANK_CHARGES]
-    names += [f"{C.EXPENSES}:{line}" for line in C.BUDGET_LINES]
-    names += [C.FUND_BALANCE, C.BUFFER, C.OPENING]
+    names = [conventions.BANK, conventions.GICHD_CLEARING, conventions.UNRECONCILED, conventions.ADVANCE]
+    names += [conventions.contribution_account(wp) for wp in conventions.WORK_PLANS]
+    names += [conventions.UNIDENTIFIED, conventions.INTEREST, conventions.BANK_CHARGES]
+    names += [f"{conventions.EXPENSES}:{line}" for line in conventions.BUDGET_LINES]
+    names += [conventions.FUND_BALANCE, conventions.BUFFER, conventions.OPENING]
     opens = []
     for name in dict.fromkeys(names):
-        meta = _meta(**{C.META_IBAN: iban}) if name == C.BANK else _meta()
-        opens.append(data.Open(meta, OPEN_DATE, name, [C.CURRENCY], None))
+        meta = _meta(**{conventions.META_IBAN: iban}) if name == conventions.BANK else _meta()
+        opens.append(data.Open(meta, OPEN_DATE, name, [conventions.CURRENCY], None))
     return opens
 
 
 def opening_entries(balance: Decimal, as_of: datetime.date) -> list:
     """The opening balance (Opening-Balances -> bank) on ``as_of`` and its
     balance assertion on the next day (the bank's closing-balance rule)."""
-    units = amount.Amount(balance, C.CURRENCY)
+    units = amount.Amount(balance, conventions.CURRENCY)
     txn = data.Transaction(
         _meta(),
         as_of,
@@ -135,11 +135,11 @@ def opening_entries(balance: Decimal, as_of: datetime.date) -> list:
         data.EMPTY_SET,
         data.EMPTY_SET,
         [
-            data.Posting(C.BANK, units, None, None, None, None),
-            data.Posting(C.OPENING, -units, None, None, None, None),
+            data.Posting(conventions.BANK, units, None, None, None, None),
+            data.Posting(conventions.OPENING, -units, None, None, None, None),
         ],
     )
-    check = data.Balance(_meta(), as_of + datetime.timedelta(days=1), C.BANK, units, None, None)
+    check = data.Balance(_meta(), as_of + datetime.timedelta(days=1), conventions.BANK, units, None, None)
     return [txn, check]
 
 
@@ -173,7 +173,7 @@ def init_ledger(
     as_of_date = parse_date(as_of) if as_of is not None else None
     if as_of_date is not None and as_of_date < OPEN_DATE:
         raise InitRefused(f"{as_of_date}: the ledger starts on {OPEN_DATE}")
-    if (ledger_dir / C.MAIN_FILE).exists() or (ledger_dir / ".git").exists():
+    if (ledger_dir / conventions.MAIN_FILE).exists() or (ledger_dir / ".git").exists():
         raise InitRefused(f"{ledger_dir}: already holds a ledger")
     if ledger_dir.exists() and (not ledger_dir.is_dir() or any(ledger_dir.iterdir())):
         raise InitRefused(f"{ledger_dir}: exists and is not an empty directory")
@@ -184,14 +184,14 @@ def init_ledger(
     try:
         gitrepo.init(ledger_dir)
         files: dict[str, bytes] = {
-            C.MAIN_FILE: MAIN_TEXT.encode("utf-8"),
-            C.ACCOUNTS_FILE: (
+            conventions.MAIN_FILE: MAIN_TEXT.encode("utf-8"),
+            conventions.ACCOUNTS_FILE: (
                 "; The ISU chart of accounts (written by isu-ledger init).\n\n"
                 + render_entries(chart_of_accounts(iban))
             ).encode("utf-8"),
-            C.REGISTRY_FILE: registry,
-            C.RULES_FILE: RULES_HEADER.encode("utf-8"),
-            f"{C.DOCUMENTS_DIR}/.keep": b"",
+            conventions.REGISTRY_FILE: registry,
+            conventions.RULES_FILE: RULES_HEADER.encode("utf-8"),
+            f"{conventions.DOCUMENTS_DIR}/.keep": b"",
             ".gitignore": GITIGNORE_TEXT.encode("utf-8"),
         }
         by_year: dict[int, list] = {}
@@ -203,11 +203,11 @@ def init_ledger(
             by_year[datetime.date.today().year] = []
         for year, entries in sorted(by_year.items()):
             text = year_file_header(year) + ("\n" + render_entries(entries) if entries else "")
-            files[f"{C.TXN_DIR}/{year}.beancount"] = text.encode("utf-8")
+            files[f"{conventions.TXN_DIR}/{year}.beancount"] = text.encode("utf-8")
         for rel, content in files.items():
             atomic_write(ledger_dir / rel, content)
         gitrepo.add(ledger_dir, sorted(files))
-        desc = f"opening balance {balance} {C.CURRENCY} as of {as_of_date}" if balance is not None else "no opening balance"
+        desc = f"opening balance {balance} {conventions.CURRENCY} as of {as_of_date}" if balance is not None else "no opening balance"
         sha = gitrepo.commit(
             ledger_dir,
             f"init ledger ({desc})\n\nUser: {user}\nAction: init\nIBAN: {iban}\n",

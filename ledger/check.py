@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ledger import conventions as C
+from ledger import conventions
 from ledger.loader import load_books
 
 
@@ -22,8 +22,8 @@ def check_ledger(ledger_dir: Path | str, *, recover: bool = True) -> list[str]:
     checks with ``recover=False`` because its own journal is not a crash.
     """
     ledger_dir = Path(ledger_dir).resolve()
-    if not (ledger_dir / C.MAIN_FILE).is_file():
-        return [f"{ledger_dir / C.MAIN_FILE}: no ledger here (run isu-ledger init)"]
+    if not (ledger_dir / conventions.MAIN_FILE).is_file():
+        return [f"{ledger_dir / conventions.MAIN_FILE}: no ledger here (run isu-ledger init)"]
     if recover:
         from ledger.store.writer import recover_journal
 

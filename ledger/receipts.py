@@ -24,12 +24,12 @@ from collections.abc import Iterable, Iterator
 
 from beancount.core import data
 
-from ledger import conventions as C
+from ledger import conventions
 from ledger.plugins.isu_rules import as_year
 
 
 def wp_year_of(meta: dict | None) -> int | None:
-    return as_year((meta or {}).get(C.META_WP_YEAR))
+    return as_year((meta or {}).get(conventions.META_WP_YEAR))
 
 
 def contribution_postings(
@@ -44,14 +44,14 @@ def contribution_postings(
         if not isinstance(entry, data.Transaction):
             continue
         for posting in entry.postings:
-            if not C.is_contribution_account(posting.account) or posting.units is None:
+            if not conventions.is_contribution_account(posting.account) or posting.units is None:
                 continue
             meta = posting.meta or {}
-            state = meta.get(C.META_STATE_PARTY)
+            state = meta.get(conventions.META_STATE_PARTY)
             wp_year = wp_year_of(meta)
             if isinstance(state, str) and wp_year is not None:
                 yield entry, posting, state, wp_year
 
 
 def is_recognition(entry: data.Transaction) -> bool:
-    return (entry.meta or {}).get(C.META_KIND) == "recognition"
+    return (entry.meta or {}).get(conventions.META_KIND) == "recognition"

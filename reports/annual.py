@@ -24,7 +24,7 @@ from decimal import Decimal
 
 from beancount.core import data
 
-from ledger import conventions as C
+from ledger import conventions
 
 from reports.base import ZERO, header, is_recognition, money, wp_year_of
 from reports.budget import budget_report
@@ -70,10 +70,10 @@ def _gather(entries: list, year: int, as_of: datetime.date) -> _Books:  # noqa: 
         if not isinstance(entry, data.Transaction):
             continue
         in_year = entry.date >= start
-        kind = (entry.meta or {}).get(C.META_KIND)
+        kind = (entry.meta or {}).get(conventions.META_KIND)
         if in_year and kind == "correction":
             b.corrections += 1
-        receipt = any(C.is_contribution_account(p.account) for p in entry.postings)
+        receipt = any(conventions.is_contribution_account(p.account) for p in entry.postings)
         for posting in entry.postings:
             if posting.units is None:
                 continue
@@ -82,35 +82,35 @@ def _gather(entries: list, year: int, as_of: datetime.date) -> _Books:  # noqa: 
                 b.closing += number
                 if not in_year:
                     b.opening += number
-            if account == C.BUFFER:
+            if account == conventions.BUFFER:
                 b.buffer_closing -= number
                 if not in_year:
                     b.buffer_opening -= number
             if not in_year:
                 continue
             meta = posting.meta or {}
-            if account == C.UNIDENTIFIED:
+            if account == conventions.UNIDENTIFIED:
                 b.unidentified -= number
                 b.unidentified_count += 1
-            elif account.startswith(C.CONTRIBUTIONS + ":"):
+            elif account.startswith(conventions.CONTRIBUTIONS + ":"):
                 b.contributions_booked -= number
                 if is_recognition(entry):
                     b.recognised -= number
                 wp_year = wp_year_of(meta)
-                if not is_recognition(entry) and (meta.get(C.META_DESIGNATED_YEAR) is not None or (wp_year and wp_year < year)):
-                    b.late.append((meta.get(C.META_STATE_PARTY), wp_year, meta.get(C.META_DESIGNATED_YEAR), money(-number)))
-                instructed = str(meta.get(C.META_INSTRUCTED) or "")
-                if instructed and not instructed.endswith(C.CURRENCY):
+                if not is_recognition(entry) and (meta.get(conventions.META_DESIGNATED_YEAR) is not None or (wp_year and wp_year < year)):
+                    b.late.append((meta.get(conventions.META_STATE_PARTY), wp_year, meta.get(conventions.META_DESIGNATED_YEAR), money(-number)))
+                instructed = str(meta.get(conventions.META_INSTRUCTED) or "")
+                if instructed and not instructed.endswith(conventions.CURRENCY):
                     b.fx_receipts += 1
                     b.fx_chf -= number
                     b.fx_currencies.add(instructed.split()[-1])
             elif account.startswith("Income:"):  # interest, and any other income account
                 b.interest -= number
-            elif account == C.BANK_CHARGES:
+            elif account == conventions.BANK_CHARGES:
                 b.charges += number
                 if receipt:
                     b.charges_on_receipts += number
-            elif account.startswith(C.EXPENSES + ":"):
+            elif account.startswith(conventions.EXPENSES + ":"):
                 b.expenditure += number
             elif account.startswith("Expenses:"):
                 b.expenditure += number

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from beancount.core import data
 
-from ledger import conventions as C
+from ledger import conventions
 from ledger import fingerprint as fp
 from ledger.plugins.year_lock import locked_years
 from ledger.receipts import contribution_postings, is_recognition, wp_year_of  # noqa: F401  (re-exported)
@@ -78,7 +78,7 @@ def header(books, report: str, year: int, as_of: datetime.date | None, commit: s
         year=year,
         as_of=as_of,
         status=AUDITED if audit is not None and as_of >= year_end(year) else PRELIMINARY,
-        currency=C.CURRENCY,
+        currency=conventions.CURRENCY,
         ledger_sha256=books.fingerprint,
         commit=commit,
         audit=audit,

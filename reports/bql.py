@@ -13,10 +13,10 @@ from decimal import Decimal
 
 from beanquery import query
 
-from ledger import conventions as C
+from ledger import conventions
 
 _CONTRIB = (
-    f"((account ~ '^{C.CONTRIBUTIONS}:' AND account != '{C.UNIDENTIFIED}') OR account = '{C.ADVANCE}')"
+    f"((account ~ '^{conventions.CONTRIBUTIONS}:' AND account != '{conventions.UNIDENTIFIED}') OR account = '{conventions.ADVANCE}')"
 )
 
 # Contributions received per State for a work-plan year (income and advance,
@@ -27,16 +27,16 @@ RECEIVED_BY_STATE = (
     "GROUP BY state_party ORDER BY state_party"
 )
 UNIDENTIFIED = (
-    f"SELECT neg(sum(number)) WHERE account = '{C.UNIDENTIFIED}' AND year = {{year}} AND date <= {{as_of}}"
+    f"SELECT neg(sum(number)) WHERE account = '{conventions.UNIDENTIFIED}' AND year = {{year}} AND date <= {{as_of}}"
 )
 ACTUAL_BY_LINE = (
     "SELECT account, sum(number) AS actual "
-    f"WHERE account ~ '^{C.EXPENSES}:' AND year = {{year}} AND date <= {{as_of}} GROUP BY account ORDER BY account"
+    f"WHERE account ~ '^{conventions.EXPENSES}:' AND year = {{year}} AND date <= {{as_of}} GROUP BY account ORDER BY account"
 )
 INCOME = "SELECT neg(sum(number)) WHERE account ~ '^Income:' AND year = {year} AND date <= {as_of}"
 EXPENDITURE = "SELECT sum(number) WHERE account ~ '^Expenses:' AND year = {year} AND date <= {as_of}"
 NET_ASSETS = "SELECT sum(number) WHERE account ~ '^(Assets|Liabilities):' AND date <= {as_of}"
-BUFFER_BALANCE = f"SELECT neg(sum(number)) WHERE account = '{C.BUFFER}' AND date <= {{as_of}}"
+BUFFER_BALANCE = f"SELECT neg(sum(number)) WHERE account = '{conventions.BUFFER}' AND date <= {{as_of}}"
 STATE_RECEIPTS = (
     "SELECT meta('wp_year') AS wp_year, neg(sum(number)) AS received "
     f"WHERE {_CONTRIB} AND meta('state_party') = '{{state}}' AND date <= {{as_of}} "

@@ -16,7 +16,7 @@ from decimal import Decimal
 from beancount.core import data
 
 from ledger.finance import budgets
-from ledger import conventions as C
+from ledger import conventions
 
 from reports.base import ZERO, header, money, ratio
 from reports.model import BudgetLine, BudgetReport
@@ -24,7 +24,7 @@ from reports.model import BudgetLine, BudgetReport
 
 def actual_by_account(entries: list, year: int, as_of: datetime.date) -> dict[str, Decimal]:
     """Expenditure per budget-line account booked in ``year`` by ``as_of``."""
-    prefix = C.EXPENSES + ":"
+    prefix = conventions.EXPENSES + ":"
     totals: dict[str, Decimal] = defaultdict(Decimal)
     for entry in entries:
         if entry.date > as_of:
@@ -44,7 +44,7 @@ def budget_report(books, year: int, as_of: datetime.date | None = None, *, commi
     entries = books.entries
     planned = {line.account: line for line in budgets.budget_lines(entries, year, head.as_of)}
     actual = actual_by_account(entries, year, head.as_of)
-    order = {f"{C.EXPENSES}:{leaf}": i for i, leaf in enumerate(C.BUDGET_LINES)}
+    order = {f"{conventions.EXPENSES}:{leaf}": i for i, leaf in enumerate(conventions.BUDGET_LINES)}
     accounts = sorted({*planned, *actual}, key=lambda a: (order.get(a, len(order)), a))
     lines = []
     for account in accounts:

@@ -21,7 +21,7 @@ from decimal import Decimal
 from beancount.core import data
 
 from ledger.finance import buffer as buf
-from ledger import conventions as C
+from ledger import conventions
 from ledger.finance.yearend import year_result
 
 from reports.base import ZERO, header, money, ratio, year_end
@@ -39,7 +39,7 @@ def buffer_trend(entries: list, as_of: datetime.date) -> dict[int, Decimal]:
             break
         if isinstance(entry, data.Transaction):
             for posting in entry.postings:
-                if posting.account == C.BUFFER and posting.units is not None:
+                if posting.account == conventions.BUFFER and posting.units is not None:
                     balance -= posting.units.number
                     out[entry.date.year] = money(balance)
     return out

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from beancount.core import data
 
-from ledger import conventions as C
+from ledger import conventions
 from ledger.finance import pledges
 
 from reports.base import ZERO, contribution_postings, display_name, header, money, year_end
@@ -36,7 +36,7 @@ def unidentified_in(entries: list, year: int, as_of: datetime.date) -> Decimal:
         if entry.date.year != year or not isinstance(entry, data.Transaction):
             continue
         for posting in entry.postings:
-            if posting.account == C.UNIDENTIFIED and posting.units is not None:
+            if posting.account == conventions.UNIDENTIFIED and posting.units is not None:
                 total -= posting.units.number
     return money(total)
 
@@ -58,7 +58,7 @@ def contributions_report(books, year: int, as_of: datetime.date | None = None, *
     advance: dict[str, Decimal] = defaultdict(Decimal)
     for entry, posting, state, wp_year in contribution_postings(entries, as_of):
         received[wp_year][state] -= posting.units.number
-        if wp_year == year and (entry.meta or {}).get(C.META_KIND) != "recognition":
+        if wp_year == year and (entry.meta or {}).get(conventions.META_KIND) != "recognition":
             receipts[state] += 1
         if wp_year == year + 1 and entry.date <= advance_cutoff:
             advance[state] -= posting.units.number

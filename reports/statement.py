@@ -15,7 +15,7 @@ from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
 
-from ledger import conventions as C
+from ledger import conventions
 from ledger.finance import pledges
 
 from reports.base import ZERO, contribution_postings, display_name, header, is_recognition, money
@@ -33,18 +33,18 @@ def statement_report(books, year: int, state_party: str, as_of: datetime.date | 
         if state != state_party or wp_year > year + 1 or is_recognition(entry):
             continue
         meta, emeta = posting.meta or {}, entry.meta or {}
-        designated = meta.get(C.META_DESIGNATED_YEAR)
+        designated = meta.get(conventions.META_DESIGNATED_YEAR)
         receipts[wp_year].append(StatementReceipt(
             date=entry.date,
             wp_year=wp_year,
             amount=money(-posting.units.number),
-            bank_ref=str(meta.get(C.META_BANK_REF) or emeta.get(C.META_BANK_REF) or ""),
-            payer=str(meta.get(C.META_PAYER) or entry.payee or ""),
-            remittance=str(meta.get(C.META_REMITTANCE) or entry.narration or ""),
-            instructed=str(meta.get(C.META_INSTRUCTED) or ""),
-            rate=str(meta.get(C.META_RATE) or ""),
+            bank_ref=str(meta.get(conventions.META_BANK_REF) or emeta.get(conventions.META_BANK_REF) or ""),
+            payer=str(meta.get(conventions.META_PAYER) or entry.payee or ""),
+            remittance=str(meta.get(conventions.META_REMITTANCE) or entry.narration or ""),
+            instructed=str(meta.get(conventions.META_INSTRUCTED) or ""),
+            rate=str(meta.get(conventions.META_RATE) or ""),
             designated_year=int(designated) if designated is not None else None,
-            reversal_of=str(meta.get(C.META_REVERSAL_OF) or ""),
+            reversal_of=str(meta.get(conventions.META_REVERSAL_OF) or ""),
         ))
     years = []
     pledged_years = {p.wp_year for p in pledges.pledges(books.entries) if p.state_party == state_party and p.date <= head.as_of}

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from ledger import conventions as C
+from ledger import conventions
 from app.demo import statements as S
 from app.demo.scenario import AUDITOR, Scenario, YearPlan, build_scenario
 
@@ -232,13 +232,13 @@ class _Builder:
         done = 0
         for item in review_items(load_books(self.dir).entries):
             meta = item.posting.meta or {}
-            ref = item.txn.meta.get(C.META_BANK_REF)
+            ref = item.txn.meta.get(conventions.META_BANK_REF)
             truth = self.sc.truth.get((ref, f"{-item.posting.units.number:.2f}"))
             if truth is None:
-                raise DemoError(f"review item {item.id} ({ref}, {meta.get(C.META_PAYER)}): the story does not know who paid")
+                raise DemoError(f"review item {item.id} ({ref}, {meta.get(conventions.META_PAYER)}): the story does not know who paid")
             state, wp_year, remember = truth
             self.at(day)
-            resolve(self.dir, item.id, state_party=state, year=wp_year, remember=remember and bool(meta.get(C.META_PAYER_ACCOUNT)), user=FINANCE)
+            resolve(self.dir, item.id, state_party=state, year=wp_year, remember=remember and bool(meta.get(conventions.META_PAYER_ACCOUNT)), user=FINANCE)
             done += 1
         return done
 

@@ -28,7 +28,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from stdnum import iban as stdnum_iban
 from stdnum import numdb
 
-from ledger import conventions as C
+from ledger import conventions
 from app.demo.statements import (
     CODE_DOMESTIC_RECEIPT,
     CODE_FEE,
@@ -477,7 +477,7 @@ class _Story:
                     continue
                 for y in range(start, start + 5):
                     plan.pledges.append(PledgeSpec(
-                        s, y, amount, currency, datetime.date(y, 6, 30), C.DEFAULT_WORK_PLAN, day,
+                        s, y, amount, currency, datetime.date(y, 6, 30), conventions.DEFAULT_WORK_PLAN, day,
                         f"S-{s}-{start}-{start + 4}", None if currency == "CHF" else rate(currency, year),
                         f"Multi-year pledge for the {start}-{start + 4} work plan"))
         for r in receipts:
@@ -491,13 +491,13 @@ class _Story:
                 day = _weekday(datetime.date(year, 1, 12))
             note = rng.choice((f"Note verbale {rng.randint(100, 999)}/{year}", f"Announced at the Coordinating Committee, {day:%B %Y}"))
             plan.pledges.append(PledgeSpec(r.state, year, amount, currency, datetime.date(year, r.booked.month, 28),
-                                           C.DEFAULT_WORK_PLAN, day, None,
+                                           conventions.DEFAULT_WORK_PLAN, day, None,
                                            None if currency == "CHF" else rate(currency, year), note))
         unpaid = [s for s in DONORS if s in self.payers and s not in {r.state for r in receipts}]
         for s in sorted(unpaid)[:2]:
             day = _weekday(datetime.date(year, 3, 20))
             plan.pledges.append(PledgeSpec(s, year, Decimal(10000), "CHF", datetime.date(year, 9, 30),
-                                           C.DEFAULT_WORK_PLAN, day, None, None, "Pledged at the intersessional meetings"))
+                                           conventions.DEFAULT_WORK_PLAN, day, None, None, "Pledged at the intersessional meetings"))
         plan.pledges = [p for p in plan.pledges if p.date <= self.today]
 
     # -- the host

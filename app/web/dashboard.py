@@ -18,7 +18,7 @@ from app.web import charts
 from app.web.auth import db, require
 from app.web.db import ImportBatch
 from app.web.views import book_years, books, default_year, ledger_dir, parse_year
-from ledger import conventions as C
+from ledger import conventions
 from ledger.store import gitrepo
 
 bp = Blueprint("dashboard", __name__)
@@ -27,7 +27,7 @@ MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", 
 
 def bank_balance(entries) -> Decimal:
     return sum(
-        (p.units.number for e in entries if isinstance(e, data.Transaction) for p in e.postings if p.account == C.BANK and p.units is not None),
+        (p.units.number for e in entries if isinstance(e, data.Transaction) for p in e.postings if p.account == conventions.BANK and p.units is not None),
         Decimal("0.00"),
     )
 
@@ -39,10 +39,10 @@ def receipts_by_month(entries, year: int) -> list[tuple[str, Decimal]]:
     for e in entries:
         if not isinstance(e, data.Transaction) or e.date.year != year:
             continue
-        if not any(C.is_contribution_account(p.account) or p.account == C.UNIDENTIFIED for p in e.postings):
+        if not any(conventions.is_contribution_account(p.account) or p.account == conventions.UNIDENTIFIED for p in e.postings):
             continue
         for p in e.postings:
-            if p.account == C.BANK and p.units is not None and p.units.number > 0:
+            if p.account == conventions.BANK and p.units is not None and p.units.number > 0:
                 months[e.date.month] += p.units.number
     return [(MONTHS[m - 1], months.get(m, Decimal(0))) for m in range(1, 13)]
 

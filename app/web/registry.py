@@ -27,7 +27,7 @@ def contributors() -> list:
 
 def add_alias(iso3: str, alias: str) -> str | None:
     """Add ``alias`` to contributor ``iso3`` in the ledger's registry file; the commit sha."""
-    from ledger import conventions as C
+    from ledger import conventions
     from ledger.registry import (
         Contributor,
         Registry,
@@ -46,20 +46,20 @@ def add_alias(iso3: str, alias: str) -> str | None:
         raise Refused(f"{iso3 or '(empty)'}: not a contributor in the registry")
     if alias in registry.get(iso3).aliases:
         raise Refused(f"{alias}: already an alias of {iso3}")
-    path = ledger_dir() / C.REGISTRY_FILE
+    path = ledger_dir() / conventions.REGISTRY_FILE
     text = path.read_text(encoding="utf-8-sig") if path.is_file() else ""
     try:
-        rows = [c for _, c in parse_csv(text, C.REGISTRY_FILE)] if text.strip() else []
+        rows = [c for _, c in parse_csv(text, conventions.REGISTRY_FILE)] if text.strip() else []
         by_code = {c.iso3: c for c in rows}
         row = by_code.get(iso3) or Contributor(iso3=iso3, iso2=None, name="", kind="")
         by_code[iso3] = dataclasses.replace(row, aliases=row.aliases + (alias,))
         new_text = render_csv(by_code.values())
-        Registry.from_csv_text(new_text, C.REGISTRY_FILE)
+        Registry.from_csv_text(new_text, conventions.REGISTRY_FILE)
     except RegistryError as exc:
-        raise Refused(str(exc).replace(f"{C.REGISTRY_FILE}:", "").strip(" 0123456789:")) from None
+        raise Refused(str(exc).replace(f"{conventions.REGISTRY_FILE}:", "").strip(" 0123456789:")) from None
     try:
         with LedgerWriter(ledger_dir(), user=acting_user(), action=f"registry alias {iso3} {alias}") as writer:
-            writer.write_text(C.REGISTRY_FILE, new_text)
+            writer.write_text(conventions.REGISTRY_FILE, new_text)
     except ledger_errors() as exc:
         raise ledger_refusal(exc) from None
     return writer.commit

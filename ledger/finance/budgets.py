@@ -36,7 +36,7 @@ from beancount.core import data
 from beancount.core.amount import Amount
 from beancount.parser.grammar import ValueType
 
-from ledger import conventions as C
+from ledger import conventions
 from ledger.finance.workbooks import Column, ExcelErrors, Template, raise_errors, read_rows
 
 PERIOD = "yearly"
@@ -46,7 +46,7 @@ TEMPLATE = Template(
     title="ISU work plan and budget (approved amounts per work-plan year and budget line, CHF)",
     columns=(
         Column("year", "Year", "year", help="work-plan year the amount is for", example=2026, width=8),
-        Column("line", "Budget line", "text", help="a budget line: " + ", ".join(C.BUDGET_LINES), example="Staff", width=18),
+        Column("line", "Budget line", "text", help="a budget line: " + ", ".join(conventions.BUDGET_LINES), example="Staff", width=18),
         Column("amount", "Amount", "money", help="approved amount in CHF for the year", example=520000, width=16),
         Column("work_plan", "Work plan", "text", required=False, help="work plan (default: core)", example="core", width=12),
     ),
@@ -58,7 +58,7 @@ TEMPLATE = Template(
         ),
         "Importing figures for a line and year that already has a budget records a revision.",
     ),
-    choices={"line": C.BUDGET_LINES},
+    choices={"line": conventions.BUDGET_LINES},
 )
 
 
@@ -91,36 +91,36 @@ class BudgetLine:
 
 def budget_accounts(entries: Iterable) -> list[str]:
     """The open budget-line accounts (children of Expenses:Budget)."""
-    prefix = C.EXPENSES + ":"
+    prefix = conventions.EXPENSES + ":"
     return sorted({e.account for e in entries if isinstance(e, data.Open) and e.account.startswith(prefix)})
 
 
 def line_account(line: str, accounts: Sequence[str]) -> str:
     """``Staff`` or ``Expenses:Budget:Staff`` -> the account, if it is open."""
     text = line.strip()
-    account = text if text.startswith(C.EXPENSES + ":") else f"{C.EXPENSES}:{text}"
+    account = text if text.startswith(conventions.EXPENSES + ":") else f"{conventions.EXPENSES}:{text}"
     for known in accounts:
         if known.casefold() == account.casefold():
             return known
-    names = ", ".join(a.removeprefix(C.EXPENSES + ":") for a in accounts)
+    names = ", ".join(a.removeprefix(conventions.EXPENSES + ":") for a in accounts)
     raise ValueError(f"{line}: not a budget line (lines: {names})")
 
 
 def line_name(account: str) -> str:
-    return account.removeprefix(C.EXPENSES + ":")
+    return account.removeprefix(conventions.EXPENSES + ":")
 
 
 def _year_of(entry: data.Custom) -> int | None:
     from ledger.plugins.isu_rules import as_year
 
-    return as_year((entry.meta or {}).get(C.META_WP_YEAR))
+    return as_year((entry.meta or {}).get(conventions.META_WP_YEAR))
 
 
 def budget_entries(entries: Iterable) -> list[data.Custom]:
     """Every well-formed ``custom "budget"`` entry (Fava's shape)."""
     found = []
     for entry in entries:
-        if isinstance(entry, data.Custom) and entry.type == C.CUSTOM_BUDGET and len(entry.values) >= 3:
+        if isinstance(entry, data.Custom) and entry.type == conventions.CUSTOM_BUDGET and len(entry.values) >= 3:
             amount = entry.values[2].value
             if isinstance(entry.values[0].value, str) and isinstance(amount, Amount):
                 found.append(entry)
@@ -128,7 +128,7 @@ def budget_entries(entries: Iterable) -> list[data.Custom]:
 
 
 def _decided(entry: data.Custom) -> datetime.date:
-    value = (entry.meta or {}).get(C.META_DECIDED)
+    value = (entry.meta or {}).get(conventions.META_DECIDED)
     return value if isinstance(value, datetime.date) else entry.date
 
 
@@ -146,7 +146,7 @@ def budget_lines(entries: Iterable, year: int, as_of: datetime.date | None = Non
         # Stable sort: same-day decisions keep their order in the books.
         group.sort(key=_decided)
         decisions = [
-            BudgetDecision(_decided(e), e.values[2].value.number, str((e.meta or {}).get(C.META_DECISION) or ""))
+            BudgetDecision(_decided(e), e.values[2].value.number, str((e.meta or {}).get(conventions.META_DECISION) or ""))
             for e in group
         ]
         lines.append(
@@ -161,22 +161,22 @@ def total(lines: Iterable[BudgetLine]) -> Decimal:
 
 
 def budget_entry(
-    year: int, account: str, amount: Decimal, decision: str, decided: datetime.date, work_plan: str = C.DEFAULT_WORK_PLAN
+    year: int, account: str, amount: Decimal, decision: str, decided: datetime.date, work_plan: str = conventions.DEFAULT_WORK_PLAN
 ) -> data.Custom:
     """The ``custom "budget"`` entry for one line and year (see module doc)."""
     meta = data.new_metadata("<isu-ledger budget>", 0)
-    meta[C.META_WP_YEAR] = Decimal(int(year))
-    meta[C.META_WORK_PLAN] = work_plan
-    meta[C.META_DECISION] = decision
-    meta[C.META_DECIDED] = decided
+    meta[conventions.META_WP_YEAR] = Decimal(int(year))
+    meta[conventions.META_WORK_PLAN] = work_plan
+    meta[conventions.META_DECISION] = decision
+    meta[conventions.META_DECIDED] = decided
     return data.Custom(
         meta,
         datetime.date(int(year), 1, 1),
-        C.CUSTOM_BUDGET,
+        conventions.CUSTOM_BUDGET,
         [
             ValueType(account, bc_account.TYPE),
             ValueType(PERIOD, str),
-            ValueType(Amount(amount, C.CURRENCY), Amount),
+            ValueType(Amount(amount, conventions.CURRENCY), Amount),
         ],
     )
 
@@ -186,7 +186,7 @@ class BudgetItem:
     year: int
     line: str
     amount: Decimal
-    work_plan: str = C.DEFAULT_WORK_PLAN
+    work_plan: str = conventions.DEFAULT_WORK_PLAN
 
 
 def plan_budget(entries: list, items: Sequence[BudgetItem], decision: str, decided: datetime.date) -> list[data.Custom]:
@@ -246,9 +246,9 @@ def read_budget_workbook(path: Path | str, entries: list) -> list[BudgetItem]:
                 row.error("line", str(exc))
         if v["year"] in locked:
             row.error("year", f"{v['year']} is signed off: its budget cannot change")
-        work_plan = (v.get("work_plan") or C.DEFAULT_WORK_PLAN).lower()
-        if work_plan not in C.WORK_PLANS:
-            row.error("work_plan", f"{work_plan}: not a work plan ({', '.join(C.WORK_PLANS)})")
+        work_plan = (v.get("work_plan") or conventions.DEFAULT_WORK_PLAN).lower()
+        if work_plan not in conventions.WORK_PLANS:
+            row.error("work_plan", f"{work_plan}: not a work plan ({', '.join(conventions.WORK_PLANS)})")
         if v["year"] is not None and v["line"] is not None:
             key = (v["year"], v["line"].casefold())
             if key in seen:
@@ -270,5 +270,5 @@ def template_rows(entries: list, year: int | None = None) -> list[dict]:
         if year is not None and y != year:
             continue
         for line in budget_lines(entries, y):
-            rows.append({"year": y, "line": line.line, "amount": line.final, "work_plan": C.DEFAULT_WORK_PLAN})
+            rows.append({"year": y, "line": line.line, "amount": line.final, "work_plan": conventions.DEFAULT_WORK_PLAN})
     return rows

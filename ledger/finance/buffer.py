@@ -41,7 +41,7 @@ from beancount.core import data
 from beancount.core.amount import Amount
 from beancount.parser.grammar import ValueType
 
-from ledger import conventions as C
+from ledger import conventions
 from ledger.finance.workbooks import CENT
 
 ZERO = Decimal("0.00")
@@ -97,19 +97,19 @@ def _parse_policy(entry: data.Custom) -> BufferPolicy | None:
         return None
     kind, value = values
     if kind == "amount":
-        if not isinstance(value, Amount) or value.currency != C.CURRENCY:
+        if not isinstance(value, Amount) or value.currency != conventions.CURRENCY:
             return None
         value = value.number
     elif not isinstance(value, Decimal):
         return None
-    return BufferPolicy(kind, value, str((entry.meta or {}).get(C.META_DECISION) or ""), entry.date)
+    return BufferPolicy(kind, value, str((entry.meta or {}).get(conventions.META_DECISION) or ""), entry.date)
 
 
 def policies(entries: Iterable) -> list[BufferPolicy]:
     return [
         p
         for p in (
-            _parse_policy(e) for e in entries if isinstance(e, data.Custom) and e.type == C.CUSTOM_BUFFER_POLICY
+            _parse_policy(e) for e in entries if isinstance(e, data.Custom) and e.type == conventions.CUSTOM_BUFFER_POLICY
         )
         if p is not None
     ]
@@ -159,7 +159,7 @@ def balance(entries: Iterable, as_of: datetime.date) -> Decimal:
     for entry in entries:
         if isinstance(entry, data.Transaction) and entry.date <= as_of:
             for p in entry.postings:
-                if p.account == C.BUFFER and p.units is not None:
+                if p.account == conventions.BUFFER and p.units is not None:
                     total -= p.units.number
     return total
 
@@ -172,7 +172,7 @@ def movements(entries: Iterable, year: int) -> list[BufferMovement]:
     for entry in entries:
         if not isinstance(entry, data.Transaction) or entry.date.year != year:
             continue
-        amount = -sum((p.units.number for p in entry.postings if p.account == C.BUFFER and p.units), ZERO)
+        amount = -sum((p.units.number for p in entry.postings if p.account == conventions.BUFFER and p.units), ZERO)
         if amount == 0:
             continue
         meta = entry.meta or {}
@@ -181,9 +181,9 @@ def movements(entries: Iterable, year: int) -> list[BufferMovement]:
                 entry.date,
                 amount,
                 "allocation" if amount > 0 else "drawdown",
-                str(meta.get(C.META_DECISION) or ""),
+                str(meta.get(conventions.META_DECISION) or ""),
                 entry.narration or "",
-                as_year(meta.get(C.META_CLOSES_YEAR)),
+                as_year(meta.get(conventions.META_CLOSES_YEAR)),
             )
         )
     return found
@@ -239,9 +239,9 @@ def _decision(text: str) -> str:
 
 def policy_entry(kind: str, value: Decimal, decision: str, date: datetime.date) -> data.Custom:
     meta = data.new_metadata("<isu-ledger buffer>", 0)
-    meta[C.META_DECISION] = _decision(decision)
-    typed = ValueType(Amount(value, C.CURRENCY), Amount) if kind == "amount" else ValueType(value, Decimal)
-    return data.Custom(meta, date, C.CUSTOM_BUFFER_POLICY, [ValueType(kind, str), typed])
+    meta[conventions.META_DECISION] = _decision(decision)
+    typed = ValueType(Amount(value, conventions.CURRENCY), Amount) if kind == "amount" else ValueType(value, Decimal)
+    return data.Custom(meta, date, conventions.CUSTOM_BUFFER_POLICY, [ValueType(kind, str), typed])
 
 
 def movement_entry(
@@ -256,15 +256,15 @@ def movement_entry(
     """A transfer of ``amount`` from the fund balance to the buffer (a
     negative amount draws the buffer down into the fund balance)."""
     meta = data.new_metadata("<isu-ledger buffer>", 0)
-    meta[C.META_KIND] = kind
-    meta[C.META_DECISION] = _decision(decision)
+    meta[conventions.META_KIND] = kind
+    meta[conventions.META_DECISION] = _decision(decision)
     if closes_year is not None:
-        meta[C.META_CLOSES_YEAR] = Decimal(closes_year)
+        meta[conventions.META_CLOSES_YEAR] = Decimal(closes_year)
     if narration is None:
         narration = (
             "Allocation to the financial security buffer" if amount > 0 else "Drawdown of the financial security buffer"
         )
-    units = Amount(amount, C.CURRENCY)
+    units = Amount(amount, conventions.CURRENCY)
     return data.Transaction(
         meta,
         date,
@@ -274,8 +274,8 @@ def movement_entry(
         data.EMPTY_SET,
         data.EMPTY_SET,
         [
-            data.Posting(C.FUND_BALANCE, units, None, None, None, None),
-            data.Posting(C.BUFFER, -units, None, None, None, None),
+            data.Posting(conventions.FUND_BALANCE, units, None, None, None, None),
+            data.Posting(conventions.BUFFER, -units, None, None, None, None),
         ],
     )
 
@@ -287,7 +287,7 @@ def _lowest_balance_from(entries: Iterable, date: datetime.date) -> Decimal:
     for entry in entries:
         if isinstance(entry, data.Transaction):
             for p in entry.postings:
-                if p.account == C.BUFFER and p.units is not None:
+                if p.account == conventions.BUFFER and p.units is not None:
                     moves[entry.date] = moves.get(entry.date, ZERO) - p.units.number
     running = sum((v for d, v in moves.items() if d <= date), ZERO)
     lowest = running

@@ -36,7 +36,7 @@ from pathlib import Path, PurePosixPath
 from beancount.core import data
 from beancount.core.amount import Amount
 
-from ledger import conventions as C
+from ledger import conventions
 from ledger.finance.budgets import budget_accounts, line_account
 from ledger.finance.workbooks import Column, ExcelErrors, Template, raise_errors, read_rows
 
@@ -44,14 +44,14 @@ ZERO = Decimal("0.00")
 PAYEE = "GICHD"
 META_GICHD_REF = "gichd_ref"
 META_SOURCE = "source"
-ARCHIVE_DIR = f"{C.DOCUMENTS_DIR}/expenditure"
+ARCHIVE_DIR = f"{conventions.DOCUMENTS_DIR}/expenditure"
 
 TEMPLATE = Template(
     sheet="Expenditure",
     title="GICHD expenditure report for the ISU (one row per cost, CHF)",
     columns=(
         Column("date", "Date", "date", help="date of the cost (YYYY-MM-DD)", example="2026-01-31", width=12),
-        Column("line", "Budget line", "text", help="a budget line: " + ", ".join(C.BUDGET_LINES), example="Staff", width=16),
+        Column("line", "Budget line", "text", help="a budget line: " + ", ".join(conventions.BUDGET_LINES), example="Staff", width=16),
         Column("description", "Description", "text", help="what was paid", example="Staff costs January 2026", width=40),
         Column("amount", "Amount", "signed_money", help="CHF; negative for a credit or refund", example=58000, width=14),
         Column("reference", "Reference", "text", help="the GICHD's document number, unique per cost", example="EXP-2026-0001", width=18),
@@ -61,7 +61,7 @@ TEMPLATE = Template(
         "Import with: isu-ledger expenditure import FILE.xlsx (use --dry-run first). Any bad row refuses the whole file.",
         "Expenditure is charged to the budget-line expense account and cleared against the transfers to the GICHD.",
     ),
-    choices={"line": C.BUDGET_LINES},
+    choices={"line": conventions.BUDGET_LINES},
 )
 
 
@@ -96,11 +96,11 @@ def expenditure_entry(
     date: datetime.date, account: str, description: str, amount: Decimal, reference: str, source: str | None
 ) -> data.Transaction:
     meta = data.new_metadata("<isu-ledger expenditure>", 0)
-    meta[C.META_KIND] = "expenditure"
+    meta[conventions.META_KIND] = "expenditure"
     meta[META_GICHD_REF] = reference
     if source:
         meta[META_SOURCE] = source
-    units = Amount(amount, C.CURRENCY)
+    units = Amount(amount, conventions.CURRENCY)
     return data.Transaction(
         meta,
         date,
@@ -111,7 +111,7 @@ def expenditure_entry(
         data.EMPTY_SET,
         [
             data.Posting(account, units, None, None, None, None),
-            data.Posting(C.GICHD_CLEARING, -units, None, None, None, None),
+            data.Posting(conventions.GICHD_CLEARING, -units, None, None, None, None),
         ],
     )
 
@@ -194,9 +194,9 @@ def clearing(entries: Iterable, year: int | None = None) -> list[ClearingPeriod]
     for entry in entries:
         if not isinstance(entry, data.Transaction):
             continue
-        expenditure = (entry.meta or {}).get(C.META_KIND) == "expenditure"
+        expenditure = (entry.meta or {}).get(conventions.META_KIND) == "expenditure"
         for posting in entry.postings:
-            if posting.account != C.GICHD_CLEARING or posting.units is None:
+            if posting.account != conventions.GICHD_CLEARING or posting.units is None:
                 continue
             number = posting.units.number
             if year is not None and entry.date.year < year:
@@ -235,7 +235,7 @@ def clearing_lines(periods: Sequence[ClearingPeriod]) -> list[str]:
 def expenditure_by_line(entries: Iterable, year: int) -> dict[str, Decimal]:
     """Actual expenditure of ``year`` per budget-line account."""
     totals: dict[str, Decimal] = {}
-    prefix = C.EXPENSES + ":"
+    prefix = conventions.EXPENSES + ":"
     for entry in entries:
         if isinstance(entry, data.Transaction) and entry.date.year == year:
             for p in entry.postings:

@@ -46,7 +46,7 @@ from beancount.core import data
 from beancount.core.amount import Amount
 from beancount.parser.grammar import ValueType
 
-from ledger import conventions as C
+from ledger import conventions
 from ledger.finance.workbooks import CENT, Column, ExcelErrors, Template, raise_errors, read_rows
 
 ZERO = Decimal("0.00")
@@ -130,14 +130,14 @@ def parse_pledge(entry: data.Custom) -> Pledge | None:
         return None
     meta = entry.meta or {}
     expected = meta.get("expected")
-    rate = meta.get(C.META_RATE)
+    rate = meta.get(conventions.META_RATE)
     return Pledge(
         state_party=values[0],
         wp_year=year,
         amount=values[2].number,
         currency=values[2].currency,
         expected=expected if isinstance(expected, datetime.date) else None,
-        work_plan=str(meta.get(C.META_WORK_PLAN) or C.DEFAULT_WORK_PLAN),
+        work_plan=str(meta.get(conventions.META_WORK_PLAN) or conventions.DEFAULT_WORK_PLAN),
         pledge_id=str(meta.get("pledge_id") or ""),
         schedule=meta.get("schedule"),
         note=meta.get("note"),
@@ -151,7 +151,7 @@ def pledges(entries: Iterable, year: int | None = None) -> list[Pledge]:
     """Every pledge (for work-plan ``year`` if given), by year, State, id."""
     found = []
     for entry in entries:
-        if isinstance(entry, data.Custom) and entry.type == C.CUSTOM_PLEDGE:
+        if isinstance(entry, data.Custom) and entry.type == conventions.CUSTOM_PLEDGE:
             pledge = parse_pledge(entry)
             if pledge is not None and (year is None or pledge.wp_year == year):
                 found.append(pledge)
@@ -160,7 +160,7 @@ def pledges(entries: Iterable, year: int | None = None) -> list[Pledge]:
 
 
 def _instructed(meta: dict) -> tuple[Decimal, str] | None:
-    match = _INSTRUCTED.match(str(meta.get(C.META_INSTRUCTED) or ""))
+    match = _INSTRUCTED.match(str(meta.get(conventions.META_INSTRUCTED) or ""))
     return (Decimal(match.group(1)), match.group(2)) if match else None
 
 
@@ -186,7 +186,7 @@ def receipts_by_state(entries: Iterable, year: int, as_of: datetime.date | None 
         chf = -posting.units.number
         state.chf += chf
         instructed = None if recognition else _instructed(meta)
-        if instructed is not None and instructed[1] != C.CURRENCY:
+        if instructed is not None and instructed[1] != conventions.CURRENCY:
             number, currency = instructed
             sign = 1 if chf >= 0 else -1
             old = state.by_currency.get(currency, (ZERO, ZERO))
@@ -201,7 +201,7 @@ def _pledge_rate(pledge: Pledge, price_map) -> Decimal | None:
         return None
     from beancount.core import prices
 
-    _, rate = prices.get_price(price_map, (pledge.currency, C.CURRENCY), pledge.date)
+    _, rate = prices.get_price(price_map, (pledge.currency, conventions.CURRENCY), pledge.date)
     return rate
 
 
@@ -222,11 +222,11 @@ def pledge_status(entries: list, year: int, as_of: datetime.date | None = None) 
         original: dict[str, Decimal] = {}
         for p in mine:
             original[p.currency] = original.get(p.currency, ZERO) + p.amount
-        pledged: Decimal | None = original.get(C.CURRENCY, ZERO)
+        pledged: Decimal | None = original.get(conventions.CURRENCY, ZERO)
         fx_pending = False
         fx_difference: Decimal | None = None
         for currency, amount in sorted(original.items()):
-            if currency == C.CURRENCY:
+            if currency == conventions.CURRENCY:
                 continue
             paid_x, paid_chf = got.by_currency.get(currency, (ZERO, ZERO))
             if paid_x > 0:
@@ -265,9 +265,9 @@ class PledgeSpec:
     state_party: str
     wp_year: int
     amount: Decimal
-    currency: str = C.CURRENCY
+    currency: str = conventions.CURRENCY
     expected: datetime.date | None = None
-    work_plan: str = C.DEFAULT_WORK_PLAN
+    work_plan: str = conventions.DEFAULT_WORK_PLAN
     date: datetime.date | None = None
     schedule: str | None = None
     rate: Decimal | None = None
@@ -278,19 +278,19 @@ class PledgeSpec:
 def pledge_entry(spec: PledgeSpec, pledge_id: str, date: datetime.date) -> data.Custom:
     meta = data.new_metadata("<isu-ledger pledge>", 0)
     meta["pledge_id"] = pledge_id
-    meta[C.META_WORK_PLAN] = spec.work_plan
+    meta[conventions.META_WORK_PLAN] = spec.work_plan
     if spec.expected is not None:
         meta["expected"] = spec.expected
     if spec.schedule:
         meta["schedule"] = spec.schedule
     if spec.rate is not None:
-        meta[C.META_RATE] = spec.rate
+        meta[conventions.META_RATE] = spec.rate
     if spec.note:
         meta["note"] = spec.note
     return data.Custom(
         meta,
         date,
-        C.CUSTOM_PLEDGE,
+        conventions.CUSTOM_PLEDGE,
         [
             ValueType(spec.state_party, str),
             ValueType(Decimal(spec.wp_year), Decimal),
@@ -303,15 +303,15 @@ def check_spec(spec: PledgeSpec, codes: set[str], locked: Iterable[int], today: 
     """Problems with a pledge as (field, problem) pairs; empty if fine."""
     problems = []
     if spec.state_party not in codes:
-        problems.append(("state_party", f"{spec.state_party}: not in the registry ({C.REGISTRY_FILE})"))
-    if spec.work_plan not in C.WORK_PLANS:
-        problems.append(("work_plan", f"{spec.work_plan}: not a work plan ({', '.join(C.WORK_PLANS)})"))
+        problems.append(("state_party", f"{spec.state_party}: not in the registry ({conventions.REGISTRY_FILE})"))
+    if spec.work_plan not in conventions.WORK_PLANS:
+        problems.append(("work_plan", f"{spec.work_plan}: not a work plan ({', '.join(conventions.WORK_PLANS)})"))
     date = spec.date or today
     if date.year in set(locked):
         problems.append(("date", f"{date}: {date.year} is signed off; record the pledge with a date in an open year"))
     if spec.rate is not None and spec.rate <= 0:
         problems.append(("rate", f"{spec.rate}: not a rate"))
-    if spec.currency == C.CURRENCY and spec.rate is not None:
+    if spec.currency == conventions.CURRENCY and spec.rate is not None:
         problems.append(("rate", "a CHF pledge has no rate"))
     return problems
 
@@ -413,9 +413,9 @@ def read_pledge_workbook(path: Path | str, entries: list, codes: set[str], today
             state_party=v["state_party"],
             wp_year=v["year"],
             amount=v["amount"],
-            currency=v.get("currency") or C.CURRENCY,
+            currency=v.get("currency") or conventions.CURRENCY,
             expected=v.get("expected"),
-            work_plan=(v.get("work_plan") or C.DEFAULT_WORK_PLAN).lower(),
+            work_plan=(v.get("work_plan") or conventions.DEFAULT_WORK_PLAN).lower(),
             date=v.get("date"),
             schedule=v.get("schedule"),
             rate=rate,

@@ -43,7 +43,7 @@ from beancount.core.amount import Amount
 from beancount.parser.grammar import ValueType
 
 from ledger.finance import buffer as buf
-from ledger import conventions as C
+from ledger import conventions
 from ledger.fingerprint import year_fingerprint
 from ledger.plugins.isu_rules import as_year
 from ledger.plugins.year_lock import SignOff, locked_years, sign_off_entry
@@ -80,7 +80,7 @@ def closings(entries, year: int) -> list[data.Custom]:
         e
         for e in entries
         if isinstance(e, data.Custom)
-        and e.type == C.CUSTOM_YEAR_CLOSED
+        and e.type == conventions.CUSTOM_YEAR_CLOSED
         and e.values
         and as_year(e.values[0].value) == year
     ]
@@ -102,8 +102,8 @@ def closed_figures(entries, year: int) -> dict[str, Decimal] | None:
 def _allocated_by_close(entries, year: int) -> Decimal:
     total = ZERO
     for entry in entries:
-        if isinstance(entry, data.Transaction) and as_year((entry.meta or {}).get(C.META_CLOSES_YEAR)) == year:
-            total -= sum((p.units.number for p in entry.postings if p.account == C.BUFFER and p.units), ZERO)
+        if isinstance(entry, data.Transaction) and as_year((entry.meta or {}).get(conventions.META_CLOSES_YEAR)) == year:
+            total -= sum((p.units.number for p in entry.postings if p.account == conventions.BUFFER and p.units), ZERO)
     return total
 
 
@@ -115,20 +115,20 @@ def _outstanding_advances(entries, wp_year: int) -> list[tuple[tuple[str, str, s
             continue
         tmeta = entry.meta or {}
         for p in entry.postings:
-            if p.account != C.ADVANCE or p.units is None:
+            if p.account != conventions.ADVANCE or p.units is None:
                 continue
             pmeta = p.meta or {}
-            if as_year(pmeta.get(C.META_WP_YEAR)) != wp_year:
+            if as_year(pmeta.get(conventions.META_WP_YEAR)) != wp_year:
                 continue
             receipt = (
                 pmeta.get(META_RECOGNISES)
-                or pmeta.get(C.META_REVERSAL_OF)
-                or tmeta.get(C.META_REVERSAL_OF)
-                or pmeta.get(C.META_BANK_REF)
-                or tmeta.get(C.META_BANK_REF)
+                or pmeta.get(conventions.META_REVERSAL_OF)
+                or tmeta.get(conventions.META_REVERSAL_OF)
+                or pmeta.get(conventions.META_BANK_REF)
+                or tmeta.get(conventions.META_BANK_REF)
                 or ""
             )
-            key = (str(pmeta.get(C.META_STATE_PARTY) or ""), str(pmeta.get(C.META_WORK_PLAN) or C.DEFAULT_WORK_PLAN), str(receipt))
+            key = (str(pmeta.get(conventions.META_STATE_PARTY) or ""), str(pmeta.get(conventions.META_WORK_PLAN) or conventions.DEFAULT_WORK_PLAN), str(receipt))
             held[key] = held.get(key, ZERO) - p.units.number
     return [(key, amount) for key, amount in sorted(held.items()) if amount > 0]
 
@@ -137,24 +137,24 @@ def recognition_entry(entries, next_year: int) -> data.Transaction | None:
     """The recognition on 1 January of ``next_year`` of its advances (None if none)."""
     postings = []
     for (state, work_plan, receipt), amount in _outstanding_advances(entries, next_year):
-        meta = {C.META_STATE_PARTY: state, C.META_WORK_PLAN: work_plan, C.META_WP_YEAR: Decimal(next_year)}
+        meta = {conventions.META_STATE_PARTY: state, conventions.META_WORK_PLAN: work_plan, conventions.META_WP_YEAR: Decimal(next_year)}
         if receipt:
             meta[META_RECOGNISES] = receipt
-        units = Amount(amount, C.CURRENCY)
-        postings.append(data.Posting(C.ADVANCE, units, None, None, None, dict(meta)))
-        postings.append(data.Posting(C.contribution_account(work_plan), -units, None, None, None, dict(meta)))
+        units = Amount(amount, conventions.CURRENCY)
+        postings.append(data.Posting(conventions.ADVANCE, units, None, None, None, dict(meta)))
+        postings.append(data.Posting(conventions.contribution_account(work_plan), -units, None, None, None, dict(meta)))
     if not postings:
         return None
     meta = data.new_metadata("<isu-ledger close-year>", 0)
-    meta[C.META_KIND] = "recognition"
-    meta[C.META_CLOSES_YEAR] = Decimal(next_year - 1)
+    meta[conventions.META_KIND] = "recognition"
+    meta[conventions.META_CLOSES_YEAR] = Decimal(next_year - 1)
     return data.Transaction(
         meta,
         datetime.date(next_year, 1, 1),
         "*",
         None,
         f"Recognition of contributions received in advance for {next_year}",
-        frozenset({C.year_tag(next_year)}),
+        frozenset({conventions.year_tag(next_year)}),
         data.EMPTY_SET,
         postings,
     )
@@ -225,7 +225,7 @@ def plan_close(entries: list, year: int, today: datetime.date) -> ClosePlan:
         plan.entries.append(buf.movement_entry(adjustment, decision, year_end, kind="close", closes_year=year, narration=narration))
     recognition = recognition_entry(entries, year + 1)
     if recognition is not None:
-        plan.recognised = sum((-p.units.number for p in recognition.postings if p.account != C.ADVANCE), ZERO)
+        plan.recognised = sum((-p.units.number for p in recognition.postings if p.account != conventions.ADVANCE), ZERO)
         plan.entries.append(recognition)
     previous = closed_figures(entries, year)
     comparable = {k: v for k, v in figures.items() if v is not None}
@@ -239,7 +239,7 @@ def _closed_entry(year: int, figures: dict[str, Decimal | None]) -> data.Custom:
     for key in FIGURES:
         if figures.get(key) is not None:
             meta[key] = figures[key]
-    return data.Custom(meta, datetime.date(year, 12, 31), C.CUSTOM_YEAR_CLOSED, [ValueType(Decimal(year), Decimal)])
+    return data.Custom(meta, datetime.date(year, 12, 31), conventions.CUSTOM_YEAR_CLOSED, [ValueType(Decimal(year), Decimal)])
 
 
 def _locked_message(year: int, sign_off: SignOff) -> str:

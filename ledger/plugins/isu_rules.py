@@ -33,7 +33,7 @@ from typing import Any, NamedTuple
 
 from beancount.core import data
 
-from ledger import conventions as C
+from ledger import conventions
 
 __plugins__ = ("validate_isu_rules",)
 
@@ -41,7 +41,7 @@ __plugins__ = ("validate_isu_rules",)
 MIN_YEAR = 1999  # the Convention entered into force on 1 March 1999
 MAX_YEAR = 2100
 
-_KINDS = frozenset(C.KINDS)
+_KINDS = frozenset(conventions.KINDS)
 
 
 class IsuRuleError(NamedTuple):
@@ -99,7 +99,7 @@ def registry_codes(options_map: dict) -> tuple[frozenset[str] | None, IsuRuleErr
 
         return frozenset(Registry.load(ledger_dir).codes()), None
     except Exception as exc:  # noqa: BLE001 - plugins never raise; one error says why
-        path = ledger_dir / C.REGISTRY_FILE if ledger_dir else Path(C.REGISTRY_FILE)
+        path = ledger_dir / conventions.REGISTRY_FILE if ledger_dir else Path(conventions.REGISTRY_FILE)
         meta = data.new_metadata(str(path), 0)
         message = f"the contributors registry cannot be read: {exc}; state_party codes not checked"
         return None, IsuRuleError(meta, message, None)
@@ -119,24 +119,24 @@ class _Checker:
     def tag(self, year: int) -> str:
         tag = self._tags.get(year)
         if tag is None:
-            tag = self._tags[year] = C.year_tag(year)
+            tag = self._tags[year] = conventions.year_tag(year)
         return tag
 
     def transaction(self, entry: data.Transaction) -> None:
         meta = entry.meta or {}
-        kind = meta.get(C.META_KIND)
+        kind = meta.get(conventions.META_KIND)
         if kind is not None and kind not in _KINDS:
             self.error(
                 meta,
                 entry,
-                f"{C.META_KIND} {_show(kind)} is not one of {', '.join(C.KINDS)}",
+                f"{conventions.META_KIND} {_show(kind)} is not one of {', '.join(conventions.KINDS)}",
             )
-        has_bank_ref = bool(meta.get(C.META_BANK_REF))
+        has_bank_ref = bool(meta.get(conventions.META_BANK_REF))
         for posting in entry.postings:
             account = posting.account
-            if account == C.UNIDENTIFIED:
+            if account == conventions.UNIDENTIFIED:
                 self.unidentified(entry, posting)
-            elif C.is_contribution_account(account):
+            elif conventions.is_contribution_account(account):
                 self.contribution(entry, posting, kind, has_bank_ref)
 
     def contribution(
@@ -146,57 +146,57 @@ class _Checker:
         pmeta = posting.meta or {}
         where = f"contribution posting to {account}"
 
-        state_party = pmeta.get(C.META_STATE_PARTY)
+        state_party = pmeta.get(conventions.META_STATE_PARTY)
         if state_party is None:
-            self.error(pmeta, entry, f"{where} has no {C.META_STATE_PARTY}")
+            self.error(pmeta, entry, f"{where} has no {conventions.META_STATE_PARTY}")
         elif not isinstance(state_party, str):
             self.error(
-                pmeta, entry, f"{where}: {C.META_STATE_PARTY} {_show(state_party)} is not a code"
+                pmeta, entry, f"{where}: {conventions.META_STATE_PARTY} {_show(state_party)} is not a code"
             )
         elif self.codes is not None and state_party not in self.codes:
             self.error(
                 pmeta,
                 entry,
-                f"{C.META_STATE_PARTY} {_show(state_party)} is not in the registry "
-                f"({C.REGISTRY_FILE})",
+                f"{conventions.META_STATE_PARTY} {_show(state_party)} is not in the registry "
+                f"({conventions.REGISTRY_FILE})",
             )
 
-        work_plan = pmeta.get(C.META_WORK_PLAN)
+        work_plan = pmeta.get(conventions.META_WORK_PLAN)
         if work_plan is None:
-            self.error(pmeta, entry, f"{where} has no {C.META_WORK_PLAN}")
+            self.error(pmeta, entry, f"{where} has no {conventions.META_WORK_PLAN}")
         elif not isinstance(work_plan, str) or not work_plan:
             self.error(
-                pmeta, entry, f"{where}: {C.META_WORK_PLAN} {_show(work_plan)} is not a work plan"
+                pmeta, entry, f"{where}: {conventions.META_WORK_PLAN} {_show(work_plan)} is not a work plan"
             )
-        elif account != C.ADVANCE and C.contribution_account(work_plan) != account:
+        elif account != conventions.ADVANCE and conventions.contribution_account(work_plan) != account:
             self.error(
                 pmeta,
                 entry,
-                f"{where}: {C.META_WORK_PLAN} {_show(work_plan)} belongs to "
-                f"{C.contribution_account(work_plan)}, not {account}",
+                f"{where}: {conventions.META_WORK_PLAN} {_show(work_plan)} belongs to "
+                f"{conventions.contribution_account(work_plan)}, not {account}",
             )
 
-        raw_year = pmeta.get(C.META_WP_YEAR)
+        raw_year = pmeta.get(conventions.META_WP_YEAR)
         wp_year = as_year(raw_year)
         if raw_year is None:
-            self.error(pmeta, entry, f"{where} has no {C.META_WP_YEAR}")
+            self.error(pmeta, entry, f"{where} has no {conventions.META_WP_YEAR}")
         elif wp_year is None:
             self.error(
                 pmeta,
                 entry,
-                f"{where}: {C.META_WP_YEAR} {_show(raw_year)} is not a year "
+                f"{where}: {conventions.META_WP_YEAR} {_show(raw_year)} is not a year "
                 f"(a whole number from {MIN_YEAR} to {MAX_YEAR})",
             )
         else:
             self.year_rules(entry, posting, pmeta, wp_year, kind)
 
-        if not has_bank_ref and not pmeta.get(C.META_BANK_REF) and kind not in _KINDS:
+        if not has_bank_ref and not pmeta.get(conventions.META_BANK_REF) and kind not in _KINDS:
             self.error(
                 pmeta,
                 entry,
-                f"{where} has no {C.META_BANK_REF} (on the transaction or the posting); "
+                f"{where} has no {conventions.META_BANK_REF} (on the transaction or the posting); "
                 f"a transaction that is not a bank receipt says what it is with "
-                f"{C.META_KIND}: one of {', '.join(C.KINDS)}",
+                f"{conventions.META_KIND}: one of {', '.join(conventions.KINDS)}",
             )
 
     def year_rules(
@@ -214,60 +214,60 @@ class _Checker:
             self.error(
                 pmeta,
                 entry,
-                f"transaction with a contribution for {C.META_WP_YEAR} {wp_year} has no tag #{tag}",
+                f"transaction with a contribution for {conventions.META_WP_YEAR} {wp_year} has no tag #{tag}",
             )
-        if account == C.ADVANCE:
+        if account == conventions.ADVANCE:
             number = posting.units.number if posting.units is not None else None
             if isinstance(number, Decimal) and number < 0 and wp_year <= booking_year:
                 self.error(
                     pmeta,
                     entry,
-                    f"credit to {C.ADVANCE} for {C.META_WP_YEAR} {wp_year} is not an advance "
+                    f"credit to {conventions.ADVANCE} for {conventions.META_WP_YEAR} {wp_year} is not an advance "
                     f"in {booking_year}: a contribution for {wp_year} booked in {booking_year} "
-                    f"is income ({C.CONTRIBUTIONS}:<work plan>)",
+                    f"is income ({conventions.CONTRIBUTIONS}:<work plan>)",
                 )
         elif wp_year > booking_year and kind != "recognition":
             self.error(
                 pmeta,
                 entry,
-                f"advance contribution for {wp_year} must be deferred to {C.ADVANCE} "
+                f"advance contribution for {wp_year} must be deferred to {conventions.ADVANCE} "
                 f"(booked in {booking_year} to {account})",
             )
-        designated = pmeta.get(C.META_DESIGNATED_YEAR)
+        designated = pmeta.get(conventions.META_DESIGNATED_YEAR)
         if designated is not None:
             designated_year = as_year(designated)
             if designated_year is None:
                 self.error(
                     pmeta,
                     entry,
-                    f"{C.META_DESIGNATED_YEAR} {_show(designated)} is not a year "
+                    f"{conventions.META_DESIGNATED_YEAR} {_show(designated)} is not a year "
                     f"(a whole number from {MIN_YEAR} to {MAX_YEAR})",
                 )
             elif designated_year >= wp_year:
                 self.error(
                     pmeta,
                     entry,
-                    f"{C.META_DESIGNATED_YEAR} {designated_year} must be earlier than "
-                    f"{C.META_WP_YEAR} {wp_year} (it names the signed-off year a late "
+                    f"{conventions.META_DESIGNATED_YEAR} {designated_year} must be earlier than "
+                    f"{conventions.META_WP_YEAR} {wp_year} (it names the signed-off year a late "
                     f"payment was meant for)",
                 )
 
     def unidentified(self, entry: data.Transaction, posting: data.Posting) -> None:
         pmeta = posting.meta or {}
-        if not pmeta.get(C.META_PAYER) and not pmeta.get(C.META_REMITTANCE):
+        if not pmeta.get(conventions.META_PAYER) and not pmeta.get(conventions.META_REMITTANCE):
             self.error(
                 pmeta,
                 entry,
-                f"unidentified posting to {C.UNIDENTIFIED} has neither {C.META_PAYER} nor "
-                f"{C.META_REMITTANCE} (the review queue needs one)",
+                f"unidentified posting to {conventions.UNIDENTIFIED} has neither {conventions.META_PAYER} nor "
+                f"{conventions.META_REMITTANCE} (the review queue needs one)",
             )
-        if C.META_STATE_PARTY in pmeta:
+        if conventions.META_STATE_PARTY in pmeta:
             self.error(
                 pmeta,
                 entry,
-                f"unidentified posting to {C.UNIDENTIFIED} carries {C.META_STATE_PARTY} "
-                f"{_show(pmeta[C.META_STATE_PARTY])}: attribute it to "
-                f"{C.CONTRIBUTIONS}:<work plan> or remove the {C.META_STATE_PARTY}",
+                f"unidentified posting to {conventions.UNIDENTIFIED} carries {conventions.META_STATE_PARTY} "
+                f"{_show(pmeta[conventions.META_STATE_PARTY])}: attribute it to "
+                f"{conventions.CONTRIBUTIONS}:<work plan> or remove the {conventions.META_STATE_PARTY}",
             )
 
 

@@ -31,7 +31,7 @@ from typing import Any, NamedTuple
 from beancount.core import data
 from beancount.parser.grammar import ValueType
 
-from ledger import conventions as C
+from ledger import conventions
 from ledger import fingerprint as fp
 from ledger.plugins.isu_rules import MAX_YEAR, MIN_YEAR, as_year
 
@@ -39,7 +39,7 @@ __plugins__ = ("validate_year_lock",)
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _USAGE = (
-    f'expected: custom "{C.CUSTOM_LOCK}" YEAR "Auditor Name" OPINION-DATE "sha256 fingerprint"'
+    f'expected: custom "{conventions.CUSTOM_LOCK}" YEAR "Auditor Name" OPINION-DATE "sha256 fingerprint"'
 )
 
 
@@ -156,7 +156,7 @@ def sign_off_entry(
     entry = data.Custom(
         meta if meta is not None else data.new_metadata("<isu-ledger>", 0),
         date,
-        C.CUSTOM_LOCK,
+        conventions.CUSTOM_LOCK,
         [
             ValueType(Decimal(int(year)), Decimal),
             ValueType(auditor, str),

@@ -41,7 +41,7 @@ from beancount.core import data
 from beancount.parser import parser, printer
 from beancount.utils.misc_utils import escape_string
 
-from ledger import conventions as C
+from ledger import conventions
 from ledger.store import gitrepo
 
 DEFAULT_TIMEOUT = 30.0
@@ -267,7 +267,7 @@ def safe_relpath(ledger_dir: Path, rel: str | os.PathLike) -> str:
         raise WriteRefused(f"{raw}: not a path inside the ledger")
     parts = pure.parts
     norm = str(pure)
-    if not parts or norm == "." or parts[0] == ".git" or norm in (C.LOCK_FILE, C.JOURNAL_FILE):
+    if not parts or norm == "." or parts[0] == ".git" or norm in (conventions.LOCK_FILE, conventions.JOURNAL_FILE):
         raise WriteRefused(f"{raw}: not a file the writer may change")
     target = (ledger_dir / norm).resolve()
     if ledger_dir not in target.parents:
@@ -300,7 +300,7 @@ def _write_journal(ledger_dir: Path, head: str | None, user: str, action: str, b
         else:
             files[rel] = base64.b64encode(content).decode("ascii")
     doc = {"version": 2, "head": head, "user": user, "action": action, "files": files}
-    atomic_write(ledger_dir / C.JOURNAL_FILE, json.dumps(doc, indent=1).encode("utf-8"))
+    atomic_write(ledger_dir / conventions.JOURNAL_FILE, json.dumps(doc, indent=1).encode("utf-8"))
 
 
 def _journalled_bytes(ledger_dir: Path, rel: str, item: Any) -> bytes | None:
@@ -320,7 +320,7 @@ def _journalled_bytes(ledger_dir: Path, rel: str, item: Any) -> bytes | None:
 
 def _remove_journal(ledger_dir: Path) -> None:
     try:
-        (ledger_dir / C.JOURNAL_FILE).unlink()
+        (ledger_dir / conventions.JOURNAL_FILE).unlink()
     except FileNotFoundError:
         return
     _fsync_dir(ledger_dir)
@@ -354,7 +354,7 @@ def _recover_locked(ledger_dir: Path) -> bool:
     Otherwise the files go back to the journalled bytes and the index to HEAD.
     """
     _remove_stale_temps(ledger_dir)
-    journal = ledger_dir / C.JOURNAL_FILE
+    journal = ledger_dir / conventions.JOURNAL_FILE
     if not journal.exists():
         return False
     doc = json.loads(journal.read_text(encoding="utf-8"))
@@ -413,7 +413,7 @@ class _Lock:
     """An exclusive flock on the ledger's lock file, waited for up to ``timeout``."""
 
     def __init__(self, ledger_dir: Path, timeout: float):
-        self.path = ledger_dir / C.LOCK_FILE
+        self.path = ledger_dir / conventions.LOCK_FILE
         self.timeout = timeout
         self.fh = None
 
@@ -444,7 +444,7 @@ def recover_journal(ledger_dir: Path | str, timeout: float = DEFAULT_TIMEOUT) ->
     Temp files a crash left before their rename are deleted too. Takes the lock first: a journal under a live writer is not a crash.
     """
     ledger_dir = Path(ledger_dir).resolve()
-    if not (ledger_dir / C.JOURNAL_FILE).exists() and not _stale_temps(ledger_dir):
+    if not (ledger_dir / conventions.JOURNAL_FILE).exists() and not _stale_temps(ledger_dir):
         return False
     lock = _Lock(ledger_dir, timeout)
     lock.acquire()
@@ -477,7 +477,7 @@ class _Pending:
             return self.raw
         text = (self.base or b"").decode("utf-8")
         stem = PurePosixPath(rel).stem
-        if self.base is None and rel.startswith(C.TXN_DIR + "/") and stem.isdigit():
+        if self.base is None and rel.startswith(conventions.TXN_DIR + "/") and stem.isdigit():
             text = year_file_header(int(stem))
         if self.replacements:
             lines = split_lines(text)
@@ -510,8 +510,8 @@ class LedgerWriter:
 
     # -- context --------------------------------------------------------------
     def __enter__(self) -> LedgerWriter:
-        if not (self.ledger_dir / C.MAIN_FILE).is_file():
-            raise WriteRefused(f"{self.ledger_dir}: not an isu-ledger directory (no {C.MAIN_FILE})")
+        if not (self.ledger_dir / conventions.MAIN_FILE).is_file():
+            raise WriteRefused(f"{self.ledger_dir}: not an isu-ledger directory (no {conventions.MAIN_FILE})")
         self._lock.acquire()
         try:
             _recover_locked(self.ledger_dir)
@@ -539,7 +539,7 @@ class LedgerWriter:
         for code, rel in gitrepo.status(self.ledger_dir):
             if code != "??":
                 raise WriteRefused(f"{rel}: has changes not committed through isu-ledger")
-            if rel.endswith(".beancount") or rel.startswith(C.REGISTRY_DIR + "/"):
+            if rel.endswith(".beancount") or rel.startswith(conventions.REGISTRY_DIR + "/"):
                 raise WriteRefused(f"{rel}: is a ledger file not committed through isu-ledger")
 
     # -- staging --------------------------------------------------------------
@@ -581,15 +581,15 @@ class LedgerWriter:
         target = None
         if file is not None:
             target = safe_relpath(self.ledger_dir, file)
-            if target != C.ACCOUNTS_FILE and not (
-                target.startswith(C.TXN_DIR + "/") and target.endswith(".beancount") and target.count("/") == 1
+            if target != conventions.ACCOUNTS_FILE and not (
+                target.startswith(conventions.TXN_DIR + "/") and target.endswith(".beancount") and target.count("/") == 1
             ):
-                raise WriteRefused(f"{file}: entries go to {C.ACCOUNTS_FILE} or {C.TXN_DIR}/*.beancount")
+                raise WriteRefused(f"{file}: entries go to {conventions.ACCOUNTS_FILE} or {conventions.TXN_DIR}/*.beancount")
         entries = list(entries)
         for entry in entries:
             self._refuse_locked(entry)
         for entry, text in zip(entries, render_texts(entries), strict=True):
-            rel = target or f"{C.TXN_DIR}/{entry.date.year}.beancount"
+            rel = target or f"{conventions.TXN_DIR}/{entry.date.year}.beancount"
             self._entry_file(rel).appends.append(text)
 
     def replace_entry(self, old_entry: Any, new_entry: Any) -> None:
@@ -614,7 +614,7 @@ class LedgerWriter:
         if start in pending.replacements:
             raise ValueError(f"{rel}:{start}: entry replaced twice in one write")
         moves = (
-            rel.startswith(C.TXN_DIR + "/")
+            rel.startswith(conventions.TXN_DIR + "/")
             and PurePosixPath(rel).stem.isdigit()
             and int(PurePosixPath(rel).stem) != new_entry.date.year
         )
@@ -691,7 +691,7 @@ class LedgerWriter:
         try:
             _write_journal(self.ledger_dir, self._head, self.user, self.action, before)
         except OSError as exc:  # disk full, file size limit: atomic_write left nothing behind
-            raise WriteRefused(_cannot_write(C.JOURNAL_FILE, exc)) from exc
+            raise WriteRefused(_cannot_write(conventions.JOURNAL_FILE, exc)) from exc
         writing = None
         try:
             created_year_file = False
@@ -703,7 +703,7 @@ class LedgerWriter:
             if created_year_file:
                 # A new file matching the glob include changes no included
                 # file: touch main so Fava and Beancount's pickle cache reload.
-                os.utime(self.ledger_dir / C.MAIN_FILE)
+                os.utime(self.ledger_dir / conventions.MAIN_FILE)
             from ledger.check import check_ledger  # late: check imports the loader
 
             errors = check_ledger(self.ledger_dir, recover=False)

@@ -8,13 +8,13 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from ledger import conventions as C
+from ledger import conventions
 from ledger.store import gitrepo
 
 REPO = Path(__file__).resolve().parents[2]
 # Working files that are not part of the books (see the ledger's .gitignore):
 # the lock file changes on every write and is never compared.
-_NOT_BOOKS = (C.LOCK_FILE,)
+_NOT_BOOKS = (conventions.LOCK_FILE,)
 
 
 def git_env() -> dict[str, str]:
@@ -72,9 +72,9 @@ def bank_refs(ledger_dir: Path) -> list[str]:
 
     books = load_books(ledger_dir)
     return [
-        e.meta[C.META_BANK_REF]
+        e.meta[conventions.META_BANK_REF]
         for e in books.entries
-        if isinstance(e, data.Transaction) and C.META_BANK_REF in (e.meta or {})
+        if isinstance(e, data.Transaction) and conventions.META_BANK_REF in (e.meta or {})
     ]
 
 

@@ -26,7 +26,7 @@ from importers.booking import (
     document_entry,
 )
 from importers.model import Balance, Detail, Entry, Money, ParseResult, Statement
-from ledger import conventions as C
+from ledger import conventions
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO.parent / "shared" / "samples" / "year2025"
@@ -155,9 +155,9 @@ def test_identified_receipt_metadata_tag_link():
     (t,) = txns(book(entry("94100.00", d, ref="UBS1")))
     assert t.flag == "*" and t.payee == "P" and t.narration == "ISU 2025"
     assert t.tags == {"ISU-2025"} and t.links == {"bank-UBS1"}
-    assert t.meta[C.META_BANK_REF] == "UBS1" and t.meta[C.META_ACCOUNT] == IBAN
-    assert t.meta[C.META_STATEMENT] == "documents/2025/x.xml"
-    assert postings(t) == [(C.BANK, D("94100.00")), ("Income:Contributions:Core", D("-94100.00"))]
+    assert t.meta[conventions.META_BANK_REF] == "UBS1" and t.meta[conventions.META_ACCOUNT] == IBAN
+    assert t.meta[conventions.META_STATEMENT] == "documents/2025/x.xml"
+    assert postings(t) == [(conventions.BANK, D("94100.00")), ("Income:Contributions:Core", D("-94100.00"))]
     meta = t.postings[1].meta
     assert meta["state_party"] == "DEU" and meta["wp_year"] == D(2025) and meta["work_plan"] == "core"
     assert meta["instructed"] == "100000.00 EUR" and meta["rate"] == "0.9410"
@@ -167,14 +167,14 @@ def test_charges_are_grossed_up():
     d = detail("4436.20", charges=D("20.00"), instructed=Money(D("5000.00"), "USD"), rate=D("0.89124"))
     (t,) = txns(book(entry("4436.20", d)))
     assert postings(t) == [
-        (C.BANK, D("4436.20")), ("Income:Contributions:Core", D("-4456.20")), (C.BANK_CHARGES, D("20.00")),
+        (conventions.BANK, D("4436.20")), ("Income:Contributions:Core", D("-4456.20")), (conventions.BANK_CHARGES, D("20.00")),
     ]
 
 
 def test_no_charges_means_no_recomputation_from_instructed_amount():
     d = detail("9000.00", instructed=Money(D("10000.00"), "EUR"), rate=D("0.9410"))  # 9410 by the rate
     (t,) = txns(book(entry("9000.00", d)))
-    assert postings(t) == [(C.BANK, D("9000.00")), ("Income:Contributions:Core", D("-9000.00"))]
+    assert postings(t) == [(conventions.BANK, D("9000.00")), ("Income:Contributions:Core", D("-9000.00"))]
 
 
 def test_batch_gives_one_posting_per_detail():
@@ -190,8 +190,8 @@ def test_batch_with_gross_details_and_entry_charges():
     e = entry("990.00", detail("600.00", "A"), detail("400.00", "B"), charges=D("10.00"))
     (t,) = txns(book(e, attribute=attribute))
     assert postings(t) == [
-        (C.BANK, D("990.00")), ("Income:Contributions:Core", D("-600.00")),
-        ("Income:Contributions:Core", D("-400.00")), (C.BANK_CHARGES, D("10.00")),
+        (conventions.BANK, D("990.00")), ("Income:Contributions:Core", D("-600.00")),
+        ("Income:Contributions:Core", D("-400.00")), (conventions.BANK_CHARGES, D("10.00")),
     ]
 
 
@@ -206,7 +206,7 @@ def test_batch_with_gross_details_and_entry_charges():
 def test_batch_that_does_not_make_up_the_entry_goes_whole_to_review(details):
     (t,) = txns(book(entry("1000.00", *details)))
     assert t.flag == "!"
-    assert postings(t) == [(C.BANK, D("1000.00")), (C.UNIDENTIFIED, D("-1000.00"))]
+    assert postings(t) == [(conventions.BANK, D("1000.00")), (conventions.UNIDENTIFIED, D("-1000.00"))]
     assert "split it by hand" in t.postings[1].meta["why"]
 
 
@@ -214,7 +214,7 @@ def test_unidentified_keeps_the_suggestion():
     (t,) = txns(book(entry("2000.00", detail("2000.00", "NOBODY", remittance="VOLUNTARY"))))
     assert t.flag == "!" and not t.tags
     meta = t.postings[1].meta
-    assert t.postings[1].account == C.UNIDENTIFIED
+    assert t.postings[1].account == conventions.UNIDENTIFIED
     assert meta["suggest_state_party"] == "FRA" and meta["suggest_year"] == D(2025) and meta["why"] == "unsure"
     assert meta["payer"] == "NOBODY" and meta["remittance"] == "VOLUNTARY"
 
@@ -223,7 +223,7 @@ def test_advance_and_late_payments():
     advance = book(entry("10.00", detail("10.00"), day=datetime.date(2025, 12, 8)),
                    attribute=by_payer({"P": ("NOR", 2026)}))
     (t,) = txns(advance)
-    assert t.postings[1].account == C.ADVANCE and t.tags == {"ISU-2026"}
+    assert t.postings[1].account == conventions.ADVANCE and t.tags == {"ISU-2026"}
     late_open = txns(book(entry("10.00", detail("10.00")), attribute=by_payer({"P": ("SEN", 2024)})))[0]
     assert late_open.postings[1].account == "Income:Contributions:Core"
     assert late_open.postings[1].meta["wp_year"] == D(2024)
@@ -237,8 +237,8 @@ def test_reversal_cancels_the_original_in_the_same_statement():
     reversal = entry("-15000.00", detail("-15000.00", "P", payer_account="TR1"), ref="REV",
                      reversal=True, day=datetime.date(2025, 8, 6))
     first, second = txns(book(original, reversal))
-    assert second.meta[C.META_REVERSAL_OF] == "ORIG"
-    assert postings(second) == [(C.BANK, D("-15000.00")), ("Income:Contributions:Core", D("15000.00"))]
+    assert second.meta[conventions.META_REVERSAL_OF] == "ORIG"
+    assert postings(second) == [(conventions.BANK, D("-15000.00")), ("Income:Contributions:Core", D("15000.00"))]
     assert second.postings[1].meta["state_party"] == "DEU" and second.tags == {"ISU-2025"}
 
 
@@ -247,10 +247,10 @@ def test_reversal_finds_an_earlier_receipt_in_the_ledger_once():
     originals = Originals(earlier)
     rev = lambda ref: entry("-500.00", detail("-500.00", "P", payer_account="X1"), ref=ref, reversal=True)  # noqa: E731
     (t,) = txns(book(rev("REV1"), originals=originals))
-    assert t.meta[C.META_REVERSAL_OF] == "OLD"
+    assert t.meta[conventions.META_REVERSAL_OF] == "OLD"
     (again,) = txns(book(rev("REV2"), originals=originals))  # the original is reversed already
-    assert again.flag == "!" and again.postings[1].account == C.UNIDENTIFIED
-    assert C.META_REVERSAL_OF not in again.meta
+    assert again.flag == "!" and again.postings[1].account == conventions.UNIDENTIFIED
+    assert conventions.META_REVERSAL_OF not in again.meta
 
 
 def test_needs_review_counts_what_the_review_queue_gains():
@@ -281,8 +281,8 @@ def test_gichd_fees_interest_and_the_rest():
     booked = book(gichd_by_name, gichd_by_iban, fee, interest, interest_code, other, returned,
                   gichd={"CH1000240240FP1000010"})
     accounts = [t.postings[1].account for t in txns(booked)]
-    assert accounts == [C.GICHD_CLEARING, C.GICHD_CLEARING, C.BANK_CHARGES, C.INTEREST, C.INTEREST,
-                        C.UNRECONCILED, C.UNRECONCILED]
+    assert accounts == [conventions.GICHD_CLEARING, conventions.GICHD_CLEARING, conventions.BANK_CHARGES, conventions.INTEREST, conventions.INTEREST,
+                        conventions.UNRECONCILED, conventions.UNRECONCILED]
     assert [t.flag for t in txns(booked)] == ["*", "*", "*", "*", "*", "!", "!"]
     assert booked.needs_review == 0 and booked.unreconciled == 2  # the review queue is for receipts
 
@@ -296,7 +296,7 @@ def test_only_booked_entries_duplicates_and_reports():
     closing = Balance(datetime.date(2025, 3, 31), D("100.00"), "CHF")
     booked = book(pending, info, known, new, twice, existing={(IBAN, "K1")}, closing=closing)
     assert (booked.imported, booked.duplicates) == (1, 2)
-    assert [e.meta.get(C.META_BANK_REF) for e in txns(booked)] == ["N1"]
+    assert [e.meta.get(conventions.META_BANK_REF) for e in txns(booked)] == ["N1"]
     (bal,) = [e for e in booked.entries if isinstance(e, data.Balance)]
     assert bal.date == datetime.date(2025, 4, 1) and bal.amount.number == D("100.00")
     report = book(new, kind="report", closing=closing)
@@ -310,8 +310,8 @@ def test_no_balance_when_nothing_is_new():
 
 
 def test_entry_without_reference_gets_a_stable_one():
-    a = txns(book(entry("1.00", detail("1.00"), ref=None)))[0].meta[C.META_BANK_REF]
-    b = txns(book(entry("1.00", detail("1.00"), ref=None)))[0].meta[C.META_BANK_REF]
+    a = txns(book(entry("1.00", detail("1.00"), ref=None)))[0].meta[conventions.META_BANK_REF]
+    b = txns(book(entry("1.00", detail("1.00"), ref=None)))[0].meta[conventions.META_BANK_REF]
     assert a == b and a.startswith("H")
 
 
@@ -346,7 +346,7 @@ def test_beangulp_importer(tmp_path):
     path = str(SAMPLES / "ubs-isu-2025-01.camt053.xml")
     imp = IsuBankImporter(IBAN)
     assert imp.identify(path) and not IsuBankImporter("CH9300762011623852957").identify(path)
-    assert imp.account(path) == C.BANK and imp.date(path) == datetime.date(2025, 1, 31)
+    assert imp.account(path) == conventions.BANK and imp.date(path) == datetime.date(2025, 1, 31)
     assert imp.filename(path) == "ubs-isu-2025-01.camt053.xml"
     extracted = imp.extract(path, [])
     assert len([e for e in extracted if isinstance(e, data.Transaction)]) == 3

@@ -17,7 +17,7 @@ import pytest
 from common.cli import cli
 from beancount.core import data
 
-from ledger import conventions as C
+from ledger import conventions
 from ledger.loader import load_books
 
 REPO = Path(__file__).resolve().parents[2]
@@ -97,7 +97,7 @@ def contribution_postings(entries):
     for e in entries:
         if isinstance(e, data.Transaction):
             for p in e.postings:
-                if C.is_contribution_account(p.account):
+                if conventions.is_contribution_account(p.account):
                     yield e, p
 
 
@@ -114,7 +114,7 @@ def test_received_by_state_and_year(year_ledger, expected):
 def test_closing_balance_check_and_charges(year_ledger, expected):
     books = load_books(year_ledger)
     bank = sum(
-        (p.units.number for e in books.entries if isinstance(e, data.Transaction) for p in e.postings if p.account == C.BANK),
+        (p.units.number for e in books.entries if isinstance(e, data.Transaction) for p in e.postings if p.account == conventions.BANK),
         Decimal(0),
     )
     assert str(bank) == expected["closing"]["amount"]
@@ -122,8 +122,8 @@ def test_closing_balance_check_and_charges(year_ledger, expected):
     assert code == 0, err
     receipt_charges = sum(
         (p.units.number for e in books.entries if isinstance(e, data.Transaction)
-         if any(C.is_contribution_account(q.account) for q in e.postings)
-         for p in e.postings if p.account == C.BANK_CHARGES),
+         if any(conventions.is_contribution_account(q.account) for q in e.postings)
+         for p in e.postings if p.account == conventions.BANK_CHARGES),
         Decimal(0),
     )
     assert str(receipt_charges) == expected["bank_charges_on_receipts"]

@@ -11,7 +11,7 @@ from common.cli import cli
 from beancount.core import data
 from common.statements import camt053
 
-from ledger import conventions as C
+from ledger import conventions
 from ledger.loader import load_books
 from importers.review import item_id
 
@@ -77,7 +77,7 @@ def test_resolve_for_a_later_year_is_an_advance(books):
     assert cli(books, "review", "resolve", item["id"], "--state-party", "SVK", "--year", "2026")[0] == 0
     entries = load_books(books).entries
     (txn,) = [e for e in entries if isinstance(e, data.Transaction) and e.meta.get("bank_ref") == "UBS202507090001"]
-    assert txn.postings[1].account == C.ADVANCE and "ISU-2026" in txn.tags
+    assert txn.postings[1].account == conventions.ADVANCE and "ISU-2026" in txn.tags
 
 
 def import_text(ledger: Path, tmp_path: Path, name: str, text: str) -> dict:

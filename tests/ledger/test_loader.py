@@ -6,7 +6,7 @@ import os
 
 from beancount.core import data
 
-from ledger import conventions as C
+from ledger import conventions
 from ledger.loader import LoadError, load_books, parse_count
 
 
@@ -26,10 +26,10 @@ def test_second_load_without_change_is_the_same_object(ledger_dir):
 def test_loaded_books_hold_the_chart_and_opening_balance(ledger_dir):
     books = load_books(ledger_dir)
     opens = {e.account: e for e in books.entries if isinstance(e, data.Open)}
-    assert opens[C.BANK].meta[C.META_IBAN] == "CH4500240240FP1006276"
-    assert {C.UNIDENTIFIED, C.ADVANCE, C.BUFFER, C.OPENING, C.BANK_CHARGES} <= set(opens)
-    assert all(e.currencies == [C.CURRENCY] for e in opens.values())
-    assert sorted(books.files) == sorted([C.MAIN_FILE, C.ACCOUNTS_FILE, "txns/2025.beancount", "txns/2026.beancount"])
+    assert opens[conventions.BANK].meta[conventions.META_IBAN] == "CH4500240240FP1006276"
+    assert {conventions.UNIDENTIFIED, conventions.ADVANCE, conventions.BUFFER, conventions.OPENING, conventions.BANK_CHARGES} <= set(opens)
+    assert all(e.currencies == [conventions.CURRENCY] for e in opens.values())
+    assert sorted(books.files) == sorted([conventions.MAIN_FILE, conventions.ACCOUNTS_FILE, "txns/2025.beancount", "txns/2026.beancount"])
 
 
 def test_changed_file_is_parsed_again(ledger_dir):
@@ -46,8 +46,8 @@ def test_changed_file_is_parsed_again(ledger_dir):
 
 def test_touch_without_content_change_reparses_but_keeps_fingerprint(ledger_dir):
     first = load_books(ledger_dir)
-    stat = (ledger_dir / C.ACCOUNTS_FILE).stat()
-    os.utime(ledger_dir / C.ACCOUNTS_FILE, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    stat = (ledger_dir / conventions.ACCOUNTS_FILE).stat()
+    os.utime(ledger_dir / conventions.ACCOUNTS_FILE, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
     second = load_books(ledger_dir)
     assert second is not first
     assert second.fingerprint == first.fingerprint
@@ -87,7 +87,7 @@ def test_registry_change_invalidates_the_cached_load(ledger_dir):
     staff-added contributor) must re-run the plugins, not serve a stale load."""
     first = load_books(ledger_dir)
     loads = parse_count()
-    registry = ledger_dir / C.REGISTRY_FILE
+    registry = ledger_dir / conventions.REGISTRY_FILE
     registry.write_text(registry.read_text(encoding="utf-8") + "XGI,,Test contributor,other,,,,\n", encoding="utf-8")
     second = load_books(ledger_dir)
     assert parse_count() == loads + 1

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from beancount.core import data
 
-from ledger import conventions as C
+from ledger import conventions
 from ledger.store import gitrepo
 from app.cli.main import COMMANDS, build_parser, main
 from ledger.loader import load_books
@@ -29,7 +29,7 @@ def run_cli(*argv: str) -> tuple[int, str, str]:
 
 
 def bean_check(ledger: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([str(BEAN_CHECK), str(ledger / C.MAIN_FILE)], capture_output=True, text=True, cwd=ledger.parent)
+    return subprocess.run([str(BEAN_CHECK), str(ledger / conventions.MAIN_FILE)], capture_output=True, text=True, cwd=ledger.parent)
 
 
 @pytest.fixture
@@ -64,24 +64,24 @@ def test_init_commit_layout_and_opening_balance(books):
     assert log == ["init ledger (opening balance 612408.15 CHF as of 2025-12-31)"]
     assert gitrepo.run(books, "branch", "--show-current").strip() == "main"
     tracked = set(gitrepo.run(books, "ls-files").split())
-    assert {C.MAIN_FILE, C.ACCOUNTS_FILE, C.REGISTRY_FILE, C.RULES_FILE, "documents/.keep", ".gitignore",
+    assert {conventions.MAIN_FILE, conventions.ACCOUNTS_FILE, conventions.REGISTRY_FILE, conventions.RULES_FILE, "documents/.keep", ".gitignore",
             "txns/2025.beancount", "txns/2026.beancount"} == tracked
-    assert (books / C.RULES_FILE).read_text() == "payer_account,payer_name,state_party,work_plan,created_by,created_at,note\n"
+    assert (books / conventions.RULES_FILE).read_text() == "payer_account,payer_name,state_party,work_plan,created_by,created_at,note\n"
     packaged = REPO / "ledger" / "data" / "contributors.csv"
-    assert (books / C.REGISTRY_FILE).read_bytes() == packaged.read_bytes()
-    main_text = (books / C.MAIN_FILE).read_text()
+    assert (books / conventions.REGISTRY_FILE).read_bytes() == packaged.read_bytes()
+    main_text = (books / conventions.MAIN_FILE).read_text()
     assert 'plugin "ledger.plugins.isu_rules"' in main_text and 'plugin "ledger.plugins.year_lock"' in main_text
     assert 'include "txns/*.beancount"' in main_text
     ignored = (books / ".gitignore").read_text().split()
-    assert C.LOCK_FILE in ignored and C.JOURNAL_FILE in ignored
+    assert conventions.LOCK_FILE in ignored and conventions.JOURNAL_FILE in ignored
 
     entries = load_books(books).entries
     (opening,) = [e for e in entries if isinstance(e, data.Transaction)]
     assert opening.date == datetime.date(2025, 12, 31)
     assert {p.account: p.units.number for p in opening.postings} == {
-        C.BANK: Decimal("612408.15"), C.OPENING: Decimal("-612408.15")}
+        conventions.BANK: Decimal("612408.15"), conventions.OPENING: Decimal("-612408.15")}
     (balance,) = [e for e in entries if isinstance(e, data.Balance)]
-    assert (balance.date, balance.account, balance.amount.number) == (datetime.date(2026, 1, 1), C.BANK, Decimal("612408.15"))
+    assert (balance.date, balance.account, balance.amount.number) == (datetime.date(2026, 1, 1), conventions.BANK, Decimal("612408.15"))
 
 
 def test_init_without_opening_balance_and_custom_iban(tmp_path, needs_plugins):
@@ -89,7 +89,7 @@ def test_init_without_opening_balance_and_custom_iban(tmp_path, needs_plugins):
     code, _, err = run_cli("--ledger", str(path), "init", "--iban", "DE89 3704 0044 0532 0130 00")
     assert code == 0, err
     opens = {e.account: e for e in load_books(path).entries if isinstance(e, data.Open)}
-    assert opens[C.BANK].meta[C.META_IBAN] == "DE89370400440532013000"
+    assert opens[conventions.BANK].meta[conventions.META_IBAN] == "DE89370400440532013000"
     assert run_cli("--ledger", str(path), "check")[0] == 0
 
 
@@ -123,7 +123,7 @@ def test_bad_opening_balance_refused(tmp_path, args):
 def test_fava_opens_the_ledger(books, needs_plugins):
     from fava.core import FavaLedger
 
-    ledger = FavaLedger(str(books / C.MAIN_FILE))
+    ledger = FavaLedger(str(books / conventions.MAIN_FILE))
     assert ledger.errors == []
     assert ledger.options["title"] == "ISU — APMBC Implementation Support Unit"
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from beancount.core import data
 
-from ledger import conventions as C
+from ledger import conventions
 from app.demo.build import build_demo, create_demo_accounts
 from ledger.loader import load_books
 from ledger.plugins.year_lock import locked_years
@@ -45,7 +45,7 @@ def transactions(path):
 def contribution_postings(path):
     for txn in transactions(path):
         for p in txn.postings:
-            if C.is_contribution_account(p.account):
+            if conventions.is_contribution_account(p.account):
                 yield txn, p
 
 
@@ -54,7 +54,7 @@ def contribution_postings(path):
 
 def test_bean_check_is_clean(demo):
     path, _, _ = demo
-    done = subprocess.run([str(REPO / ".venv" / "bin" / "bean-check"), str(path / C.MAIN_FILE)],
+    done = subprocess.run([str(REPO / ".venv" / "bin" / "bean-check"), str(path / conventions.MAIN_FILE)],
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
 
@@ -70,11 +70,11 @@ def test_fava_loads_and_shows_the_budgets(demo):
     from fava.core import FavaLedger
 
     path, _, _ = demo
-    ledger = FavaLedger(str(path / C.MAIN_FILE))
+    ledger = FavaLedger(str(path / conventions.MAIN_FILE))
     assert not ledger.errors, ledger.errors[:3]
     assert not ledger.budgets.errors
     for year in (TODAY.year - 1, TODAY.year):
-        staff = ledger.budgets.calculate(f"{C.EXPENSES}:Staff", datetime.date(year, 1, 1), datetime.date(year + 1, 1, 1))
+        staff = ledger.budgets.calculate(f"{conventions.EXPENSES}:Staff", datetime.date(year, 1, 1), datetime.date(year + 1, 1, 1))
         assert staff.get("CHF", 0) > 400000, (year, staff)
 
 
@@ -89,7 +89,7 @@ def test_past_years_signed_off_current_open(demo):
 
 def test_bank_balance_matches_last_statement(demo):
     path, _, _ = demo
-    balances = [e for e in load_books(path).entries if isinstance(e, data.Balance) and e.account == C.BANK]
+    balances = [e for e in load_books(path).entries if isinstance(e, data.Balance) and e.account == conventions.BANK]
     assert balances[-1].date == TODAY.replace(day=1)  # the October statement, asserted on 1 November
     assert len(balances) == 12 * (TODAY.year - FIRST) + TODAY.month - 1 + 1  # + the opening balance
 
@@ -101,7 +101,7 @@ def test_about_thirty_states_pay_each_year(demo):
     path, result, _ = demo
     states: dict[int, set] = {}
     for _, p in contribution_postings(path):
-        states.setdefault(int(p.meta[C.META_WP_YEAR]), set()).add(p.meta[C.META_STATE_PARTY])
+        states.setdefault(int(p.meta[conventions.META_WP_YEAR]), set()).add(p.meta[conventions.META_STATE_PARTY])
     for year in range(FIRST, TODAY.year):
         assert 25 <= len(states[year]) <= 36, (year, len(states[year]))
     assert all(25 <= y.states <= 36 for y in result.years)
@@ -111,22 +111,22 @@ def test_the_year_holds_what_real_years_hold(demo):
     path, _, _ = demo
     txns = transactions(path)
     metas = [p.meta for _, p in contribution_postings(path)]
-    currencies = {m[C.META_INSTRUCTED].split()[1] for m in metas if m.get(C.META_INSTRUCTED)}
+    currencies = {m[conventions.META_INSTRUCTED].split()[1] for m in metas if m.get(conventions.META_INSTRUCTED)}
     assert {"EUR", "USD", "NOK", "SEK", "DKK", "GBP", "AUD", "CAD"} <= currencies
-    assert any(sum(C.is_contribution_account(p.account) for p in t.postings) >= 3 for t in txns), "a batch"
-    assert sum(1 for t in txns if t.meta.get(C.META_REVERSAL_OF)) >= TODAY.year - FIRST, "a reversal a year"
-    assert any(p.account == C.ADVANCE and p.units.number < 0 for t in txns for p in t.postings), "an advance"
-    late = [t for t, p in contribution_postings(path) if int(p.meta[C.META_WP_YEAR]) < t.date.year and t.meta.get(C.META_BANK_REF)]
+    assert any(sum(conventions.is_contribution_account(p.account) for p in t.postings) >= 3 for t in txns), "a batch"
+    assert sum(1 for t in txns if t.meta.get(conventions.META_REVERSAL_OF)) >= TODAY.year - FIRST, "a reversal a year"
+    assert any(p.account == conventions.ADVANCE and p.units.number < 0 for t in txns for p in t.postings), "an advance"
+    late = [t for t, p in contribution_postings(path) if int(p.meta[conventions.META_WP_YEAR]) < t.date.year and t.meta.get(conventions.META_BANK_REF)]
     assert late, "a late payment for the previous year"
-    charged = [t for t in txns if t.meta.get(C.META_BANK_REF) and any(p.account == C.BANK_CHARGES for p in t.postings)
-               and any(C.is_contribution_account(p.account) for p in t.postings)]
+    charged = [t for t in txns if t.meta.get(conventions.META_BANK_REF) and any(p.account == conventions.BANK_CHARGES for p in t.postings)
+               and any(conventions.is_contribution_account(p.account) for p in t.postings)]
     assert len(charged) >= 2 * (TODAY.year - FIRST)
-    resolved = [p for _, p in contribution_postings(path) if str(p.meta.get(C.META_WHY, "")).startswith("resolved by")]
+    resolved = [p for _, p in contribution_postings(path) if str(p.meta.get(conventions.META_WHY, "")).startswith("resolved by")]
     assert len(resolved) >= 2 * (TODAY.year - FIRST + 1)
-    assert len((path / C.RULES_FILE).read_text().splitlines()) > 2, "rules learned with --remember"
-    kinds = Counter(t.meta.get(C.META_KIND) for t in txns)
+    assert len((path / conventions.RULES_FILE).read_text().splitlines()) > 2, "rules learned with --remember"
+    kinds = Counter(t.meta.get(conventions.META_KIND) for t in txns)
     assert kinds["expenditure"] > 200 and kinds["close"] >= 1 and kinds["recognition"] >= 1 and kinds["buffer"] == 2
-    assert any(p.account == C.INTEREST for t in txns for p in t.postings)
+    assert any(p.account == conventions.INTEREST for t in txns for p in t.postings)
 
 
 def test_buffer_reached_in_some_years_and_drawn_in_one(demo):
@@ -156,7 +156,7 @@ def test_every_format_went_through_the_import(demo):
     from lxml import etree
 
     path, _, _ = demo
-    docs = sorted((path / C.DOCUMENTS_DIR).rglob("*.*"))
+    docs = sorted((path / conventions.DOCUMENTS_DIR).rglob("*.*"))
     names = [d.name for d in docs]
     assert any(n.endswith(".mt940") for n in names)
     assert {n.rsplit("-", 1)[1] for n in names if n.endswith(".csv")} == {"en.csv", "de.csv", "fr.csv"}
@@ -257,7 +257,7 @@ def _ledger_files(root: Path) -> dict[str, bytes]:
     files = {}
     for rel in sorted(name.decode() for name in tracked.split(b"\0") if name):
         content = (root / rel).read_bytes()
-        if rel == C.RULES_FILE:  # created_at is when staff clicked: the real clock
+        if rel == conventions.RULES_FILE:  # created_at is when staff clicked: the real clock
             content = b"\n".join(b",".join(c for i, c in enumerate(line.split(b",")) if i != 5)
                                  for line in content.splitlines())
         files[rel] = content

@@ -12,7 +12,7 @@ from common.statements import GICHD_IBAN, write_camt053
 from common.workbooks import fill
 from beancount.core import data
 
-from ledger import conventions as C
+from ledger import conventions
 from ledger.finance import expenditure
 from ledger.loader import load_books
 
@@ -59,7 +59,7 @@ def test_import_books_lines_and_prints_the_clearing(cli, head, books, tmp_path):
     (txn,) = [e for e in entries if isinstance(e, data.Transaction) and e.meta.get("gichd_ref") == "EXP-2026-0002"]
     assert txn.meta["isu_kind"] == "expenditure" and txn.meta["source"] == "documents/expenditure/gichd-2026-q1.xlsx"
     assert [(p.account, p.units.number) for p in txn.postings] == [
-        ("Expenses:Budget:Travel", Decimal("3500.25")), (C.GICHD_CLEARING, Decimal("-3500.25"))]
+        ("Expenses:Budget:Travel", Decimal("3500.25")), (conventions.GICHD_CLEARING, Decimal("-3500.25"))]
     assert (books / "documents" / "expenditure" / "gichd-2026-q1.xlsx").read_bytes() == report.read_bytes()
     # The transfers themselves are not expenditure.
     from ledger.finance.yearend import year_result

@@ -19,7 +19,7 @@ from common.workbooks import fill
 from beancount.core import data
 from beancount.core.amount import Amount
 
-from ledger import conventions as C
+from ledger import conventions
 from ledger.finance import yearend
 from ledger.loader import load_books
 from ledger.store.writer import LedgerWriter, WriteRefused
@@ -83,7 +83,7 @@ def test_close_year_books_buffer_carry_forward_and_recognition(books, tmp_path):
     assert buffer.balance(entries, D(2025, 12, 31)) == Decimal("30000.00")
     # The advance is recognised in 2026 income on 1 January with its attribution.
     (recognition,) = [e for e in entries if isinstance(e, data.Transaction) and e.meta.get("isu_kind") == "recognition"]
-    assert recognition.date == D(2026, 1, 1) and C.year_tag(2026) in recognition.tags
+    assert recognition.date == D(2026, 1, 1) and conventions.year_tag(2026) in recognition.tags
     income_leg = [p for p in recognition.postings if p.account == "Income:Contributions:Core"]
     assert income_leg[0].units == Amount(Decimal("-50000.00"), "CHF")
     assert income_leg[0].meta["state_party"] == "NOR" and income_leg[0].meta["recognises"] == "T25-0003"
@@ -158,7 +158,7 @@ def test_writer_refuses_add_and_replace_in_a_signed_off_year(books, tmp_path):
     assert cli(books, "sign-off", "2025", "--auditor", "A. Auditor", "--opinion-date", "2026-03-31")[0] == 0
     before = head(books)
     entries = load_books(books).entries
-    note = data.Note(data.new_metadata("<test>", 0), D(2025, 7, 1), C.BANK, "late note", None, None)
+    note = data.Note(data.new_metadata("<test>", 0), D(2025, 7, 1), conventions.BANK, "late note", None, None)
     with pytest.raises(WriteRefused, match=r"^2025 is signed off \(auditor A\. Auditor, opinion 2026-03-31\): nothing dated in 2025"):
         with LedgerWriter(books, "test", "late note") as w:
             w.add_entries([note])

@@ -19,7 +19,7 @@ import pytest
 from beancount import loader
 from beancount.core import data
 
-from ledger import conventions as C
+from ledger import conventions
 from ledger.plugins import isu_rules
 
 HEADER = """\
@@ -208,7 +208,7 @@ def test_bank_ref_on_the_posting_is_enough():
     assert messages(body) == []
 
 
-@pytest.mark.parametrize("kind", C.KINDS)
+@pytest.mark.parametrize("kind", conventions.KINDS)
 def test_non_bank_transactions_declare_their_kind(kind):
     body = RECEIPT.replace('  bank_ref: "UBS1"\n', f'  isu_kind: "{kind}"\n')
     assert messages(body) == []
@@ -220,7 +220,7 @@ def test_unknown_isu_kind():
     line = line_of(body, '"FEDERAL FOREIGN OFFICE" "ISU 2025')
     assert errors[0] == (
         f'<string>:{line}: isu_kind "adjustment" is not one of '
-        + ", ".join(C.KINDS)
+        + ", ".join(conventions.KINDS)
     )
     assert len(errors) == 2 and "has no bank_ref" in errors[1]
 
@@ -376,8 +376,8 @@ def write_ledger(ledger_dir: Path, body: str, contributors: str | None) -> Path:
     ledger_dir.mkdir(parents=True, exist_ok=True)
     if contributors is not None:
         (ledger_dir / "registry").mkdir(exist_ok=True)
-        (ledger_dir / C.REGISTRY_FILE).write_text(contributors, encoding="utf-8")
-    main = ledger_dir / C.MAIN_FILE
+        (ledger_dir / conventions.REGISTRY_FILE).write_text(contributors, encoding="utf-8")
+    main = ledger_dir / conventions.MAIN_FILE
     main.write_text(ledger_text(body), encoding="utf-8")
     return main
 
@@ -403,7 +403,7 @@ def test_a_changed_registry_is_read_again(tmp_path):
     main = write_ledger(tmp_path / "books", FOUNDATION, "iso3,iso2,name,kind\n")
     (message,) = file_messages(main)
     assert f"{main}:{line_of(FOUNDATION, 'Income:Contributions:Core   -94100.00')}:" in message
-    registry = tmp_path / "books" / C.REGISTRY_FILE
+    registry = tmp_path / "books" / conventions.REGISTRY_FILE
     registry.write_text(CONTRIBUTORS, encoding="utf-8")
     stat = registry.stat()
     os.utime(registry, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10_000_000))
@@ -416,7 +416,7 @@ def test_an_unreadable_registry_is_one_error_and_the_other_rules_still_run(tmp_p
     errors = file_messages(main)
     registry_errors = [m for m in errors if "registry cannot be read" in m]
     assert len(registry_errors) == 1
-    assert registry_errors[0].startswith(str(tmp_path / "books" / C.REGISTRY_FILE) + ":0:")
+    assert registry_errors[0].startswith(str(tmp_path / "books" / conventions.REGISTRY_FILE) + ":0:")
     assert any("has no work_plan" in m for m in errors)
     # Codes are not checked against a registry that could not be read.
     assert not any("is not in the registry" in m for m in errors)

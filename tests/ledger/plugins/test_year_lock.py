@@ -19,7 +19,7 @@ from beancount import loader
 from beancount.core import amount, data
 from beancount.parser import printer
 
-from ledger import conventions as C
+from ledger import conventions
 from ledger import fingerprint as fp
 from ledger.plugins import year_lock
 
@@ -108,7 +108,7 @@ def test_a_correct_sign_off_passes():
     assert sign_off.auditor == "A. Auditor"
     assert sign_off.opinion_date == datetime.date(2026, 3, 31)
     assert sign_off.fingerprint == fp.year_fingerprint(entries, 2025)
-    assert sign_off.entry.type == C.CUSTOM_LOCK
+    assert sign_off.entry.type == conventions.CUSTOM_LOCK
 
 
 def test_adding_an_entry_to_the_signed_year_fails_at_the_sign_off():
@@ -385,14 +385,14 @@ def test_sign_off_of_a_new_ledger_holds_until_its_year_is_edited(ledger_dir, nee
         fp.year_fingerprint(books.entries, 2025),
         datetime.date(2026, 4, 2),
     )
-    year_2026 = ledger_dir / C.TXN_DIR / "2026.beancount"
+    year_2026 = ledger_dir / conventions.TXN_DIR / "2026.beancount"
     before = year_2026.read_text(encoding="utf-8") + "\n"
     year_2026.write_text(before + printer.format_entry(entry), encoding="utf-8")
     books = load_books(ledger_dir)
     assert books.errors == []
     assert set(year_lock.locked_years(books.entries)) == {2025}
 
-    year_2025 = ledger_dir / C.TXN_DIR / "2025.beancount"
+    year_2025 = ledger_dir / conventions.TXN_DIR / "2025.beancount"
     text = year_2025.read_text(encoding="utf-8")
     assert "612408.15" in text
     year_2025.write_text(text.replace("612408.15", "612408.16"), encoding="utf-8")

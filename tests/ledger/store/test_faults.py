@@ -42,7 +42,7 @@ import pytest
 from common.books import REPO, Snapshot, bank_refs, build_base, cli_process, diff, git_env, snapshot
 from common.cli import cli
 
-from ledger import conventions as C
+from ledger import conventions
 from ledger.store import gitrepo
 
 SAMPLES = REPO.parent / "shared" / "samples" / "year2025"
@@ -83,7 +83,7 @@ CHILD = textwrap.dedent(
     finally:
         mark("exit")
     """
-).format(lock=C.LOCK_FILE, journal=C.JOURNAL_FILE)
+).format(lock=conventions.LOCK_FILE, journal=conventions.JOURNAL_FILE)
 
 
 # --- killed imports ------------------------------------------------------------
@@ -211,7 +211,7 @@ def run_kill_trial(
         after=after,
         phase=last_phase(phases_of(log)),
         exit_code=exit_code,
-        journal_left=(ledger / C.JOURNAL_FILE).exists(),
+        journal_left=(ledger / conventions.JOURNAL_FILE).exists(),
     )
     if exit_code not in (None, 0):
         trial.problems.append(f"the import exited {exit_code} before the kill: {stderr.strip()}")
@@ -372,7 +372,7 @@ def test_git_lock_left_by_a_killed_git_add_is_removed_by_recovery(base, tmp_path
     while "journal" not in phases_of(tmp_path / "phases.log") and time.monotonic() < deadline:
         time.sleep(0.002)
     kill(proc, whole_group=True)
-    assert (ledger / C.JOURNAL_FILE).exists()
+    assert (ledger / conventions.JOURNAL_FILE).exists()
     (ledger / ".git" / "index.lock").write_bytes(b"")  # as git leaves it when killed
     assert cli(ledger, "check")[0] == 0
     assert snapshot(ledger) == before and not (ledger / ".git" / "index.lock").exists()
@@ -443,7 +443,7 @@ def _assert_refused_cleanly(ledger: Path, before, proc: subprocess.CompletedProc
     assert proc.returncode == 2, proc.stderr
     assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
     assert any(w in lines[0] for w in words), lines[0]
-    assert not (ledger / C.JOURNAL_FILE).exists()
+    assert not (ledger / conventions.JOURNAL_FILE).exists()
     after = snapshot(ledger)
     assert after.head == before.head
     assert after.files == before.files, diff(before, after)

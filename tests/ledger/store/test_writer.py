@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from beancount.core import amount, data
 
-from ledger import conventions as C
+from ledger import conventions
 from ledger.store import gitrepo
 from ledger.check import check_ledger
 from ledger.loader import load_books
@@ -36,26 +36,26 @@ INJECTIONS = [
 
 def receipt(day: datetime.date, value: str, payer: str = "FEDERAL FOREIGN OFFICE", remittance: str = "ISU 2026 Core Work Plan", **extra) -> data.Transaction:
     """An identified contribution as the importer books it (docs/booking.md)."""
-    units = amount.Amount(Decimal(value), C.CURRENCY)
+    units = amount.Amount(Decimal(value), conventions.CURRENCY)
     posting_meta = {
-        C.META_STATE_PARTY: "DEU",
-        C.META_WORK_PLAN: "core",
-        C.META_WP_YEAR: Decimal(day.year),
-        C.META_PAYER: payer,
-        C.META_REMITTANCE: remittance,
+        conventions.META_STATE_PARTY: "DEU",
+        conventions.META_WORK_PLAN: "core",
+        conventions.META_WP_YEAR: Decimal(day.year),
+        conventions.META_PAYER: payer,
+        conventions.META_REMITTANCE: remittance,
         **extra,
     }
     return data.Transaction(
-        data.new_metadata("<test>", 0, {C.META_BANK_REF: f"REF{day:%Y%m%d}{value}", C.META_ACCOUNT: "CH4500240240FP1006276"}),
+        data.new_metadata("<test>", 0, {conventions.META_BANK_REF: f"REF{day:%Y%m%d}{value}", conventions.META_ACCOUNT: "CH4500240240FP1006276"}),
         day,
         "*",
         payer,
         remittance,
-        frozenset({C.year_tag(day.year)}),
-        frozenset({C.bank_link(f"REF{day:%Y%m%d}{value}")}),
+        frozenset({conventions.year_tag(day.year)}),
+        frozenset({conventions.bank_link(f"REF{day:%Y%m%d}{value}")}),
         [
-            data.Posting(C.BANK, units, None, None, None, None),
-            data.Posting(C.contribution_account("core"), -units, None, None, None, posting_meta),
+            data.Posting(conventions.BANK, units, None, None, None, None),
+            data.Posting(conventions.contribution_account("core"), -units, None, None, None, posting_meta),
         ],
     )
 
@@ -65,7 +65,7 @@ def snapshot(ledger_dir: Path) -> dict[str, bytes]:
     return {
         str(p.relative_to(ledger_dir)): p.read_bytes()
         for p in sorted(ledger_dir.rglob("*"))
-        if p.is_file() and ".git" not in p.relative_to(ledger_dir).parts and p.name != C.LOCK_FILE
+        if p.is_file() and ".git" not in p.relative_to(ledger_dir).parts and p.name != conventions.LOCK_FILE
     }
 
 
@@ -79,13 +79,13 @@ def test_add_entries_writes_checks_and_commits(ledger_dir, needs_plugins):
     assert w.commit == gitrepo.head(ledger_dir)
     assert commits(ledger_dir)[0] == "finance:alice|import ubs-2026-01.xml"
     assert gitrepo.status(ledger_dir) == []
-    assert not (ledger_dir / C.JOURNAL_FILE).exists()
+    assert not (ledger_dir / conventions.JOURNAL_FILE).exists()
     books = load_books(ledger_dir)
     assert books.errors == []
     txns = [e for e in books.entries if isinstance(e, data.Transaction) and e.payee == "FEDERAL FOREIGN OFFICE"]
     assert len(txns) == 1
     assert txns[0].meta["filename"].endswith("txns/2026.beancount")
-    assert txns[0].postings[1].meta[C.META_STATE_PARTY] == "DEU"
+    assert txns[0].postings[1].meta[conventions.META_STATE_PARTY] == "DEU"
 
 
 def test_entries_go_to_their_year_file_and_new_file_is_checked(ledger_dir, needs_plugins):
@@ -127,7 +127,7 @@ def test_check_failure_restores_and_does_not_commit(ledger_dir, needs_plugins, b
 @pytest.mark.parametrize("text", INJECTIONS)
 def test_bank_text_stays_inert(ledger_dir, needs_plugins, text):
     entry = receipt(datetime.date(2026, 2, 2), "7.00", payer=text, remittance=text, ultimate_payer=text)
-    entry = entry._replace(meta={**entry.meta, C.META_STATEMENT: text})
+    entry = entry._replace(meta={**entry.meta, conventions.META_STATEMENT: text})
     count = len(load_books(ledger_dir).entries)
     title = load_books(ledger_dir).options_map["title"]
     with LedgerWriter(ledger_dir, user="finance:alice", action="inert text") as w:
@@ -139,8 +139,8 @@ def test_bank_text_stays_inert(ledger_dir, needs_plugins, text):
     assert not any(isinstance(e, data.Open) and e.account == "Assets:Evil" for e in books.entries)
     (got,) = [e for e in books.entries if isinstance(e, data.Transaction) and e.date == entry.date]
     assert got.payee == text and got.narration == text
-    assert got.meta[C.META_STATEMENT] == text
-    assert got.postings[1].meta[C.META_PAYER] == text
+    assert got.meta[conventions.META_STATEMENT] == text
+    assert got.postings[1].meta[conventions.META_PAYER] == text
     assert got.postings[1].meta["ultimate_payer"] == text
 
 
@@ -183,7 +183,7 @@ def test_replace_entry_rewrites_exactly_its_block(ledger_dir, needs_plugins):
     path = ledger_dir / "txns/2026.beancount"
     old_text = path.read_text()
     (middle,) = [e for e in load_books(ledger_dir).entries if isinstance(e, data.Transaction) and e.date.day == 6]
-    new = middle._replace(payee="RESOLVED", postings=[middle.postings[0], middle.postings[1]._replace(meta={**middle.postings[1].meta, C.META_STATE_PARTY: "FRA"})])
+    new = middle._replace(payee="RESOLVED", postings=[middle.postings[0], middle.postings[1]._replace(meta={**middle.postings[1].meta, conventions.META_STATE_PARTY: "FRA"})])
     with LedgerWriter(ledger_dir, user="finance:bob", action="review resolve 6") as w:
         w.replace_entry(middle, new)
     text = path.read_text()
@@ -231,17 +231,17 @@ def test_replace_entry_refuses_stale_entry(ledger_dir, needs_plugins):
 
 def test_write_file_refuses_paths_outside_the_ledger(ledger_dir):
     with LedgerWriter(ledger_dir, user="finance:alice", action="paths") as w:
-        for bad in ("../outside.txt", "/etc/passwd", ".git/config", "documents/../../x", C.JOURNAL_FILE, ""):
+        for bad in ("../outside.txt", "/etc/passwd", ".git/config", "documents/../../x", conventions.JOURNAL_FILE, ""):
             with pytest.raises(WriteRefused):
                 w.write_file(bad, b"x")
     assert not (ledger_dir.parent / "outside.txt").exists()
 
 
 def test_write_file_and_text_commit(ledger_dir, needs_plugins):
-    rules = (ledger_dir / C.RULES_FILE).read_text() + "DE02120300000000202051,FEDERAL FOREIGN OFFICE,DEU,core,finance:alice,2026-01-29,\n"
+    rules = (ledger_dir / conventions.RULES_FILE).read_text() + "DE02120300000000202051,FEDERAL FOREIGN OFFICE,DEU,core,finance:alice,2026-01-29,\n"
     with LedgerWriter(ledger_dir, user="finance:alice", action="archive statement") as w:
         w.write_file("documents/2026/ubs.xml", b"<Document/>")
-        w.write_text(C.RULES_FILE, rules)
+        w.write_text(conventions.RULES_FILE, rules)
     assert (ledger_dir / "documents/2026/ubs.xml").read_bytes() == b"<Document/>"
     assert "documents/2026/ubs.xml" in gitrepo.run(ledger_dir, "ls-files")
     assert gitrepo.status(ledger_dir) == []
@@ -347,7 +347,7 @@ def test_crash_between_write_and_commit_is_rolled_back(ledger_dir, tmp_path, nee
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
     # The crash left the half-done write and its journal behind.
-    assert (ledger_dir / C.JOURNAL_FILE).exists()
+    assert (ledger_dir / conventions.JOURNAL_FILE).exists()
     assert (ledger_dir / "txns/2027.beancount").exists()
     capfd.readouterr()
     if recover_with == "check":
@@ -357,7 +357,7 @@ def test_crash_between_write_and_commit_is_rolled_back(ledger_dir, tmp_path, nee
             w.add_entries([receipt(datetime.date(2026, 4, 4), "4.00")])
         assert commits(ledger_dir)[0] == "finance:alice|after crash"
     assert "recovered from an interrupted write (write 2027-03-03 by test:2027-03-03)" in capfd.readouterr().err
-    assert not (ledger_dir / C.JOURNAL_FILE).exists()
+    assert not (ledger_dir / conventions.JOURNAL_FILE).exists()
     assert not (ledger_dir / "txns/2027.beancount").exists()  # no partial data
     assert "PAYER 2027-03-03" not in "".join(v.decode() for k, v in snapshot(ledger_dir).items() if k.endswith(".beancount"))
     if recover_with == "check":
@@ -378,7 +378,7 @@ def test_crash_in_a_tracked_file_is_restored_from_git(ledger_dir, tmp_path, need
     _wait_for(marker, proc)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
-    journal = json.loads((ledger_dir / C.JOURNAL_FILE).read_text())
+    journal = json.loads((ledger_dir / conventions.JOURNAL_FILE).read_text())
     record = journal["files"]["txns/2026.beancount"]
     assert record["restore"] == "git" and record["head"] == head
     assert record["blob"] == gitrepo.head_blobs(ledger_dir, ["txns/2026.beancount"])["txns/2026.beancount"]
@@ -405,8 +405,8 @@ def test_journal_keeps_bytes_of_files_not_as_in_head(ledger_dir):
         "documents/untracked.xml": b"<x/>",
         "accounts.beancount": b"; not what HEAD holds\n",
     })
-    files = json.loads((ledger_dir / C.JOURNAL_FILE).read_text())["files"]
-    (ledger_dir / C.JOURNAL_FILE).unlink()
+    files = json.loads((ledger_dir / conventions.JOURNAL_FILE).read_text())["files"]
+    (ledger_dir / conventions.JOURNAL_FILE).unlink()
     assert files["txns/2026.beancount"]["restore"] == "git"
     assert files["documents/new.xml"] is None
     assert base64.b64decode(files["documents/untracked.xml"]) == b"<x/>"
@@ -427,11 +427,11 @@ def test_refuses_when_head_moved_during_the_write(ledger_dir, needs_plugins):
 
 def test_open_directive_can_target_the_chart_of_accounts(ledger_dir, needs_plugins):
     account = "Expenses:Budget:Evaluation"
-    opened = data.Open(data.new_metadata("<test>", 0), datetime.date(2000, 1, 1), account, [C.CURRENCY], None)
+    opened = data.Open(data.new_metadata("<test>", 0), datetime.date(2000, 1, 1), account, [conventions.CURRENCY], None)
     with LedgerWriter(ledger_dir, user="admin:root", action="open budget line") as w:
-        w.add_entries([opened], file=C.ACCOUNTS_FILE)
+        w.add_entries([opened], file=conventions.ACCOUNTS_FILE)
         with pytest.raises(WriteRefused):
             w.add_entries([opened], file="documents/x.beancount")
-    assert f"open {account}" in (ledger_dir / C.ACCOUNTS_FILE).read_text()
+    assert f"open {account}" in (ledger_dir / conventions.ACCOUNTS_FILE).read_text()
     assert not (ledger_dir / "txns/2000.beancount").exists()
     assert check_ledger(ledger_dir) == []
