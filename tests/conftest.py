@@ -6,7 +6,6 @@ module that needs them.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 from pathlib import Path
@@ -19,17 +18,6 @@ SHARED = REPO.parent / "shared"
 VENV_BIN = REPO / ".venv" / "bin"
 
 
-def plugins_available() -> bool:
-    """True once the ISU plugins (ledger.plugins.isu_rules, year_lock) exist."""
-    try:
-        return all(
-            importlib.util.find_spec(name) is not None
-            for name in ("ledger.plugins.isu_rules", "ledger.plugins.year_lock")
-        )
-    except ImportError:
-        return False
-
-
 @pytest.fixture(autouse=True)
 def _git_identity(monkeypatch):
     """Git commands of tests work without any global git configuration."""
@@ -38,13 +26,6 @@ def _git_identity(monkeypatch):
     monkeypatch.setenv("GIT_COMMITTER_NAME", "isu-test")
     monkeypatch.setenv("GIT_COMMITTER_EMAIL", "isu-test@isu-ledger.invalid")
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-
-
-@pytest.fixture
-def needs_plugins():
-    """Skip a test that needs a clean check until the ISU plugins exist."""
-    if not plugins_available():
-        pytest.skip("ledger.plugins.isu_rules / year_lock not built yet")
 
 
 @pytest.fixture

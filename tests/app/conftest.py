@@ -108,7 +108,7 @@ def ledger_template(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def ledger(tmp_path, needs_plugins, ledger_template) -> Path:
+def ledger(tmp_path, ledger_template) -> Path:
     """A private copy of the template ledger (a git repository like any other)."""
     import shutil
 

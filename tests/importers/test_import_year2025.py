@@ -23,7 +23,6 @@ from ledger.loader import load_books
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO.parent / "shared" / "samples" / "year2025"
 
-pytestmark = pytest.mark.usefixtures("needs_plugins")
 
 
 def snapshot(ledger: Path) -> dict[str, bytes]:

@@ -19,7 +19,6 @@ REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO.parent / "shared" / "samples" / "year2025"
 JULY = SAMPLES / "ubs-isu-2025-07.camt053.xml"
 
-pytestmark = pytest.mark.usefixtures("needs_plugins")
 
 
 @pytest.fixture

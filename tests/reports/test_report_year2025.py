@@ -13,7 +13,6 @@ import pytest
 
 SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "samples" / "year2025"
 
-pytestmark = pytest.mark.usefixtures("needs_plugins")
 
 
 def test_year2025_contributions_report_reproduces_expected(cli, tmp_path):

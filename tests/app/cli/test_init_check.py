@@ -41,7 +41,7 @@ def books(tmp_path) -> Path:
     return path
 
 
-def test_init_gives_a_clean_ledger(books, needs_plugins):
+def test_init_gives_a_clean_ledger(books):
     proc = bean_check(books)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert run_cli("--ledger", str(books), "check")[0] == 0
@@ -84,7 +84,7 @@ def test_init_commit_layout_and_opening_balance(books):
     assert (balance.date, balance.account, balance.amount.number) == (datetime.date(2026, 1, 1), conventions.BANK, Decimal("612408.15"))
 
 
-def test_init_without_opening_balance_and_custom_iban(tmp_path, needs_plugins):
+def test_init_without_opening_balance_and_custom_iban(tmp_path):
     path = tmp_path / "plain"
     code, _, err = run_cli("--ledger", str(path), "init", "--iban", "DE89 3704 0044 0532 0130 00")
     assert code == 0, err
@@ -120,7 +120,7 @@ def test_bad_opening_balance_refused(tmp_path, args):
     assert not (tmp_path / "b").exists()
 
 
-def test_fava_opens_the_ledger(books, needs_plugins):
+def test_fava_opens_the_ledger(books):
     from fava.core import FavaLedger
 
     ledger = FavaLedger(str(books / conventions.MAIN_FILE))
@@ -128,7 +128,7 @@ def test_fava_opens_the_ledger(books, needs_plugins):
     assert ledger.options["title"] == "ISU — APMBC Implementation Support Unit"
 
 
-def test_hand_added_contribution_without_state_party_fails_check(books, needs_plugins):
+def test_hand_added_contribution_without_state_party_fails_check(books):
     """A contribution posting without state_party breaks both check and bean-check, naming file and line."""
     target = books / "txns/2026.beancount"
     with open(target, "a", encoding="utf-8") as fh:
@@ -185,14 +185,7 @@ def test_usage_errors_are_one_line(tmp_path):
     assert run_cli("frobnicate")[0] == 2
 
 
-def _needs_parse_api() -> None:
-    api = pytest.importorskip("importers.parse")
-    if not (hasattr(api, "parse_file") and hasattr(api, "to_json")):
-        pytest.skip("importers.parse.parse_file/to_json not built yet")
-
-
 def test_parse_bad_file_is_one_line_exit_2(tmp_path):
-    _needs_parse_api()
     bad = tmp_path / "bad.xml"
     bad.write_text("<Document><unclosed>")
     code, out, err = run_cli("parse", str(bad), "--json")
@@ -201,7 +194,6 @@ def test_parse_bad_file_is_one_line_exit_2(tmp_path):
 
 
 def test_parse_json_of_a_sample(tmp_path):
-    _needs_parse_api()
     samples = sorted(SHARED.glob("samples/year2025/*.camt053.xml")) if SHARED.exists() else []
     if not samples:
         pytest.skip("../shared/samples not available")

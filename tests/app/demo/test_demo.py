@@ -178,7 +178,6 @@ def test_every_format_went_through_the_import(demo):
 
 
 def test_demo_accounts_one_per_role(demo):
-    pytest.importorskip("app.web.users")
     from app.web import users
     from app.web.serving import user_session
 

@@ -255,7 +255,6 @@ def fuzz_base(tmp_path_factory):
     return build_base(tmp_path_factory.mktemp("fuzz") / "books")
 
 
-@pytest.mark.usefixtures("needs_plugins")
 @settings(max_examples=IMPORT_EXAMPLES, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(data=mutated([SAMPLES / "ubs-isu-2025-01.camt053.xml", SAMPLES / "ubs-isu-2025-10.mt940"]

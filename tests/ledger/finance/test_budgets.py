@@ -11,7 +11,6 @@ import pytest
 from ledger.finance import budgets
 from ledger.loader import load_books
 
-pytestmark = pytest.mark.usefixtures("needs_plugins")
 
 MSP = "approved by the 22nd Meeting of the States Parties"
 CC = "revised by the Coordinating Committee, 2026-06-15"

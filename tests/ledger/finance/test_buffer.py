@@ -14,7 +14,6 @@ from common.workbooks import fill
 from ledger.finance import buffer
 from ledger.loader import load_books
 
-pytestmark = pytest.mark.usefixtures("needs_plugins")
 
 D = datetime.date
 

@@ -16,7 +16,6 @@ from ledger import conventions
 from ledger.finance import expenditure
 from ledger.loader import load_books
 
-pytestmark = pytest.mark.usefixtures("needs_plugins")
 
 OPENING = Decimal("500000.00")
 HEADER = ["Date", "Budget line", "Description", "Amount", "Reference"]

@@ -14,7 +14,6 @@ from common.statements import GERMANY, NORWAY, write_camt053
 from ledger.finance import pledges
 from ledger.loader import load_books
 
-pytestmark = pytest.mark.usefixtures("needs_plugins")
 
 OPENING = Decimal("100000.00")
 

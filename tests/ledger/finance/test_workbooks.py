@@ -17,7 +17,6 @@ from common.workbooks import fill
 
 from ledger.finance import workbooks
 
-pytestmark = pytest.mark.usefixtures("needs_plugins")
 
 
 def add_rows(path: Path, sheet: str, rows: list[list]) -> Path:

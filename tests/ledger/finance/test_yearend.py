@@ -24,7 +24,6 @@ from ledger.finance import yearend
 from ledger.loader import load_books
 from ledger.store.writer import LedgerWriter, WriteRefused
 
-pytestmark = pytest.mark.usefixtures("needs_plugins")
 
 D = datetime.date
 YEAR_2025 = [

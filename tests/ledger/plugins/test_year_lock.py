@@ -371,7 +371,7 @@ def test_plugin_order_in_a_new_ledger_lists_year_lock_last():
     assert plugins and plugins[-1] == 'plugin "ledger.plugins.year_lock"'
 
 
-def test_sign_off_of_a_new_ledger_holds_until_its_year_is_edited(ledger_dir, needs_plugins):
+def test_sign_off_of_a_new_ledger_holds_until_its_year_is_edited(ledger_dir):
     """End to end on a ledger made by ``isu-ledger init`` (2025 opening
     balance), loaded the way the CLI and the web app load it."""
     from ledger.loader import load_books

@@ -278,7 +278,6 @@ def reference_import(base: Path, work: Path, files: list[Path]) -> Reference:
     return Reference(state=snapshot(ledger), duration=took, phases=phase_times(log, started))
 
 pytestmark = [
-    pytest.mark.usefixtures("needs_plugins"),
     pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/samples not available"),
 ]
 

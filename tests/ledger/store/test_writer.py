@@ -73,7 +73,7 @@ def commits(ledger_dir: Path) -> list[str]:
     return gitrepo.log(ledger_dir, "--format=%an|%s").splitlines()
 
 
-def test_add_entries_writes_checks_and_commits(ledger_dir, needs_plugins):
+def test_add_entries_writes_checks_and_commits(ledger_dir):
     with LedgerWriter(ledger_dir, user="finance:alice", action="import ubs-2026-01.xml") as w:
         w.add_entries([receipt(datetime.date(2026, 1, 29), "94100.00")])
     assert w.commit == gitrepo.head(ledger_dir)
@@ -88,7 +88,7 @@ def test_add_entries_writes_checks_and_commits(ledger_dir, needs_plugins):
     assert txns[0].postings[1].meta[conventions.META_STATE_PARTY] == "DEU"
 
 
-def test_entries_go_to_their_year_file_and_new_file_is_checked(ledger_dir, needs_plugins):
+def test_entries_go_to_their_year_file_and_new_file_is_checked(ledger_dir):
     with LedgerWriter(ledger_dir, user="finance:alice", action="two years") as w:
         w.add_entries([receipt(datetime.date(2027, 2, 1), "10.00"), receipt(datetime.date(2026, 3, 1), "20.00")])
     assert "2027-02-01" in (ledger_dir / "txns/2027.beancount").read_text()
@@ -108,7 +108,7 @@ def test_exception_in_block_leaves_files_byte_identical(ledger_dir):
 
 
 @pytest.mark.parametrize("bad", ["unknown account", "unbalanced"])
-def test_check_failure_restores_and_does_not_commit(ledger_dir, needs_plugins, bad):
+def test_check_failure_restores_and_does_not_commit(ledger_dir, bad):
     before, head = snapshot(ledger_dir), gitrepo.head(ledger_dir)
     entry = receipt(datetime.date(2027, 1, 5), "5.00")
     if bad == "unknown account":
@@ -125,7 +125,7 @@ def test_check_failure_restores_and_does_not_commit(ledger_dir, needs_plugins, b
 
 
 @pytest.mark.parametrize("text", INJECTIONS)
-def test_bank_text_stays_inert(ledger_dir, needs_plugins, text):
+def test_bank_text_stays_inert(ledger_dir, text):
     entry = receipt(datetime.date(2026, 2, 2), "7.00", payer=text, remittance=text, ultimate_payer=text)
     entry = entry._replace(meta={**entry.meta, conventions.META_STATEMENT: text})
     count = len(load_books(ledger_dir).entries)
@@ -165,7 +165,7 @@ def test_one_unprintable_entry_among_many_is_named_and_nothing_is_written(ledger
     assert gitrepo.head(ledger_dir) == head
 
 
-def test_appends_after_text_without_final_newline_are_found_on_their_lines(ledger_dir, needs_plugins):
+def test_appends_after_text_without_final_newline_are_found_on_their_lines(ledger_dir):
     """The proof reads each entry at the line the writer put it on, whatever the file ended with."""
     path = ledger_dir / "txns/2026.beancount"
     with LedgerWriter(ledger_dir, user="finance:alice", action="seed") as w:
@@ -177,7 +177,7 @@ def test_appends_after_text_without_final_newline_are_found_on_their_lines(ledge
     assert check_ledger(ledger_dir) == []
 
 
-def test_replace_entry_rewrites_exactly_its_block(ledger_dir, needs_plugins):
+def test_replace_entry_rewrites_exactly_its_block(ledger_dir):
     with LedgerWriter(ledger_dir, user="finance:alice", action="three receipts") as w:
         w.add_entries([receipt(datetime.date(2026, 1, d), f"{d}.00", payer=f"P{d}\nsecond line") for d in (5, 6, 7)])
     path = ledger_dir / "txns/2026.beancount"
@@ -205,7 +205,7 @@ SEPARATORS = ["\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\
 
 
 @pytest.mark.parametrize("separator", SEPARATORS, ids=repr)
-def test_replace_entry_after_text_with_a_line_separator(ledger_dir, needs_plugins, separator):
+def test_replace_entry_after_text_with_a_line_separator(ledger_dir, separator):
     """Text written before an entry may hold any separator: the entry's block
     is still found at the line Beancount reports (a later review resolve)."""
     with LedgerWriter(ledger_dir, user="finance:alice", action="two receipts") as w:
@@ -219,7 +219,7 @@ def test_replace_entry_after_text_with_a_line_separator(ledger_dir, needs_plugin
     assert check_ledger(ledger_dir) == []
 
 
-def test_replace_entry_refuses_stale_entry(ledger_dir, needs_plugins):
+def test_replace_entry_refuses_stale_entry(ledger_dir):
     with LedgerWriter(ledger_dir, user="finance:alice", action="one") as w:
         w.add_entries([receipt(datetime.date(2026, 1, 5), "5.00")])
     (entry,) = [e for e in load_books(ledger_dir).entries if isinstance(e, data.Transaction) and e.date.year == 2026]
@@ -237,7 +237,7 @@ def test_write_file_refuses_paths_outside_the_ledger(ledger_dir):
     assert not (ledger_dir.parent / "outside.txt").exists()
 
 
-def test_write_file_and_text_commit(ledger_dir, needs_plugins):
+def test_write_file_and_text_commit(ledger_dir):
     rules = (ledger_dir / conventions.RULES_FILE).read_text() + "DE02120300000000202051,FEDERAL FOREIGN OFFICE,DEU,core,finance:alice,2026-01-29,\n"
     with LedgerWriter(ledger_dir, user="finance:alice", action="archive statement") as w:
         w.write_file("documents/2026/ubs.xml", b"<Document/>")
@@ -255,7 +255,7 @@ def test_refuses_dirty_tree_at_enter(ledger_dir):
             pass
 
 
-def test_refuses_file_edited_by_hand_after_enter(ledger_dir, needs_plugins):
+def test_refuses_file_edited_by_hand_after_enter(ledger_dir):
     target = ledger_dir / "txns/2026.beancount"
     head = gitrepo.head(ledger_dir)
     with pytest.raises(WriteRefused, match="txns/2026.beancount: changed on disk"):
@@ -326,7 +326,7 @@ def _wait_for(path: Path, proc: subprocess.Popen, limit: float = 60.0) -> None:
         time.sleep(0.02)
 
 
-def test_two_processes_write_at_once(ledger_dir, tmp_path, needs_plugins):
+def test_two_processes_write_at_once(ledger_dir, tmp_path):
     procs = [_start_writer(ledger_dir, day, tmp_path / f"m{day}", "slow") for day in ("2026-02-01", "2026-02-02")]
     results = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], results
@@ -339,7 +339,7 @@ def test_two_processes_write_at_once(ledger_dir, tmp_path, needs_plugins):
 
 
 @pytest.mark.parametrize("recover_with", ["check", "writer"])
-def test_crash_between_write_and_commit_is_rolled_back(ledger_dir, tmp_path, needs_plugins, capfd, recover_with):
+def test_crash_between_write_and_commit_is_rolled_back(ledger_dir, tmp_path, capfd, recover_with):
     before, head = snapshot(ledger_dir), gitrepo.head(ledger_dir)
     marker = tmp_path / "written"
     proc = _start_writer(ledger_dir, "2027-03-03", marker, "crash")
@@ -366,7 +366,7 @@ def test_crash_between_write_and_commit_is_rolled_back(ledger_dir, tmp_path, nee
     assert gitrepo.status(ledger_dir) == []
 
 
-def test_crash_in_a_tracked_file_is_restored_from_git(ledger_dir, tmp_path, needs_plugins, capfd):
+def test_crash_in_a_tracked_file_is_restored_from_git(ledger_dir, tmp_path, capfd):
     """A committed file is journalled by reference (blob id + sha256), not by
     value; after a SIGKILL the next check takes the old bytes back out of git."""
     import json
@@ -417,7 +417,7 @@ def test_journal_keeps_bytes_of_files_not_as_in_head(ledger_dir):
         writer._journalled_bytes(ledger_dir, "txns/2026.beancount", forged)
 
 
-def test_refuses_when_head_moved_during_the_write(ledger_dir, needs_plugins):
+def test_refuses_when_head_moved_during_the_write(ledger_dir):
     with pytest.raises(WriteRefused, match="committed to by someone else"):
         with LedgerWriter(ledger_dir, user="finance:alice", action="x") as w:
             w.add_entries([receipt(datetime.date(2026, 1, 5), "5.00")])
@@ -425,7 +425,7 @@ def test_refuses_when_head_moved_during_the_write(ledger_dir, needs_plugins):
     assert "2026-01-05" not in (ledger_dir / "txns/2026.beancount").read_text()
 
 
-def test_open_directive_can_target_the_chart_of_accounts(ledger_dir, needs_plugins):
+def test_open_directive_can_target_the_chart_of_accounts(ledger_dir):
     account = "Expenses:Budget:Evaluation"
     opened = data.Open(data.new_metadata("<test>", 0), datetime.date(2000, 1, 1), account, [conventions.CURRENCY], None)
     with LedgerWriter(ledger_dir, user="admin:root", action="open budget line") as w:

@@ -34,7 +34,7 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def server(password, tmp_path, database_url, needs_plugins):
+def server(password, tmp_path, database_url):
     from app.web.db import open_database
     from app.web.users import add_user
     from ledger.books import init_ledger
@@ -66,7 +66,8 @@ def server(password, tmp_path, database_url, needs_plugins):
 
 @pytest.fixture
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
+    from playwright import sync_api
+
     with sync_api.sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield b
