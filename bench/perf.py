@@ -655,17 +655,25 @@ def cell(f: dict | None) -> str:
 
 
 def render(result: dict) -> str:
-    """The figures table of ``report``'s result, as text."""
+    """The figures table of ``report``'s result, as text: what was measured, the
+    table (one column per version), then the goals missed."""
     versions = result["versions"]
     lines = [f"isu-ledger speed ({result['profile']} profile: commands median of {result['runs']} runs, "
              f"web p95 of {result['requests']} warm requests; ratios to bean-check --no-cache of the same books)"]
-    for v in versions:
-        lines.append(f"  {v['label']}: {v['venv']}; ISU scale {v.get('isu_transactions', 0):,} transactions"
-                     + (f" (demo --today {result['demo_today']})" if result["demo_today"] else "")
-                     + f", big {v.get('big_transactions', 0):,}; the month's import booked {v.get('isu_import_booked')}"
-                     f" entries ({v.get('isu_import_to_review')} to review)")
+    demo = f" (demo --today {result['demo_today']})" if result["demo_today"] else ""
+    lines.extend(f"  {v['label']}: {v['venv']}; ISU scale {v['isu_transactions']:,} transactions{demo}, big "
+                 f"{v['big_transactions']:,}; the month's import booked {v['isu_import_booked']} entries "
+                 f"({v['isu_import_to_review']} to review)" for v in versions)
     if len(versions) > 1:
         lines.append(f"  ISU-scale books identical across versions: {'yes' if result['same_isu_books'] else 'no'}")
+    lines += ["", *_table(result), ""]
+    misses = [f"  {v['label']}: {f['label'].strip()}" for v in versions for f in v["figures"].values() if f.get("passed") is False]
+    lines.append(f"goals missed: {len(misses)}" if misses else "every goal met")
+    return "\n".join(lines + misses)
+
+
+def _table(result: dict) -> list[str]:
+    versions = result["versions"]
     head = ["figure", "goal", *(v["label"] for v in versions)]
     table = []
     for title, keys in result["sections"]:
@@ -673,19 +681,14 @@ def render(result: dict) -> str:
         for key in keys:
             found = [v["figures"].get(key) for v in versions]
             known = next((f for f in found if f), None)
-            if known is None:
-                continue
-            table.append(["  " + known["label"], known.get("goal", ""), *(cell(f) for f in found)])
+            if known is not None:
+                table.append(["  " + known["label"], known.get("goal", ""), *(cell(f) for f in found)])
     widths = [max(len(r[i]) for r in [head, *table]) for i in range(len(head))]
-    lines.append("")
-    lines.append(" | ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)).rstrip())
-    lines.append("-+-".join("-" * w for w in widths))
-    lines.extend(" | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in table)
-    misses = [(v["label"], f["label"].strip()) for v in versions for f in v["figures"].values() if f.get("passed") is False]
-    lines.append("")
-    lines.append(f"goals missed: {len(misses)}" if misses else "every goal met")
-    lines.extend(f"  {label}: {what}" for label, what in misses)
-    return "\n".join(lines)
+
+    def line(cells: list[str]) -> str:
+        return " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
+
+    return [line(head), "-+-".join("-" * w for w in widths), *map(line, table)]
 
 
 # --- main -----------------------------------------------------------------------------------
