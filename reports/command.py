@@ -11,26 +11,24 @@ served; models are frozen dataclasses, safe to share.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
+import importlib
 from pathlib import Path
 
-from reports.annual import annual_report
-from reports.budget import budget_report
-from reports.buffer import buffer_report
-from reports.contributions import contributions_report
-from reports.render_html import render_html
-from reports.render_json import render_json
-from reports.render_pdf import render_pdf
-from reports.render_xlsx import render_xlsx
-from reports.statement import statement_report
-
-BUILDERS: dict[str, Callable] = {
-    "contributions": contributions_report,
-    "annual": annual_report,
-    "budget": budget_report,
-    "buffer": buffer_report,
+# "module:function" of each report and format, imported when asked for: a PDF
+# need not load the spreadsheet and SVG libraries, nor a JSON answer ReportLab.
+BUILDERS = {
+    "contributions": "reports.contributions:contributions_report",
+    "annual": "reports.annual:annual_report",
+    "budget": "reports.budget:budget_report",
+    "buffer": "reports.buffer:buffer_report",
+    "statement": "reports.statement:statement_report",
 }
-RENDERERS: dict[str, Callable] = {"json": render_json, "xlsx": render_xlsx, "pdf": render_pdf, "html": render_html}
+RENDERERS = {
+    "json": "reports.render_json:render_json",
+    "xlsx": "reports.render_xlsx:render_xlsx",
+    "pdf": "reports.render_pdf:render_pdf",
+    "html": "reports.render_html:render_html",
+}
 BINARY = ("xlsx", "pdf")
 
 
@@ -85,11 +83,16 @@ def _build(books, name: str, year: int, as_of: datetime.date | None, *, commit: 
 
         if state_party.upper() not in Registry.load(books.ledger_dir):
             raise ReportRefused(f"--state-party {state_party}: not in the registry")
-        return statement_report(books, year, state_party, as_of, commit=commit)
+        return _function(BUILDERS["statement"])(books, year, state_party, as_of, commit=commit)
     if name not in BUILDERS:
         raise ReportRefused(f"report {name}: unknown report")
-    return BUILDERS[name](books, year, as_of, commit=commit)
+    return _function(BUILDERS[name])(books, year, as_of, commit=commit)
 
 
 def render(report, fmt: str) -> bytes:
-    return RENDERERS[fmt](report)
+    return _function(RENDERERS[fmt])(report)
+
+
+def _function(path: str):
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
