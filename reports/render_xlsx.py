@@ -19,7 +19,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Border, Font, Side
 from openpyxl.utils import get_column_letter
 
-from ledger.finance.workbooks import texts_stay_text
+from ledger.finance.workbooks import sheet_value, texts_stay_text
 from reports.model import Table
 from reports.tables import report_tables, title
 
@@ -30,20 +30,15 @@ _BOLD = Font(bold=True)
 _TOP = Border(top=Side(style="thin"))
 
 
-def _cell_value(value):
-    # openpyxl writes Decimal as a number; keep it exact (no float conversion).
-    return value
-
-
 def _write_table(ws, table: Table) -> None:
-    ws.append([table.title])
+    ws.append([sheet_value(table.title)])
     ws["A1"].font = Font(bold=True, size=12)
-    ws.append(list(table.columns))
+    ws.append([sheet_value(name) for name in table.columns])
     for cell in ws[2]:
         cell.font = _BOLD
     rows = list(table.rows) + ([table.totals] if table.totals is not None else [])
     for row in rows:
-        ws.append([_cell_value(v) for v in row])
+        ws.append([sheet_value(v) for v in row])  # Decimal stays exact: a number cell
         for cell, value in zip(ws[ws.max_row], row, strict=False):
             if isinstance(value, Decimal):
                 cell.number_format = MONEY_FORMAT if value.as_tuple().exponent == -2 else RATIO_FORMAT
@@ -55,7 +50,7 @@ def _write_table(ws, table: Table) -> None:
             cell.border = _TOP
     if table.note:
         ws.append([])
-        ws.append([table.note])
+        ws.append([sheet_value(table.note)])
     for i, name in enumerate(table.columns, start=1):
         width = max([len(str(name))] + [len(str(r[i - 1])) for r in rows if i - 1 < len(r) and r[i - 1] is not None])
         ws.column_dimensions[get_column_letter(i)].width = min(max(width + 2, 10), 60)
@@ -82,7 +77,7 @@ def _cover(ws, report) -> None:
                   ("Signed-off fingerprint", h.audit.fingerprint),
                   ("Books unchanged since sign-off", "yes" if h.audit.fingerprint_ok else "NO")]
     for label, value in lines:
-        ws.append([label] if value is None else [label, value])
+        ws.append([sheet_value(label)] if value is None else [label, sheet_value(value)])
         if isinstance(value, datetime.date):
             ws.cell(ws.max_row, 2).number_format = "yyyy-mm-dd"
     ws["A1"].font = Font(bold=True, size=14)

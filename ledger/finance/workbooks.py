@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
@@ -177,16 +178,37 @@ _HEADER_FONT = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 
 
+# A text that starts with one of these is a formula to Excel when typed in.
+_FORMULA_START = ("=", "+", "-", "@")
+
+
+def sheet_value(value: Any) -> Any:
+    """``value`` as a cell can hold it: text loses the control characters that
+    XML cannot carry (openpyxl refuses them), each becoming a space; any
+    other value is returned as it is. Every value a workbook writer takes
+    from the books passes through here."""
+    return ILLEGAL_CHARACTERS_RE.sub(" ", value) if isinstance(value, str) else value
+
+
 def texts_stay_text(wb) -> None:
-    """Keep every text cell of ``wb`` a text cell. openpyxl stores a string
-    beginning with ``=`` as a formula (and ``#N/A``-like ones as errors); text
-    a payer or a user wrote must never run in a spreadsheet, so every workbook
-    the product writes passes through here before it is saved."""
+    """Keep every text cell of ``wb`` text, whoever wrote it: every workbook
+    the product writes passes through here before it is saved.
+
+    openpyxl stores a string beginning with ``=`` as a formula (and ``#N/A``
+    and the like as errors); as a string cell ("s") the text opens as text,
+    unchanged. A text that starts like a formula (``= + - @``) also gets the
+    cell's ``quotePrefix`` - the leading quote of Excel's own "text" entry,
+    kept in the cell's style, not in its text - so that a user who edits the
+    cell (a template is filled in) and presses Enter does not turn it into
+    a formula either.
+    """
     for ws in wb.worksheets:
         for row in ws.iter_rows():
             for cell in row:
-                if isinstance(cell.value, str) and cell.data_type != "s":
+                if isinstance(cell.value, str):
                     cell.data_type = "s"
+                    if cell.value.startswith(_FORMULA_START):
+                        cell.quotePrefix = True
 
 
 def write_template(path: Path | str, template: Template, rows: Sequence[dict[str, Any]] = ()) -> Path:
@@ -206,7 +228,7 @@ def write_template(path: Path | str, template: Template, rows: Sequence[dict[str
     ws.freeze_panes = "A2"
     for r, row in enumerate(rows, start=2):
         for index, column in enumerate(template.columns, start=1):
-            value = row.get(column.key)
+            value = sheet_value(row.get(column.key))
             cell = ws.cell(row=r, column=index, value=value)
             if column.kind in ("money", "signed_money"):
                 cell.number_format = "#,##0.00"

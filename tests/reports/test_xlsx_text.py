@@ -20,8 +20,16 @@ HOSTILE = [
 
 
 def _formulas(path):
+    """Cells that are formulas, or that would become one when a user edits
+    them in Excel (formula-like text without the cell's quote prefix)."""
     wb = openpyxl.load_workbook(path)
-    return [f"{ws.title}!{c.coordinate}" for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.data_type == "f"]
+    return [
+        f"{ws.title}!{c.coordinate}"
+        for ws in wb.worksheets
+        for row in ws.iter_rows()
+        for c in row
+        if c.data_type == "f" or (isinstance(c.value, str) and c.value[:1] in "=+-@" and not c.quotePrefix)
+    ]
 
 
 def _texts(path):
@@ -72,3 +80,16 @@ def test_template_workbooks_hold_no_formula(tmp_path):
     path = write_template(tmp_path / "pledges.xlsx", TEMPLATE, [{"state_party": text} for text in HOSTILE])
     assert _formulas(path) == []
     assert set(HOSTILE) <= _texts(path)
+
+
+def test_user_text_with_control_characters_reaches_a_template(cli, ledger_dir, tmp_path):
+    """A note typed with a control character XML cannot carry (openpyxl
+    refuses it) is written as a space, not a crash; formula text stays text."""
+    code, _, err = cli(ledger_dir, "pledge", "add", "--state-party", "NOR", "--amount", "1000", "--year", "2026",
+                       "--note", "=cmd|' /C calc'!A0\x01\x1bx")
+    assert code == 0, err
+    path = tmp_path / "pledges.xlsx"
+    code, _, err = cli(ledger_dir, "pledge", "template", "--year", "2026", "-o", str(path))
+    assert code == 0, err
+    assert _formulas(path) == []
+    assert "=cmd|' /C calc'!A0  x" in _texts(path)
