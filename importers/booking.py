@@ -648,7 +648,7 @@ def balance_entry(result: ParseResult, statement: Statement) -> data.Balance:
     """The closing balance, asserted at the start of the day after the closing date."""
     closing = statement.closing
     meta = data.new_metadata(result.path, 0)
-    meta[conventions.META_ACCOUNT] = statement.account or ""
+    meta[conventions.META_ACCOUNT] = one_line(statement.account or "")
     return data.Balance(
         meta,
         closing.date + datetime.timedelta(days=1),

@@ -48,6 +48,7 @@ from importers.booking import (
     book_statement,
     document_entry,
     money_text,
+    one_line,
     statement_date,
 )
 from importers.model import BadFile, ParseResult, Statement
@@ -245,7 +246,8 @@ def _archive_path(ledger_dir: Path, f: _File, planned: dict[str, bytes]) -> tupl
     bytes are archived there already).
     """
     day = statement_date(f.result) or datetime.date.today()
-    name = PurePosixPath(Path(f.path).name)
+    # One line, as the entries' ``statement`` metadata that names it (policy 14).
+    name = PurePosixPath(one_line(Path(f.path).name) or "statement")
     base = f"{conventions.DOCUMENTS_DIR}/{day.year}"
     candidates = [f"{base}/{name}"]
     digest = hashlib.sha256(f.raw).hexdigest()

@@ -143,9 +143,9 @@ def test_bad_resolve_exits_2_nothing_written(head, books, args, message):
     assert head(books) == before and queue(books) == [item]
 
 
-def _ubs_csv(rows: list[tuple[str, str, str, str, str]], opening: str, closing: str) -> str:
+def _ubs_csv(rows: list[tuple[str, str, str, str, str]], opening: str, closing: str, iban: str = "CH45 0024 0240 FP10 0627 6") -> str:
     """A UBS e-banking CSV export of the ISU account: rows of (day, ref, amount, name, reason)."""
-    lines = ["Account number:;0240-00627.01M;", "IBAN:;CH45 0024 0240 FP10 0627 6;", "From:;01.01.2026;",
+    lines = ["Account number:;0240-00627.01M;", f"IBAN:;{iban};", "From:;01.01.2026;",
              "Until:;31.01.2026;", f"Opening balance:;{opening};", f"Closing balance:;{closing};", "Valued in:;CHF;",
              f"Numbers of transactions in this period:;{len(rows)};", "",
              "Trade date;Trade time;Booking date;Value date;Currency;Debit;Credit;Individual amount;Balance;"
@@ -167,16 +167,21 @@ def test_bank_text_with_a_line_separator_leaves_the_queue_and_pledges_working(le
             {"ref": "SEP1", "date": "2026-01-05", "amount": "100.00", "name": f"J DOE{separator}2ND LINE", "text": f"GIFT{separator}THANKS"},
             {"ref": "SEP2", "date": "2026-01-06", "amount": "200.00", "name": "ACME TRADING", "text": "INVOICE 7"},
         ]
-        statement = tmp_path / "jan.xml"
-        statement.write_text(camt053(entries, opening=("2025-12-31", "612408.15"), ident="S-SEP"), encoding="utf-8")
+        statement = tmp_path / f"jan{separator}sep.xml"  # a file name is text too
+        iban = f"CH4500240240{separator}FP1006276"  # the bank's own account line, too
+        statement.write_text(camt053(entries, opening=("2025-12-31", "612408.15"), ident="S-SEP", iban=iban), encoding="utf-8")
     else:
-        statement = tmp_path / "jan.csv"
+        statement = tmp_path / f"jan{separator}sep.csv"  # a file name is text too
         statement.write_text(_ubs_csv([("05.01.2026", "SEP1", "100.00", f"J DOE{separator}2ND LINE", f"GIFT{separator}THANKS"),
                                        ("06.01.2026", "SEP2", "200.00", "ACME TRADING", "INVOICE 7")],
-                                      "612'408.15", "612'708.15"), encoding="utf-8")
+                                      "612'408.15", "612'708.15", f"CH45 0024{separator}0240 FP10 0627 6"), encoding="utf-8")
     code, _, err = cli(ledger_dir, "import", str(statement))
     assert code == 0, err
-    assert "J DOE 2ND LINE" in (ledger_dir / "txns/2026.beancount").read_bytes().decode("utf-8")
+    text = (ledger_dir / "txns/2026.beancount").read_bytes().decode("utf-8")
+    assert "J DOE 2ND LINE" in text
+    assert text.endswith("\n") and text.splitlines() == text.split("\n")[:-1]  # no separator but the "\\n" Beancount counts
+    archived = f"documents/2026/jan sep.{statement.suffix[1:]}"
+    assert f'statement: "{archived}"' in text and (ledger_dir / archived).read_bytes() == statement.read_bytes()
     (later,) = [item for item in queue(ledger_dir) if item["payer"] == "ACME TRADING"]
     code, _, err = cli(ledger_dir, "review", "resolve", later["id"], "--state-party", "SVK", "--year", "2026")
     assert code == 0, err
