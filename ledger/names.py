@@ -86,6 +86,97 @@ GENERIC_PHRASES = frozenset(
 )
 
 
+# Words (normalised, one to three tokens) that say nothing about which State
+# pays, in the languages of bank text. A staff alias made of these alone is
+# refused (``ledger.registry.Registry.alias_refusal``):
+# - GENERIC_TERMS: institutions and forms every State has, the host city and
+#   the United Nations (every Permanent Mission banks in Geneva);
+# - CONTRIBUTION_TERMS: the contribution vocabulary that identification reads
+#   in remittance text (``importers.remittance``: work plans, year prefixes);
+# - STOP_WORDS: articles and prepositions.
+GENERIC_TERMS = frozenset(
+    {
+        "republic", "republique", "republica", "republik", "kingdom", "royaume", "reino", "konigreich",
+        "state", "states", "etat", "etats", "estado", "estados", "staat", "government", "gouvernement",
+        "gobierno", "governo", "regierung", "federal", "federale", "national", "nationale", "nacional",
+        "ministry", "ministries", "ministere", "ministerio", "ministero", "ministerium", "minister",
+        "ministre", "department", "departement", "departamento", "embassy", "ambassade", "embajada",
+        "ambasciata", "botschaft", "consulate", "consulat", "consulado", "konsulat", "mission",
+        "missions", "mision", "missione", "permanent", "permanente", "standige", "standigen",
+        "delegation", "delegacion", "office", "bureau", "oficina", "amt", "foreign", "affairs",
+        "affaires", "etrangeres", "exterior", "exteriores", "external", "relaciones", "asuntos",
+        "auswartiges", "auswartige", "angelegenheiten", "aussenministerium", "cancilleria",
+        "kementerian", "luar", "negeri", "international", "cooperation", "development", "finance",
+        "finances", "finanzas", "hacienda", "treasury", "tresor", "tresorerie", "tesoro",
+        "tesoreria", "public", "publique", "publico", "publica", "general", "generale", "central",
+        "centrale", "bank", "banque", "banco", "account", "compte", "cuenta", "konto", "un", "uno",
+        "onu", "united nations", "nations unies", "naciones unidas", "vereinte nationen", "geneva",
+        "geneve", "genf", "ginevra", "ginebra", "nation", "nacion", "nazionale", "unknown", "anonymous",
+        "anonyme", "anonimo", "unbekannt",
+    }
+)  # fmt: skip
+CONTRIBUTION_TERMS = frozenset(
+    {
+        "isu", "uam", "daa", "apmbc", "ap mbc", "cwp", "fy", "af", "implementation", "support", "unit",
+        "anti", "personnel", "mine", "mines", "landmine", "landmines", "ban", "convention", "ottawa",
+        "treaty", "contribution", "contributions", "contribucion", "contribuciones", "contributo",
+        "beitrag", "aporte", "aportacion", "voluntary", "volontaire", "voluntaria", "voluntario",
+        "freiwillige", "freiwilliger", "core", "budget", "work", "plan", "workplan", "travail",
+        "trabajo", "arbeitsplan", "year", "annee", "ano", "jahr", "sponsorship", "sponsoring",
+        "program", "programme", "programa", "programm", "parrainage", "patrocinio", "project",
+        "projet", "proyecto", "projekt", "payment", "paiement", "pago", "zahlung", "donation", "don",
+        "donacion", "spende", "donor", "donors", "gift", "grant", "funding", "fund", "funds", "fonds",
+        "fondos", "transfer", "virement", "transferencia", "uberweisung", "ueberweisung",
+        "remittance", "invoice", "facture", "factura", "rechnung", "reference", "ref",
+    }
+)  # fmt: skip
+STOP_WORDS = frozenset(
+    {
+        "a", "an", "the", "of", "for", "to", "in", "on", "at", "and", "de", "du", "des", "d", "la",
+        "le", "les", "l", "et", "pour", "en", "au", "aux", "del", "el", "los", "las", "y", "para",
+        "al", "der", "die", "das", "den", "und", "fur", "von", "zu", "im",
+    }
+)  # fmt: skip
+_TERM_TOKENS = 3  # the longest term above, in tokens
+
+
+def term_kinds(text: str) -> list[tuple[str, str]]:
+    """The normalised words of ``text`` as (term, kind), a term of several
+    words ("united nations") taken before its parts; kind is "generic",
+    "contribution", "stop", "number" or "word" (what may name a payer).
+
+    "ISU Geneva 2026" -> [("isu", "contribution"), ("geneva", "generic"), ("2026", "number")].
+    """
+    words = tokens(text)
+    out: list[tuple[str, str]] = []
+    start = 0
+    while start < len(words):
+        for size in range(min(_TERM_TOKENS, len(words) - start), 0, -1):
+            term = " ".join(words[start : start + size])
+            kind = _term_kind(term) if size > 1 else _word_kind(term)
+            if kind != "word" or size == 1:
+                out.append((term, kind))
+                start += size
+                break
+    return out
+
+
+def _term_kind(term: str) -> str:
+    if term in GENERIC_TERMS:
+        return "generic"
+    if term in CONTRIBUTION_TERMS:
+        return "contribution"
+    return "word"
+
+
+def _word_kind(word: str) -> str:
+    if word in STOP_WORDS:
+        return "stop"
+    if word.isdigit():
+        return "number"
+    return _term_kind(word)
+
+
 class _CombiningMarks(dict):
     """``str.translate`` table deleting combining marks, filled as characters are met.
 

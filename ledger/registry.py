@@ -35,7 +35,7 @@ import pycountry
 from babel import Locale, UnknownLocaleError
 
 from ledger import conventions
-from ledger.names import inverted, is_generic, normalise, tokens, variants
+from ledger.names import inverted, is_generic, normalise, term_kinds, tokens, variants
 
 __all__ = [
     "CSV_FIELDS",
@@ -79,6 +79,9 @@ WEAK_NAMES = frozenset(
 # = each, Croatian "samo" = only) and would only ever match by accident. They
 # are not indexed at all; staff can still add any of them as an alias.
 STOP_NAMES = frozenset({"cada", "pala", "toga", "siri", "samo", "gane", "sead", "moen"})
+
+# A staff alias needs this many letters besides generic and contribution words.
+MIN_ALIAS_LETTERS = 4
 
 _MATCH_CACHE = 16384  # distinct payer/remittance token sequences remembered per registry
 
@@ -450,8 +453,9 @@ class Registry:
         """Forget the cached :meth:`find_names` results (benchmarks of the cold path)."""
         self._matches.cache_clear()
 
-    def _match_tokens(self, words: tuple[str, ...]) -> tuple[NameMatch, ...]:
-        """:meth:`find_names` on normalised tokens (cached per token tuple).
+    def _spans(self, words: tuple[str, ...]) -> list[tuple[int, int, dict[str, tuple[str, str, Decimal]]]]:
+        """The names in ``words`` as (size, start, index entry), the longest
+        name taking a stretch of text (the names inside it are not reported).
 
         Only the name lengths that exist for a word are tried at that word
         (most words start no name at all), longest first.
@@ -470,16 +474,21 @@ class Registry:
                 hit = index.get(words[start : start + size])
                 if hit:
                     spans.append((size, start, hit))
-        if not spans:
-            return ()
         spans.sort(key=lambda s: (-s[0], s[1]))
         taken = [False] * len(words)
-        best: dict[str, NameMatch] = {}
+        chosen = []
         for size, start, hit in spans:
             if any(taken[start : start + size]):
                 continue
             for i in range(start, start + size):
                 taken[i] = True
+            chosen.append((size, start, hit))
+        return chosen
+
+    def _match_tokens(self, words: tuple[str, ...]) -> tuple[NameMatch, ...]:
+        """:meth:`find_names` on normalised tokens (cached per token tuple)."""
+        best: dict[str, NameMatch] = {}
+        for _, _, hit in self._spans(words):
             share = len(hit)
             for iso3, (matched, source, score) in hit.items():
                 if iso3 not in self._by_code:
@@ -505,6 +514,66 @@ class Registry:
             return None
         (iso3,) = hit
         return iso3 if iso3 in self._by_code else None
+
+    # -- staff aliases
+
+    def alias_refusal(self, iso3: str, alias: str) -> str | None:
+        """Why staff may not add ``alias`` to contributor ``iso3``; None if they may.
+
+        An alias identifies a payer at 0.90 wherever its words appear in bank
+        text, so it must name that contributor and nothing else. One reason
+        is given, the first of:
+
+        - ``iso3`` is not a contributor;
+        - control characters, or no letters;
+        - already an alias of ``iso3``;
+        - it names another contributor: a name, alias, demonym or ministry
+          the registry knows, or an ISO alpha-3 code. A name ``iso3`` shares
+          with others ("CONGO" for COG and COD) may appear: the alias makes
+          it specific;
+        - only generic words (``ledger.names.GENERIC_TERMS``: "GENEVA", "UN",
+          "REPUBLIC OF");
+        - only those and the contribution vocabulary that identification
+          reads in remittance text ("ISU", "CONTRIBUTION 2026");
+        - fewer than :data:`MIN_ALIAS_LETTERS` letters besides those words,
+          with no exception for ISO codes, not even the contributor's own:
+          codes are ordinary words in bank text ("AND", "CAN", "PER").
+
+        The packaged registry's abbreviations ("UK", "DRC") are curated with
+        the software and not held to these rules.
+        """
+        alias = " ".join(alias.split())
+        if iso3 not in self._by_code:
+            return f"{iso3 or '(empty)'}: not a contributor in the registry"
+        if not alias.isprintable():
+            return f"alias {alias!r} holds control characters"
+        if not any(ch.isalpha() for ch in alias):
+            return f"alias {alias!r} has no letters"
+        if alias in self._by_code[iso3].aliases:
+            return f"alias {alias!r} is already an alias of {iso3}"
+        terms = term_kinds(alias)
+        words = [term for term, kind in terms if kind == "word"]
+        other = self._other_contributor(iso3, tokens(alias), words)
+        if other:
+            return f"alias {alias!r} names {other} ({self._by_code[other].name}): an alias may name only its own contributor"
+        kinds = {kind for _, kind in terms}
+        if kinds <= {"generic", "stop"} and "generic" in kinds:
+            return f"alias {alias!r} is generic: it names no single contributor"
+        if kinds <= {"generic", "stop", "contribution", "number"} and kinds & {"contribution", "number"}:
+            return f"alias {alias!r} is contribution wording (as in remittance text), not a name"
+        if sum(ch.isalpha() for word in words for ch in word) < MIN_ALIAS_LETTERS:
+            return f"alias {alias!r} is too short: it needs {MIN_ALIAS_LETTERS} letters besides generic and contribution words"
+        return None
+
+    def _other_contributor(self, iso3: str, alias_tokens: tuple[str, ...], words: list[str]) -> str | None:
+        """A contributor other than ``iso3`` named in ``alias_tokens`` by a
+        name the registry knows, or among ``words`` by its alpha-3 code."""
+        for _, _, hit in self._spans(alias_tokens):
+            named = sorted(code for code in hit if code in self._by_code)
+            if named and iso3 not in named:
+                return named[0]
+        codes = [word.upper() for word in words if word.upper() in self._by_code]
+        return next((code for code in codes if code != iso3), None)
 
     # -- writing back
 

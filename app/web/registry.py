@@ -2,9 +2,10 @@
 against, and the staff's additions to it.
 
 An alias added here is written to the ledger's ``registry/contributors.csv``
-through the ledger writer (one commit), after the whole file is validated by
-``Registry.from_csv_text`` - the same validation the importer's load does -
-so a generic or empty alias is refused before anything is written."""
+through the ledger writer (one commit). Before anything is written, the
+alias must pass ``Registry.alias_refusal`` (not generic, not contribution
+wording, long enough, naming no other contributor) and the whole new file
+``Registry.from_csv_text`` - the same validation the importer's load does."""
 
 from __future__ import annotations
 
@@ -41,11 +42,9 @@ def add_alias(iso3: str, alias: str) -> str | None:
     alias = " ".join((alias or "").split())
     if not alias:
         raise Refused("alias: give the name as it appears on statements")
-    registry = Registry.load(ledger_dir())
-    if registry.get(iso3) is None:
-        raise Refused(f"{iso3 or '(empty)'}: not a contributor in the registry")
-    if alias in registry.get(iso3).aliases:
-        raise Refused(f"{alias}: already an alias of {iso3}")
+    refusal = Registry.load(ledger_dir()).alias_refusal(iso3, alias)
+    if refusal:
+        raise Refused(refusal)
     path = ledger_dir() / conventions.REGISTRY_FILE
     text = path.read_text(encoding="utf-8-sig") if path.is_file() else ""
     try:

@@ -111,3 +111,20 @@ def test_any_text_gives_a_plausible_answer(text):
 @given(st.integers(MIN_YEAR, MAX_YEAR), st.sampled_from(["ISU {}", "UAM {} ", "{} CWP", "DAA {}", "FY{}"]))
 def test_every_plausible_year_is_read(year, template):
     assert parse_remittance(template.format(year)).year == year
+
+
+def test_staff_aliases_cannot_be_made_of_this_vocabulary():
+    """The registry refuses an alias made of the words read here (a work
+    plan, a year prefix): ledger.names keeps its own list, checked against
+    this module's patterns so the two stay in step."""
+    import re
+
+    from importers import remittance
+    from ledger.names import CONTRIBUTION_TERMS, GENERIC_TERMS, STOP_WORDS
+
+    words = {w.lower() for pattern in WORK_PLAN_TABLE for w in re.findall(r"[A-Z]{2,}", pattern.pattern.pattern)}
+    words -= {"me", "no", "code"}  # "PROGRAM(?:ME)?"; "PROJECT NO. X-12", "PROJECT CODE ...": a reference follows
+    prefixes = re.search(r"\(\?:\(\?:([A-Z|]+)\)", remittance._YEAR_TOKEN.pattern).group(1)  # FY|AF|ISU|UAM|DAA
+    words |= {w.lower() for w in prefixes.split("|")}
+    known = CONTRIBUTION_TERMS | GENERIC_TERMS | STOP_WORDS
+    assert len(words) > 20 and words <= known, sorted(words - known)

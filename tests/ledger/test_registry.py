@@ -448,3 +448,77 @@ def test_ledger_registry_is_cached_per_file_version(tmp_path):
     assert two is not one
     assert two.lookup("Second Alias Longer") == "DEU"
     assert two.lookup("First Alias") is None
+
+
+# --- staff aliases ----------------------------------------------------------------
+
+GENERIC = "is generic: it names no single contributor"
+WORDING = "is contribution wording"
+SHORT = "is too short: it needs 4 letters"
+OTHER = "an alias may name only its own contributor"
+
+
+@pytest.mark.parametrize(
+    ("iso3", "alias", "refused"),
+    [
+        # accepted: words that name the contributor
+        ("SVK", "Slovak Treasury Bratislava", None),
+        ("SVK", "Permanent Mission of the Slovak Republic Geneva", None),
+        ("CHE", "Mission suisse Geneve", None),
+        ("NOR", "Utenriksdepartementet Oslo", None),
+        ("COG", "Tresor Public Congo", None),  # "Congo" is COG's too (and COD's): the alias makes it specific
+        ("PER", "Peru", None),  # its own name: harmless
+        ("XEU", "DG ECHO Brussels", None),
+        ("PRK", "DPRK Mission Pyongyang", None),  # its own packaged abbreviation inside a longer name
+        # generic: words every State or every payer in Geneva shares
+        ("SVK", "GENEVA", GENERIC),
+        ("SVK", "UN", GENERIC),
+        ("SVK", "REPUBLIC OF", GENERIC),
+        ("SVK", "GOVERNMENT", GENERIC),
+        ("SVK", "MINISTRY", GENERIC),
+        ("SVK", "EMBASSY", GENERIC),
+        ("SVK", "MISSION", GENERIC),
+        ("SVK", "PERMANENT MISSION", GENERIC),
+        ("SVK", "FOREIGN AFFAIRS", GENERIC),
+        ("SVK", "Ministry of Foreign Affairs", GENERIC),
+        ("SVK", "Ministère des affaires étrangères", GENERIC),
+        ("SVK", "United Nations Office at Geneva", GENERIC),
+        ("SVK", "Kingdom Mission", GENERIC),
+        ("SVK", "Unknown", GENERIC),
+        # the contribution vocabulary identification reads in remittance text
+        ("SVK", "ISU", WORDING),
+        ("SVK", "CONTRIBUTION", WORDING),
+        ("SVK", "ISU 2026 Core Work Plan", WORDING),
+        ("SVK", "APMBC contribution", WORDING),
+        ("SVK", "Voluntary contribution to the ISU, Geneva", WORDING),
+        ("SVK", "Plan de travail 2025", WORDING),
+        ("SVK", "Sponsorship Programme", WORDING),
+        ("SVK", "Donor Geneva", WORDING),
+        # too short, ISO codes included (even the contributor's own)
+        ("SVK", "A", SHORT),
+        ("SVK", "The", SHORT),
+        ("SVK", "SVK", SHORT),
+        ("SVK", "SK", SHORT),
+        ("DEU", "DEU", SHORT),
+        ("GBR", "Embassy of UK", SHORT),
+        ("SVK", "ISU XYZ", SHORT),
+        # naming another contributor: names, aliases, ministries, codes
+        ("SVK", "Norway", OTHER),
+        ("SVK", "Republic of Korea Embassy", OTHER),
+        ("SVK", "Utenriksdepartementet", OTHER),
+        ("SVK", "Federal Foreign Office", OTHER),
+        ("SVK", "Confederation suisse", OTHER),
+        ("SVK", "Mission FRA Bratislava", OTHER),
+        # already there, or not text at all
+        ("COG", "Congo Brazzaville", "is already an alias of COG"),
+        ("SVK", "2026", "has no letters"),
+        ("SVK", "Slovak\x00Treasury", "holds control characters"),
+        ("QQQ", "Nobody Foundation", "QQQ: not a contributor in the registry"),
+    ],
+)
+def test_staff_aliases_accepted_and_refused(reg, iso3, alias, refused):
+    reason = reg.alias_refusal(iso3, alias)
+    if refused is None:
+        assert reason is None
+    else:
+        assert reason is not None and refused in reason and reason.isprintable()  # one line, says why
