@@ -10,7 +10,9 @@ and can do what finance does, but never sign off in an auditor's name.
 from __future__ import annotations
 
 ADMIN, FINANCE, AUDITOR, COMMITTEE = "admin", "finance", "auditor", "committee"
-EVERYONE = frozenset({ADMIN, FINANCE, AUDITOR, COMMITTEE})
+# Every role, in the order they are listed (``user add --role``, the demo's accounts).
+ROLES = (ADMIN, FINANCE, AUDITOR, COMMITTEE)
+EVERYONE = frozenset(ROLES)
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     "dashboard": EVERYONE,

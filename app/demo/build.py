@@ -34,14 +34,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from ledger import conventions
 from app.demo import statements as S
 from app.demo.scenario import AUDITOR, Scenario, YearPlan, build_scenario
+from app.roles import ROLES
+from ledger import conventions
 
 DEFAULT_SEED = 2020
 FIRST_YEAR = 2020
 OPENING_BALANCE = Decimal("612408.15")
-DEMO_ROLES = ("admin", "finance", "auditor", "committee")
 
 FINANCE = "finance:demo"
 DIRECTOR = "admin:demo"
@@ -354,7 +354,7 @@ def create_demo_accounts(ledger_dir: Path | str, env: dict | None = None) -> dic
         return {}
     created = {}
     with user_session(Path(ledger_dir), env if env is not None else os.environ) as session:
-        for role in DEMO_ROLES:
+        for role in ROLES:
             name = f"demo-{role}"
             password = secrets.token_urlsafe(12)
             if users.get_user(session, name) is None:

@@ -26,7 +26,6 @@ from sqlalchemy.orm import (
     sessionmaker,
 )
 
-ROLES = ("admin", "finance", "auditor", "committee")
 DEFAULT_DB_NAME = "isu-ledger.sqlite3"  # git-ignored by the ledger's .gitignore (*.sqlite3)
 
 intpk = Annotated[int, mapped_column(primary_key=True)]
@@ -46,7 +45,7 @@ class Base(DeclarativeBase):
 
 
 class User(Base):
-    """A web account. ``role`` is one of ROLES; a disabled user cannot log in
+    """A web account. ``role`` is one of ``app.roles.ROLES``; a disabled user cannot log in
     and loses any open session at its next request."""
 
     __tablename__ = "users"

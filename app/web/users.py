@@ -17,7 +17,8 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.web.db import ROLES, LoginAttempt, User, WebSession, utcnow
+from app.roles import ROLES
+from app.web.db import LoginAttempt, User, WebSession, utcnow
 
 MIN_PASSWORD = 12
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,79}$")

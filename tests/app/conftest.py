@@ -18,7 +18,7 @@ from common.statements import camt053
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-ROLES = ("admin", "finance", "auditor", "committee")
+from app.roles import ROLES
 PASSWORD = "correct horse battery staple"
 
 
