@@ -203,36 +203,55 @@ class Payer:
     language: str  # en | fr | es
 
 
+def _language(iso3: str) -> str:
+    """The language a State writes its remittance in: en, fr or es."""
+    return "fr" if iso3 in FRENCH else "es" if iso3 in SPANISH else "en"
+
+
+def _pays_from_mission(iso3: str, currency: str | None, home_iban: str | None, rng: random.Random) -> bool:
+    """Whether the State pays from its Permanent Mission in Geneva (in CHF)
+    rather than from its capital; the schedules' States pay in their pledge's currency."""
+    mission = currency == "CHF" or (currency is None and chance(rng, 60)) or home_iban is None and chance(rng, 50)
+    if iso3 in SCHEDULES:
+        return SCHEDULES[iso3][1] == "CHF"
+    return mission
+
+
+def _mission_name(registry: Registry, iso3: str, language: str, name_en: str) -> str:
+    if language == "fr":
+        return f"MISSION PERMANENTE {_ascii(_de(registry.display_name(iso3, 'fr')))} A GENEVE"
+    if language == "es":
+        return f"MISION PERMANENTE DE {_ascii(registry.display_name(iso3, 'es'))} ANTE LA ONU EN GINEBRA"
+    return f"PERMANENT MISSION OF {name_en} TO THE UN IN GENEVA"
+
+
+def _ministry_name(registry: Registry, contributor, language: str, name_en: str, rng: random.Random) -> str:
+    """The registry's name of one of its ministries, else a ministry of foreign affairs in the State's language."""
+    ministries = [m for m in contributor.ministries if len(m) > 5]
+    if ministries and chance(rng, 70):
+        return _ascii(ministries[-1] if len(ministries) > 1 and chance(rng, 50) else ministries[0])
+    iso3 = contributor.iso3
+    if language == "fr":
+        return f"MINISTERE DES AFFAIRES ETRANGERES {_ascii(_de(registry.display_name(iso3, 'fr')))}"
+    if language == "es":
+        return f"MINISTERIO DE RELACIONES EXTERIORES DE {_ascii(registry.display_name(iso3, 'es'))}"
+    return f"MINISTRY OF FOREIGN AFFAIRS OF {name_en}"
+
+
 def _payer(registry: Registry, iso3: str, rng: random.Random, accounts: _Accounts) -> Payer:
     c = registry.get(iso3)
-    language = "fr" if iso3 in FRENCH else "es" if iso3 in SPANISH else "en"
+    language = _language(iso3)
     name_en = _ascii(c.name)
     home_iban = accounts.iban(c.iso2) if c.iso2 else None
     currency = CURRENCY.get(iso3) or ("EUR" if iso3 in EURO else None)
-    mission = currency == "CHF" or (currency is None and chance(rng, 60)) or home_iban is None and chance(rng, 50)
-    if iso3 in SCHEDULES:
-        mission = SCHEDULES[iso3][1] == "CHF"
-    if mission:
-        if language == "fr":
-            name = f"MISSION PERMANENTE {_ascii(_de(registry.display_name(iso3, 'fr')))} A GENEVE"
-        elif language == "es":
-            name = f"MISION PERMANENTE DE {_ascii(registry.display_name(iso3, 'es'))} ANTE LA ONU EN GINEBRA"
-        else:
-            name = f"PERMANENT MISSION OF {name_en} TO THE UN IN GENEVA"
+    if _pays_from_mission(iso3, currency, home_iban, rng):
+        name = _mission_name(registry, iso3, language, name_en)
         party = Party(name, accounts.iban("CH"), "CH", ("Chemin du Petit-Saconnex 28", "1209 Geneve"))
         return Payer(iso3, "mission", party, "CHF", language)
-    ministries = [m for m in c.ministries if len(m) > 5]
-    if ministries and chance(rng, 70):
-        name = _ascii(ministries[-1] if len(ministries) > 1 and chance(rng, 50) else ministries[0])
-    elif language == "fr":
-        name = f"MINISTERE DES AFFAIRES ETRANGERES {_ascii(_de(registry.display_name(iso3, 'fr')))}"
-    elif language == "es":
-        name = f"MINISTERIO DE RELACIONES EXTERIORES DE {_ascii(registry.display_name(iso3, 'es'))}"
-    else:
-        name = f"MINISTRY OF FOREIGN AFFAIRS OF {name_en}"
+    name = _ministry_name(registry, c, language, name_en, rng)
     account = home_iban or f"{rng.randrange(10**9, 10**10)}"
     ultimate = None
-    if not home_iban and chance(rng, 50):
+    if not home_iban and chance(rng, 50):  # paid through the central bank, the ministry as ultimate debtor
         ultimate, name = name, f"CENTRAL BANK OF {name_en}"
     party = Party(name, account, c.iso2, (), ultimate, c.iso2 if ultimate else None)
     return Payer(iso3, "ministry", party, currency or "USD", language)
@@ -368,65 +387,84 @@ class _Story:
 
     # -- the year's receipts
     def receipts(self, year: int, plan: YearPlan, target_total: Decimal) -> list[Receipt]:
-        rng = self.rng
+        """One receipt per contributing State; those paid by the cutoff are the plan's States."""
         states = self.contributors(year)
         amounts = self.amounts(year, states, target_total)
-        out: dict[str, Receipt] = {}
+        roles = self._roles(year, states)
+        batch_day = self._batch_month(year)
+        out = {s: self._receipt(year, s, roles.get(s, ""), amounts[s], batch_day) for s in states}
+        plan.states = [s for s in states if out[s].booked <= self.cutoff]
+        return [out[s] for s in states]
+
+    def _roles(self, year: int, states: list[str]) -> dict[str, str]:
+        """The States whose receipt is out of the ordinary this year, and how:
+        paid in advance, late, reversed and re-sent, in a batch, with
+        charges deducted, or naming no State (ambiguous)."""
         free = [s for s in states if s not in SCHEDULES]
-        rng.shuffle(free)
+        self.rng.shuffle(free)
         special: dict[str, str] = {}
         if year > self.first:
             special[free.pop()] = "advance"
         if year < self.today.year:
             special[free.pop()] = "late"
-        special[next(s for s in free if self.payers[s].currency != "CHF")] = "reversed"
+        special[next(s for s in free if self._pays_fx(s))] = "reversed"
+        batch = "notified-batch" if year == self.first + 1 else "batch"
+        for role, fx in ((batch, False), ("charges", True)):  # three in CHF in a batch, three abroad with charges
+            free = [s for s in free if s not in special]
+            for s in [s for s in free if self._pays_fx(s) == fx][:3]:
+                special[s] = role
         free = [s for s in free if s not in special]
-        chf_payers = [s for s in free if self.payers[s].currency == "CHF"][:3]
-        for s in chf_payers:
-            special[s] = "notified-batch" if year == self.first + 1 else "batch"
-        free = [s for s in free if s not in special]
-        for s in [s for s in free if self.payers[s].currency != "CHF"][:3]:
-            special[s] = "charges"
-        free = [s for s in free if s not in special]
-        for n, s in enumerate(free[: rng.randint(2, 4)]):
+        for n, s in enumerate(free[: self.rng.randint(2, 4)]):
             special[s] = "ambiguous-first" if n == 0 else "ambiguous"
-        batch_month = self._batch_month(year)
-        for s in states:
-            payer = self.payers[s]
-            gross, instructed, currency = amounts[s]
-            role = special.get(s, "")
-            fx = currency != "CHF"
-            if role == "advance":
-                booked = self.day_in(year - 1, 12, 8, 18)
-            elif role == "late":
-                booked = self.day_in(year + 1, 1, 8, 22)
-            elif role in ("batch", "notified-batch"):
-                booked = batch_month
-            elif role == "reversed":
-                booked = self.day_in(year, self._camt_month(year, range(2, 12)), 3, 8)
-            else:
-                booked = self.day_in(year, self._month(year, fx))
-            r_fx = None
-            if fx:
-                r_fx = (rate(currency, year) * uniform(rng, "0.996", "1.004")).quantize(Decimal("0.000001"))
-                gross = _money(instructed * r_fx)
-            text = remittance(payer.language, year, rng)
-            party = payer.party
-            receipt = Receipt(s, year, booked, gross, party, text, (instructed, currency) if fx else None, r_fx, group=role)
-            if role == "charges":
-                receipt.charges = Decimal(rng.randrange(15, 46)).quantize(CENT)
-            if role.startswith("ambiguous"):
-                generic = ("TRESOR PUBLIC" if payer.language == "fr" else "MINISTERIO DE RELACIONES EXTERIORES"
-                           if payer.language == "es" else "PERMANENT MISSION" if payer.style == "mission"
-                           else "MINISTRY OF FOREIGN AFFAIRS")
-                receipt.party = Party(generic, party.account, party.country, party.address)
-                receipt.remember = role == "ambiguous-first"
-                if role == "ambiguous" and chance(rng, 50):
-                    receipt.remittance = {"en": "VOLUNTARY CONTRIBUTION ISU", "fr": "CONTRIBUTION VOLONTAIRE UAM",
-                                          "es": "CONTRIBUCION VOLUNTARIA DAA"}[payer.language]
-            out[s] = receipt
-        plan.states = [s for s in states if out[s].booked <= self.cutoff]
-        return [out[s] for s in states]
+        return special
+
+    def _pays_fx(self, state: str) -> bool:
+        return self.payers[state].currency != "CHF"
+
+    def _booked(self, year: int, role: str, fx: bool, batch_day: datetime.date) -> datetime.date:
+        """The day the bank books a receipt of ``role``."""
+        if role == "advance":
+            return self.day_in(year - 1, 12, 8, 18)
+        if role == "late":
+            return self.day_in(year + 1, 1, 8, 22)
+        if role in ("batch", "notified-batch"):
+            return batch_day
+        if role == "reversed":
+            return self.day_in(year, self._camt_month(year, range(2, 12)), 3, 8)
+        return self.day_in(year, self._month(year, fx))
+
+    def _receipt(self, year: int, state: str, role: str, amount: tuple[Decimal, Decimal, str],
+                 batch_day: datetime.date) -> Receipt:
+        """The State's receipt of the year: in CHF, or instructed in its currency at the day's rate."""
+        rng = self.rng
+        payer = self.payers[state]
+        gross, instructed, currency = amount
+        fx = currency != "CHF"
+        booked = self._booked(year, role, fx, batch_day)
+        r_fx = None
+        if fx:
+            r_fx = (rate(currency, year) * uniform(rng, "0.996", "1.004")).quantize(Decimal("0.000001"))
+            gross = _money(instructed * r_fx)
+        text = remittance(payer.language, year, rng)
+        receipt = Receipt(state, year, booked, gross, payer.party, text, (instructed, currency) if fx else None, r_fx,
+                          group=role)
+        if role == "charges":
+            receipt.charges = Decimal(rng.randrange(15, 46)).quantize(CENT)
+        if role.startswith("ambiguous"):
+            self._name_no_state(receipt, payer, role)
+        return receipt
+
+    def _name_no_state(self, receipt: Receipt, payer: Payer, role: str) -> None:
+        """An ambiguous receipt: a generic payer name (and at times a remittance) that names no State."""
+        generic = ("TRESOR PUBLIC" if payer.language == "fr" else "MINISTERIO DE RELACIONES EXTERIORES"
+                   if payer.language == "es" else "PERMANENT MISSION" if payer.style == "mission"
+                   else "MINISTRY OF FOREIGN AFFAIRS")
+        party = receipt.party
+        receipt.party = Party(generic, party.account, party.country, party.address)
+        receipt.remember = role == "ambiguous-first"
+        if role == "ambiguous" and chance(self.rng, 50):
+            receipt.remittance = {"en": "VOLUNTARY CONTRIBUTION ISU", "fr": "CONTRIBUTION VOLONTAIRE UAM",
+                                  "es": "CONTRIBUCION VOLUNTARIA DAA"}[payer.language]
 
     def _month(self, year: int, camt_only: bool) -> int:
         for _ in range(50):
@@ -467,38 +505,46 @@ class _Story:
         return sum(revised.values(), ZERO)
 
     def pledges(self, year: int, plan: YearPlan, receipts: list[Receipt]) -> None:
-        rng = self.rng
+        """The year's pledges known by today: the multi-year schedules (in
+        their first year), most receipts announced beforehand, two unpaid."""
         for start in (self.first, self.first + 5):
-            if year != start:
-                continue
-            day = _weekday(datetime.date(year, 2, 14))
-            for s, (amount, currency) in sorted(SCHEDULES.items()):
-                if s not in self.payers:
-                    continue
-                for y in range(start, start + 5):
-                    plan.pledges.append(PledgeSpec(
-                        s, y, amount, currency, datetime.date(y, 6, 30), conventions.DEFAULT_WORK_PLAN, day,
-                        f"S-{s}-{start}-{start + 4}", None if currency == "CHF" else rate(currency, year),
-                        f"Multi-year pledge for the {start}-{start + 4} work plan"))
+            if year == start:
+                self._schedules(start, plan)
         for r in receipts:
-            if r.state in SCHEDULES or r.group in ("advance", "late") or not chance(rng, 65):
+            if r.state in SCHEDULES or r.group in ("advance", "late") or not chance(self.rng, 65):
                 continue
-            amount, currency = r.instructed or (r.gross, "CHF")
-            if chance(rng, 15):
-                amount = _round_nicely(amount * Decimal("1.25"), currency)
-            day = _weekday(datetime.date(year, rng.choice((2, 3)), rng.randint(1, 27)))
-            if day >= r.booked:
-                day = _weekday(datetime.date(year, 1, 12))
-            note = rng.choice((f"Note verbale {rng.randint(100, 999)}/{year}", f"Announced at the Coordinating Committee, {day:%B %Y}"))
-            plan.pledges.append(PledgeSpec(r.state, year, amount, currency, datetime.date(year, r.booked.month, 28),
-                                           conventions.DEFAULT_WORK_PLAN, day, None,
-                                           None if currency == "CHF" else rate(currency, year), note))
+            plan.pledges.append(self._announced(year, r))
         unpaid = [s for s in DONORS if s in self.payers and s not in {r.state for r in receipts}]
         for s in sorted(unpaid)[:2]:
             day = _weekday(datetime.date(year, 3, 20))
             plan.pledges.append(PledgeSpec(s, year, Decimal(10000), "CHF", datetime.date(year, 9, 30),
                                            conventions.DEFAULT_WORK_PLAN, day, None, None, "Pledged at the intersessional meetings"))
         plan.pledges = [p for p in plan.pledges if p.date <= self.today]
+
+    def _schedules(self, start: int, plan: YearPlan) -> None:
+        """The five-year schedules of the work plan starting in ``start``: one pledge per State and year."""
+        day = _weekday(datetime.date(start, 2, 14))
+        for s, (amount, currency) in sorted(SCHEDULES.items()):
+            if s not in self.payers:
+                continue
+            for y in range(start, start + 5):
+                plan.pledges.append(PledgeSpec(
+                    s, y, amount, currency, datetime.date(y, 6, 30), conventions.DEFAULT_WORK_PLAN, day,
+                    f"S-{s}-{start}-{start + 4}", None if currency == "CHF" else rate(currency, start),
+                    f"Multi-year pledge for the {start}-{start + 4} work plan"))
+
+    def _announced(self, year: int, r: Receipt) -> PledgeSpec:
+        """The pledge announced before receipt ``r`` (at times rounded up, more than was paid)."""
+        rng = self.rng
+        amount, currency = r.instructed or (r.gross, "CHF")
+        if chance(rng, 15):
+            amount = _round_nicely(amount * Decimal("1.25"), currency)
+        day = _weekday(datetime.date(year, rng.choice((2, 3)), rng.randint(1, 27)))
+        if day >= r.booked:
+            day = _weekday(datetime.date(year, 1, 12))
+        note = rng.choice((f"Note verbale {rng.randint(100, 999)}/{year}", f"Announced at the Coordinating Committee, {day:%B %Y}"))
+        return PledgeSpec(r.state, year, amount, currency, datetime.date(year, r.booked.month, 28),
+                          conventions.DEFAULT_WORK_PLAN, day, None, None if currency == "CHF" else rate(currency, year), note)
 
     # -- the host
     def expenditure(self, year: int, plan: YearPlan) -> Decimal:
