@@ -32,12 +32,11 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path, PurePosixPath
-from typing import Any, TextIO
+from typing import Any
 
 from beancount.core import data
 
@@ -480,33 +479,6 @@ def _import_once(  # noqa: C901
         writer.add_entries(sorted(new_entries, key=data.entry_sortkey))
     report.commit = writer.commit
     return report
-
-
-# --- terminal ----------------------------------------------------------------------
-
-
-class TerminalProgress:
-    """A one-line progress bar on standard error, only on a terminal."""
-
-    def __init__(self, stream: TextIO | None = None, width: int = 30):
-        self.stream = stream or sys.stderr
-        self.width = width
-        self.enabled = bool(getattr(self.stream, "isatty", lambda: False)())
-        self._shown = False
-
-    def __call__(self, done: int, total: int, label: str) -> None:
-        if not self.enabled:
-            return
-        filled = self.width * done // total if total else self.width
-        bar = "#" * filled + "-" * (self.width - filled)
-        self.stream.write(f"\r[{bar}] {done}/{total} {label[:40]:<40}")
-        self.stream.flush()
-        self._shown = True
-
-    def close(self) -> None:
-        if self._shown:
-            self.stream.write("\n")
-            self.stream.flush()
 
 
 def summary_lines(report: ImportReport) -> list[str]:

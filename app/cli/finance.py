@@ -1,178 +1,172 @@
-"""``isu-ledger`` commands of the year's finances: pledges, budgets, GICHD
-expenditure, the buffer, close-year and sign-off.
+"""``isu-ledger pledge``, ``budget``, ``expenditure`` and ``buffer``: the year's finances.
 
-Each is a thin shell over ``ledger.finance.pledges``, ``ledger.finance.budgets``,
-``ledger.finance.expenditure``, ``ledger.finance.buffer`` and ``ledger.finance.yearend``: plan the
-entries, then write them once through the ledger writer. Refusals and
-spreadsheet row errors print one line each and exit 2, nothing written.
+Each command is a thin shell over ``ledger.finance``: plan the entries, then
+write them once through the ledger writer. A refusal or the row errors of a
+workbook print one line each and exit 2, nothing written (``base.as_refusal``).
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 from pathlib import Path
 
-from app.cli.base import Command, Context, _Parser, _year
+import click
+
+from app.cli.base import YEAR, Environment, Refused, dry_run_note, echo_json, load, pass_env, today, write
+
+DATE_HELP = "date of the decision (default today)"
 
 
-def _refusals() -> tuple[type[BaseException], ...]:
-    """Refusals of the part-3 commands: one line each, exit 2, nothing written."""
-    from ledger.finance.budgets import BudgetRefused
-    from ledger.finance.buffer import BufferRefused
-    from ledger.finance.pledges import PledgeRefused
-    from ledger.finance.yearend import YearEndRefused
-
-    return (BudgetRefused, BufferRefused, PledgeRefused, YearEndRefused)
-
-
-def _refusing(fn: Command) -> Command:
-    """Turn a part-3 refusal or workbook errors into error lines and exit 2."""
-
-    def command(args: argparse.Namespace, ctx: Context) -> int:
-        from ledger.finance.workbooks import ExcelErrors
-
-        try:
-            return fn(args, ctx)
-        except ExcelErrors as exc:
-            for line in exc.errors:
-                ctx.error(line)
-            ctx.error("refused: nothing written")
-            return 2
-        except _refusals() as exc:
-            ctx.error(" ".join(str(exc).split()))
-            return 2
-
-    command.__name__ = fn.__name__
-    command.__doc__ = fn.__doc__
-    return command
-
-
-def _books(ctx: Context):
-    from ledger.conventions import MAIN_FILE
-    from ledger.loader import load_books
-
-    if not (ctx.ledger_dir / MAIN_FILE).is_file():
-        raise FileNotFoundError(2, "no ledger here (run 'isu-ledger init' first)", str(ctx.ledger_dir))
-    return load_books(ctx.ledger_dir)
-
-
-def _value(parse, text, option: str):
+def _value(parse, text: str, option: str):
     """A command-line value through the same parser as a spreadsheet cell."""
-    from ledger.finance.pledges import PledgeRefused
-
     try:
         return parse(text)
     except ValueError as exc:
-        raise PledgeRefused(f"{option} {exc}") from None
+        raise Refused(f"{option} {exc}") from None
 
 
-def _today():
-    import datetime
-
-    return datetime.date.today()
-
-
-def _write(ctx: Context, action: str, entries: list, replacements=(), files=()) -> str | None:
-    from ledger.store.writer import write_plan
-
-    return write_plan(ctx.ledger_dir, ctx.user, action, entries, replacements, files)
-
-
-@_refusing
-def cmd_pledge_add(args: argparse.Namespace, ctx: Context) -> int:
+def _date(text: str | None, option: str = "--date"):
+    """A date option; today when it is not given."""
     from ledger.finance import workbooks
-    from ledger.finance.pledges import (
-        PledgeRefused,
-        PledgeSpec,
-        check_spec,
-        plan_pledges,
-        pledges,
-        schedule_specs,
-    )
-    from ledger.plugins.year_lock import locked_years
-    from ledger.registry import Registry
 
-    books = _books(ctx)
-    if (args.year is None) == (args.years is None):
-        raise PledgeRefused("give --year YYYY for one year or --years YYYY-YYYY for a schedule")
-    spec = PledgeSpec(
-        state_party=_value(workbooks.parse_iso3, args.state_party, "--state-party"),
-        wp_year=args.year or 0,
-        amount=_value(workbooks.parse_money, args.amount, "--amount"),
-        currency=_value(workbooks.parse_currency, args.currency, "--currency"),
-        expected=_value(workbooks.parse_date, args.expected, "--expected") if args.expected else None,
-        work_plan=args.work_plan,
-        date=_value(workbooks.parse_date, args.date, "--date") if args.date else None,
-        note=" ".join(args.note.split()) if args.note else None,
-    )
-    specs = [spec]
-    if args.years:
-        first, _, last = args.years.partition("-")
-        years = [_value(workbooks.parse_year, y, "--years") for y in (first, last or first)]
-        taken = {p.schedule for p in pledges(books.entries) if p.schedule}
-        specs = schedule_specs(spec, years[0], years[1], taken)
-    codes = Registry.load(ctx.ledger_dir).codes()
-    for one in specs:
-        for key, problem in check_spec(one, codes, locked_years(books.entries), _today()):
-            raise PledgeRefused(f"--{key.replace('_', '-')} {problem}")
-    plan = plan_pledges(books.entries, specs, _today())
-    _write(ctx, f"pledge add {spec.state_party}", plan.new)
-    for entry in plan.new:
-        amount = entry.values[2].value
-        print(f"{entry.meta['pledge_id']}: {entry.values[0].value} {entry.values[1].value} {amount.number:.2f} {amount.currency}", file=ctx.stdout)
-    return 0
+    return _value(workbooks.parse_date, text, option) if text else today()
 
 
-@_refusing
-def cmd_pledge_list(args: argparse.Namespace, ctx: Context) -> int:
-    from ledger.finance.pledges import pledges, to_json
-
-    found = pledges(_books(ctx).entries, args.year)
-    if args.json:
-        print(json.dumps([to_json(p) for p in found], indent=2, ensure_ascii=False), file=ctx.stdout)
-        return 0
-    for p in found:
-        expected = p.expected.isoformat() if p.expected else "-"
-        schedule = f"  schedule {p.schedule}" if p.schedule else ""
-        print(f"{p.pledge_id:<16} {p.state_party} {p.wp_year} {p.amount:>14,.2f} {p.currency}  expected {expected}{schedule}", file=ctx.stdout)
-    print(f"{len(found)} pledge(s)", file=ctx.stdout)
-    return 0
-
-
-def _template(ctx: Context, template, rows_fn, args) -> int:
+def _template(env: Environment, template, rows_fn, output: str, year: int | None) -> None:
+    """Write an Excel template, with the recorded rows when there are books."""
     from ledger.conventions import MAIN_FILE
     from ledger.finance.workbooks import write_template
     from ledger.loader import load_books
 
     rows = []
-    if rows_fn is not None and (ctx.ledger_dir / MAIN_FILE).is_file():
-        rows = rows_fn(load_books(ctx.ledger_dir).entries, getattr(args, "year", None))
-    path = write_template(args.output, template, rows)
-    print(f"{path}: template {template.sheet!r} with {len(rows)} row(s)", file=ctx.stdout)
-    return 0
+    if rows_fn is not None and (env.ledger_dir / MAIN_FILE).is_file():
+        rows = rows_fn(load_books(env.ledger_dir).entries, year)
+    path = write_template(output, template, rows)
+    click.echo(f"{path}: template {template.sheet!r} with {len(rows)} row(s)")
 
 
-@_refusing
-def cmd_pledge_template(args: argparse.Namespace, ctx: Context) -> int:
+_output_option = click.option("-o", "--output", metavar="FILE.xlsx", required=True)
+
+
+# --- pledges -------------------------------------------------------------------------
+
+
+@click.group()
+def pledge() -> None:
+    """Pledges of States Parties."""
+
+
+def _pledge_specs(env: Environment, entries: list, spec, years: str | None) -> list:
+    """The pledge, or one per year of a ``--years YYYY-YYYY`` schedule, each checked."""
+    from ledger.finance import workbooks
+    from ledger.finance.pledges import check_spec, pledges, schedule_specs
+    from ledger.plugins.year_lock import locked_years
+    from ledger.registry import Registry
+
+    specs = [spec]
+    if years:
+        first, _, last = years.partition("-")
+        span = [_value(workbooks.parse_year, y, "--years") for y in (first, last or first)]
+        taken = {p.schedule for p in pledges(entries) if p.schedule}
+        specs = schedule_specs(spec, span[0], span[1], taken)
+    codes = Registry.load(env.ledger_dir).codes()
+    for one in specs:
+        for key, problem in check_spec(one, codes, locked_years(entries), today()):
+            raise Refused(f"--{key.replace('_', '-')} {problem}")
+    return specs
+
+
+@pledge.command()
+@click.option("--state-party", metavar="ISO3", required=True)
+@click.option("--amount", metavar="AMOUNT", required=True, help="amount (for each year of a schedule)")
+@click.option("--currency", default="CHF", show_default=True)
+@click.option("--year", type=YEAR, help="work-plan year")
+@click.option("--years", metavar="YYYY-YYYY", help="a multi-year schedule: one pledge per year")
+@click.option("--expected", metavar="DATE", help="expected payment date (of the first year)")
+@click.option("--work-plan", metavar="WP", default="core", show_default=True)
+@click.option("--date", metavar="DATE", help="date of the pledge (default today)")
+@click.option("--note", metavar="TEXT")
+@pass_env
+def add(env: Environment, state_party: str, amount: str, currency: str, year: int | None, years: str | None,
+        expected: str | None, work_plan: str, date: str | None, note: str | None) -> None:
+    """Record a pledge (or a multi-year schedule)."""
+    from ledger.finance import workbooks
+    from ledger.finance.pledges import PledgeSpec, plan_pledges
+
+    books = load(env)
+    if (year is None) == (years is None):
+        raise Refused("give --year YYYY for one year or --years YYYY-YYYY for a schedule")
+    spec = PledgeSpec(
+        state_party=_value(workbooks.parse_iso3, state_party, "--state-party"),
+        wp_year=year or 0,
+        amount=_value(workbooks.parse_money, amount, "--amount"),
+        currency=_value(workbooks.parse_currency, currency, "--currency"),
+        expected=_value(workbooks.parse_date, expected, "--expected") if expected else None,
+        work_plan=work_plan,
+        date=_value(workbooks.parse_date, date, "--date") if date else None,
+        note=" ".join(note.split()) if note else None,
+    )
+    specs = _pledge_specs(env, books.entries, spec, years)
+    plan = plan_pledges(books.entries, specs, today())
+    write(env, f"pledge add {spec.state_party}", plan.new)
+    for entry in plan.new:
+        money = entry.values[2].value
+        click.echo(f"{entry.meta['pledge_id']}: {entry.values[0].value} {entry.values[1].value} {money.number:.2f} {money.currency}")
+
+
+@pledge.command("list")
+@click.option("--year", type=YEAR)
+@click.option("--json", "as_json", is_flag=True, help="print JSON")
+@pass_env
+def pledge_list(env: Environment, year: int | None, as_json: bool) -> None:
+    """List pledges."""
+    from ledger.finance.pledges import pledges, to_json
+
+    found = pledges(load(env).entries, year)
+    if as_json:
+        echo_json([to_json(p) for p in found])
+        return
+    for p in found:
+        expected = p.expected.isoformat() if p.expected else "-"
+        schedule = f"  schedule {p.schedule}" if p.schedule else ""
+        click.echo(f"{p.pledge_id:<16} {p.state_party} {p.wp_year} {p.amount:>14,.2f} {p.currency}  expected {expected}{schedule}")
+    click.echo(f"{len(found)} pledge(s)")
+
+
+@pledge.command("template")
+@_output_option
+@click.option("--year", type=YEAR)
+@pass_env
+def pledge_template(env: Environment, output: str, year: int | None) -> None:
+    """Write the pledge Excel template (with the recorded pledges)."""
     from ledger.finance import pledges
 
-    return _template(ctx, pledges.TEMPLATE, pledges.template_rows, args)
+    _template(env, pledges.TEMPLATE, pledges.template_rows, output, year)
 
 
-@_refusing
-def cmd_pledge_import(args: argparse.Namespace, ctx: Context) -> int:
+@pledge.command("import")
+@click.argument("file", metavar="FILE.xlsx")
+@click.option("--dry-run", is_flag=True)
+@pass_env
+def pledge_import(env: Environment, file: str, dry_run: bool) -> None:
+    """Import pledges from the Excel template."""
     from ledger.finance.pledges import plan_pledges, read_pledge_workbook
     from ledger.registry import Registry
 
-    books = _books(ctx)
-    specs = read_pledge_workbook(args.file, books.entries, Registry.load(ctx.ledger_dir).codes(), _today())
-    plan = plan_pledges(books.entries, specs, _today())
-    summary = f"{args.file}: {len(plan.new)} new, {len(plan.updates)} updated, {len(plan.unchanged)} unchanged pledge(s)"
-    if not args.dry_run and not plan.empty:
-        _write(ctx, f"pledge import {Path(args.file).name}", plan.new, plan.updates)
-    print(summary + (" (dry run: nothing written)" if args.dry_run else ""), file=ctx.stdout)
-    return 0
+    books = load(env)
+    specs = read_pledge_workbook(file, books.entries, Registry.load(env.ledger_dir).codes(), today())
+    plan = plan_pledges(books.entries, specs, today())
+    if not dry_run and not plan.empty:
+        write(env, f"pledge import {Path(file).name}", plan.new, plan.updates)
+    click.echo(f"{file}: {len(plan.new)} new, {len(plan.updates)} updated, {len(plan.unchanged)} unchanged pledge(s)"
+               + dry_run_note(dry_run))
+
+
+# --- budgets -------------------------------------------------------------------------
+
+
+@click.group()
+def budget() -> None:
+    """The approved work plan and budget."""
 
 
 def _budget_json(line) -> dict:
@@ -188,233 +182,176 @@ def _budget_json(line) -> dict:
     }
 
 
-@_refusing
-def cmd_budget_set(args: argparse.Namespace, ctx: Context) -> int:
+@budget.command("set")
+@click.option("--year", type=YEAR, required=True)
+@click.option("--line", metavar="LINE", required=True)
+@click.option("--amount", metavar="AMOUNT", required=True)
+@click.option("--decision", metavar="TEXT", required=True)
+@click.option("--date", metavar="DATE", help=DATE_HELP)
+@click.option("--work-plan", metavar="WP", default="core", show_default=True)
+@pass_env
+def budget_set(env: Environment, year: int, line: str, amount: str, decision: str, date: str | None, work_plan: str) -> None:
+    """Record (or revise) the budget of a line for a year."""
     from ledger.finance import workbooks
     from ledger.finance.budgets import BudgetItem, plan_budget
 
-    books = _books(ctx)
-    amount = _value(workbooks.parse_money, args.amount, "--amount")
-    decided = _value(workbooks.parse_date, args.date, "--date") if args.date else _today()
-    entries = plan_budget(books.entries, [BudgetItem(args.year, args.line, amount, args.work_plan)], args.decision, decided)
+    books = load(env)
+    money = _value(workbooks.parse_money, amount, "--amount")
+    decided = _date(date)
+    entries = plan_budget(books.entries, [BudgetItem(year, line, money, work_plan)], decision, decided)
     if not entries:
-        print(f"{args.line} {args.year}: already {amount:,.2f} CHF; unchanged", file=ctx.stdout)
-        return 0
-    _write(ctx, f"budget set {args.line} {args.year}", entries)
+        click.echo(f"{line} {year}: already {money:,.2f} CHF; unchanged")
+        return
+    write(env, f"budget set {line} {year}", entries)
     account = entries[0].values[0].value
-    print(f"{account} {args.year}: {amount:,.2f} CHF ({' '.join(args.decision.split())}, {decided})", file=ctx.stdout)
-    return 0
+    click.echo(f"{account} {year}: {money:,.2f} CHF ({' '.join(decision.split())}, {decided})")
 
 
-@_refusing
-def cmd_budget_list(args: argparse.Namespace, ctx: Context) -> int:
+@budget.command("list")
+@click.option("--year", type=YEAR, required=True)
+@click.option("--json", "as_json", is_flag=True, help="print JSON")
+@pass_env
+def budget_list(env: Environment, year: int, as_json: bool) -> None:
+    """The budget of a year."""
     from ledger.finance.budgets import budget_lines, total
 
-    lines = budget_lines(_books(ctx).entries, args.year)
-    if args.json:
-        print(json.dumps([_budget_json(line) for line in lines], indent=2, ensure_ascii=False), file=ctx.stdout)
-        return 0
+    lines = budget_lines(load(env).entries, year)
+    if as_json:
+        echo_json([_budget_json(line) for line in lines])
+        return
     for line in lines:
         revised = f"  (original {line.original:,.2f}; {len(line.decisions) - 1} revision(s))" if line.revised else ""
-        print(f"{line.line:<16} {line.final:>14,.2f}{revised}", file=ctx.stdout)
-    print(f"{'total':<16} {total(lines):>14,.2f} CHF", file=ctx.stdout)
-    return 0
+        click.echo(f"{line.line:<16} {line.final:>14,.2f}{revised}")
+    click.echo(f"{'total':<16} {total(lines):>14,.2f} CHF")
 
 
-@_refusing
-def cmd_budget_template(args: argparse.Namespace, ctx: Context) -> int:
+@budget.command("template")
+@_output_option
+@click.option("--year", type=YEAR)
+@pass_env
+def budget_template(env: Environment, output: str, year: int | None) -> None:
+    """Write the budget Excel template (with the current budget)."""
     from ledger.finance import budgets
 
-    return _template(ctx, budgets.TEMPLATE, budgets.template_rows, args)
+    _template(env, budgets.TEMPLATE, budgets.template_rows, output, year)
 
 
-@_refusing
-def cmd_budget_import(args: argparse.Namespace, ctx: Context) -> int:
-    from ledger.finance import workbooks
+@budget.command("import")
+@click.argument("file", metavar="FILE.xlsx")
+@click.option("--decision", metavar="TEXT", required=True)
+@click.option("--date", metavar="DATE", help=DATE_HELP)
+@click.option("--dry-run", is_flag=True)
+@pass_env
+def budget_import(env: Environment, file: str, decision: str, date: str | None, dry_run: bool) -> None:
+    """Import a work plan and budget from the Excel template."""
     from ledger.finance.budgets import plan_budget, read_budget_workbook
 
-    books = _books(ctx)
-    decided = _value(workbooks.parse_date, args.date, "--date") if args.date else _today()
-    items = read_budget_workbook(args.file, books.entries)
-    entries = plan_budget(books.entries, items, args.decision, decided)
-    if entries and not args.dry_run:
-        _write(ctx, f"budget import {Path(args.file).name}", entries)
+    books = load(env)
+    decided = _date(date)
+    items = read_budget_workbook(file, books.entries)
+    entries = plan_budget(books.entries, items, decision, decided)
+    if entries and not dry_run:
+        write(env, f"budget import {Path(file).name}", entries)
     years = sorted({item.year for item in items})
-    note = " (dry run: nothing written)" if args.dry_run else ""
-    print(
-        f"{args.file}: {len(entries)} budget line(s) recorded, {len(items) - len(entries)} unchanged "
-        f"(years {', '.join(map(str, years))}){note}",
-        file=ctx.stdout,
-    )
-    return 0
+    click.echo(f"{file}: {len(entries)} budget line(s) recorded, {len(items) - len(entries)} unchanged "
+               f"(years {', '.join(map(str, years))}){dry_run_note(dry_run)}")
 
 
-@_refusing
-def cmd_expenditure_template(args: argparse.Namespace, ctx: Context) -> int:
-    from ledger.finance import expenditure
-
-    return _template(ctx, expenditure.TEMPLATE, None, args)
+# --- expenditure -----------------------------------------------------------------------
 
 
-@_refusing
-def cmd_expenditure_import(args: argparse.Namespace, ctx: Context) -> int:
+@click.group()
+def expenditure() -> None:
+    """The GICHD expenditure report."""
+
+
+@expenditure.command("template")
+@_output_option
+@pass_env
+def expenditure_template(env: Environment, output: str) -> None:
+    """Write the expenditure Excel template."""
+    from ledger.finance import expenditure as spending
+
+    _template(env, spending.TEMPLATE, None, output, None)
+
+
+@expenditure.command("import")
+@click.argument("file", metavar="FILE.xlsx")
+@click.option("--dry-run", is_flag=True)
+@pass_env
+def expenditure_import(env: Environment, file: str, dry_run: bool) -> None:
+    """Import a GICHD expenditure report and show the clearing."""
     from ledger.finance.expenditure import clearing, clearing_lines, plan_import
 
-    books = _books(ctx)
-    plan = plan_import(ctx.ledger_dir.resolve(), args.file, books.entries)
-    if plan.entries and not args.dry_run:
-        _write(ctx, f"expenditure import {Path(args.file).name}", plan.entries, files=[plan.archive])
-    note = " (dry run: nothing written)" if args.dry_run else ""
-    print(f"{args.file}: {len(plan.entries)} cost(s) booked, {len(plan.duplicates)} already booked{note}", file=ctx.stdout)
+    books = load(env)
+    plan = plan_import(env.ledger_dir.resolve(), file, books.entries)
+    if plan.entries and not dry_run:
+        write(env, f"expenditure import {Path(file).name}", plan.entries, files=[plan.archive])
+    click.echo(f"{file}: {len(plan.entries)} cost(s) booked, {len(plan.duplicates)} already booked{dry_run_note(dry_run)}")
     after = sorted(books.entries + plan.entries, key=lambda e: e.date)
     for year in sorted({e.date.year for e in plan.entries}):
-        print(f"GICHD clearing {year} (CHF): transfers vs expenditure reported", file=ctx.stdout)
-        print("\n".join(clearing_lines(clearing(after, year))), file=ctx.stdout)
-    return 0
+        click.echo(f"GICHD clearing {year} (CHF): transfers vs expenditure reported")
+        click.echo("\n".join(clearing_lines(clearing(after, year))))
 
 
-@_refusing
-def cmd_buffer_policy(args: argparse.Namespace, ctx: Context) -> int:
-    from ledger.finance import workbooks
+# --- the buffer ---------------------------------------------------------------------------
+
+
+@click.group()
+def buffer() -> None:
+    """The financial security buffer."""
+
+
+@buffer.command()
+@click.option("--kind", type=click.Choice(("amount", "share", "months")), required=True)
+@click.option("--value", metavar="V", required=True)
+@click.option("--decision", metavar="TEXT", required=True)
+@click.option("--date", metavar="DATE", help="date the policy applies from (default today)")
+@pass_env
+def policy(env: Environment, kind: str, value: str, decision: str, date: str | None) -> None:
+    """Set the buffer's target policy."""
     from ledger.finance.buffer import parse_policy_value, policy_entry
 
-    _books(ctx)
-    value = parse_policy_value(args.kind, args.value)
-    date = _value(workbooks.parse_date, args.date, "--date") if args.date else _today()
-    entry = policy_entry(args.kind, value, args.decision, date)
-    _write(ctx, f"buffer policy {args.kind} {value}", [entry])
-    print(f"buffer policy from {date}: {args.kind} {value} ({entry.meta['decision']})", file=ctx.stdout)
-    return 0
+    load(env)
+    parsed = parse_policy_value(kind, value)
+    day = _date(date)
+    entry = policy_entry(kind, parsed, decision, day)
+    write(env, f"buffer policy {kind} {parsed}", [entry])
+    click.echo(f"buffer policy from {day}: {kind} {parsed} ({entry.meta['decision']})")
 
 
-def _buffer_move(args: argparse.Namespace, ctx: Context, draw: bool) -> int:
+def _movement(env: Environment, amount: str, decision: str, date: str, draw: bool) -> None:
+    """Allocate to the buffer or draw it down, then say its balance."""
     from ledger.finance import workbooks
-    from ledger.finance.buffer import BufferRefused, balance, plan_movement
+    from ledger.finance.buffer import balance, plan_movement
 
-    books = _books(ctx)
+    books = load(env)
     try:
-        amount = workbooks.parse_money(args.amount)
-        date = workbooks.parse_date(args.date)
+        money = workbooks.parse_money(amount)
+        day = workbooks.parse_date(date)
     except ValueError as exc:
-        raise BufferRefused(str(exc)) from None
-    entry = plan_movement(books.entries, amount, args.decision, date, draw)
-    _write(ctx, f"buffer {'draw' if draw else 'allocate'} {amount}", [entry])
-    after = balance(books.entries + [entry], date)
-    print(f"{entry.narration}: {amount:,.2f} CHF on {date}; buffer {after:,.2f} CHF", file=ctx.stdout)
-    return 0
+        raise Refused(str(exc)) from None
+    entry = plan_movement(books.entries, money, decision, day, draw)
+    write(env, f"buffer {'draw' if draw else 'allocate'} {money}", [entry])
+    after = balance(books.entries + [entry], day)
+    click.echo(f"{entry.narration}: {money:,.2f} CHF on {day}; buffer {after:,.2f} CHF")
 
 
-@_refusing
-def cmd_buffer_allocate(args: argparse.Namespace, ctx: Context) -> int:
-    return _buffer_move(args, ctx, draw=False)
+@buffer.command()
+@click.option("--amount", metavar="AMOUNT", required=True)
+@click.option("--decision", metavar="TEXT", required=True)
+@click.option("--date", metavar="DATE", required=True)
+@pass_env
+def allocate(env: Environment, amount: str, decision: str, date: str) -> None:
+    """Allocate to the buffer."""
+    _movement(env, amount, decision, date, draw=False)
 
 
-@_refusing
-def cmd_buffer_draw(args: argparse.Namespace, ctx: Context) -> int:
-    return _buffer_move(args, ctx, draw=True)
-
-
-@_refusing
-def cmd_close_year(args: argparse.Namespace, ctx: Context) -> int:
-    from ledger.finance.yearend import close_year
-
-    _books(ctx)
-    plan = close_year(ctx.ledger_dir, args.year, user=ctx.user, dry_run=args.dry_run)
-    print("\n".join(plan.lines()), file=ctx.stdout)
-    if plan.empty:
-        print(f"{args.year} is closed and unchanged: nothing to book", file=ctx.stdout)
-    elif args.dry_run:
-        print("(dry run: nothing written)", file=ctx.stdout)
-    else:
-        print(f"{args.year} closed; commit {(plan.commit or '')[:12]}", file=ctx.stdout)
-    return 0
-
-
-@_refusing
-def cmd_sign_off(args: argparse.Namespace, ctx: Context) -> int:
-    from ledger.finance import workbooks
-    from ledger.finance.yearend import YearEndRefused, sign_off
-
-    _books(ctx)
-    try:
-        opinion = workbooks.parse_date(args.opinion_date)
-    except ValueError as exc:
-        raise YearEndRefused(f"--opinion-date {exc}") from None
-    result = sign_off(ctx.ledger_dir, args.year, args.auditor, opinion, user=ctx.user)
-    print(
-        f"{args.year} signed off (auditor {' '.join(args.auditor.split())}, opinion {opinion}); "
-        f"fingerprint {result.fingerprint}; commit {(result.commit or '')[:12]}; the year is locked",
-        file=ctx.stdout,
-    )
-    return 0
-
-
-def _add_part3_parsers(cmd, sub) -> None:
-    """Arguments of the pledge, budget, expenditure and buffer commands."""
-    pledge = cmd("pledge", "pledges of States Parties")
-    pledge_sub = pledge.add_subparsers(dest="pledge_command", metavar="ACTION", parser_class=_Parser)
-    pledge_sub.required = True
-    sp = cmd("add", "record a pledge (or a multi-year schedule)", "pledge add", pledge_sub)
-    sp.add_argument("--state-party", metavar="ISO3", required=True)
-    sp.add_argument("--amount", metavar="AMOUNT", required=True, help="amount (for each year of a schedule)")
-    sp.add_argument("--currency", default="CHF")
-    sp.add_argument("--year", type=_year, help="work-plan year")
-    sp.add_argument("--years", metavar="YYYY-YYYY", help="a multi-year schedule: one pledge per year")
-    sp.add_argument("--expected", metavar="DATE", help="expected payment date (of the first year)")
-    sp.add_argument("--work-plan", metavar="WP", default="core")
-    sp.add_argument("--date", metavar="DATE", help="date of the pledge (default today)")
-    sp.add_argument("--note", metavar="TEXT")
-    sp = cmd("list", "list pledges", "pledge list", pledge_sub)
-    sp.add_argument("--year", type=_year)
-    sp.add_argument("--json", action="store_true")
-    sp = cmd("template", "write the pledge Excel template (with the recorded pledges)", "pledge template", pledge_sub)
-    sp.add_argument("-o", "--output", metavar="FILE.xlsx", required=True)
-    sp.add_argument("--year", type=_year)
-    sp = cmd("import", "import pledges from the Excel template", "pledge import", pledge_sub)
-    sp.add_argument("file", metavar="FILE.xlsx")
-    sp.add_argument("--dry-run", action="store_true")
-
-    budget = cmd("budget", "the approved work plan and budget")
-    budget_sub = budget.add_subparsers(dest="budget_command", metavar="ACTION", parser_class=_Parser)
-    budget_sub.required = True
-    sp = cmd("set", "record (or revise) the budget of a line for a year", "budget set", budget_sub)
-    sp.add_argument("--year", type=_year, required=True)
-    sp.add_argument("--line", metavar="LINE", required=True)
-    sp.add_argument("--amount", metavar="AMOUNT", required=True)
-    sp.add_argument("--decision", metavar="TEXT", required=True)
-    sp.add_argument("--date", metavar="DATE", help="date of the decision (default today)")
-    sp.add_argument("--work-plan", metavar="WP", default="core")
-    sp = cmd("list", "the budget of a year", "budget list", budget_sub)
-    sp.add_argument("--year", type=_year, required=True)
-    sp.add_argument("--json", action="store_true")
-    sp = cmd("template", "write the budget Excel template (with the current budget)", "budget template", budget_sub)
-    sp.add_argument("-o", "--output", metavar="FILE.xlsx", required=True)
-    sp.add_argument("--year", type=_year)
-    sp = cmd("import", "import a work plan and budget from the Excel template", "budget import", budget_sub)
-    sp.add_argument("file", metavar="FILE.xlsx")
-    sp.add_argument("--decision", metavar="TEXT", required=True)
-    sp.add_argument("--date", metavar="DATE", help="date of the decision (default today)")
-    sp.add_argument("--dry-run", action="store_true")
-
-    spending = cmd("expenditure", "the GICHD expenditure report")
-    spending_sub = spending.add_subparsers(dest="expenditure_command", metavar="ACTION", parser_class=_Parser)
-    spending_sub.required = True
-    sp = cmd("template", "write the expenditure Excel template", "expenditure template", spending_sub)
-    sp.add_argument("-o", "--output", metavar="FILE.xlsx", required=True)
-    sp = cmd("import", "import a GICHD expenditure report and show the clearing", "expenditure import", spending_sub)
-    sp.add_argument("file", metavar="FILE.xlsx")
-    sp.add_argument("--dry-run", action="store_true")
-
-    reserve = cmd("buffer", "the financial security buffer")
-    reserve_sub = reserve.add_subparsers(dest="buffer_command", metavar="ACTION", parser_class=_Parser)
-    reserve_sub.required = True
-    sp = cmd("policy", "set the buffer's target policy", "buffer policy", reserve_sub)
-    sp.add_argument("--kind", choices=("amount", "share", "months"), required=True)
-    sp.add_argument("--value", metavar="V", required=True)
-    sp.add_argument("--decision", metavar="TEXT", required=True)
-    sp.add_argument("--date", metavar="DATE", help="date the policy applies from (default today)")
-    for action, text in (("allocate", "allocate to the buffer"), ("draw", "draw the buffer down")):
-        sp = cmd(action, text, f"buffer {action}", reserve_sub)
-        sp.add_argument("--amount", metavar="AMOUNT", required=True)
-        sp.add_argument("--decision", metavar="TEXT", required=True)
-        sp.add_argument("--date", metavar="DATE", required=True)
+@buffer.command()
+@click.option("--amount", metavar="AMOUNT", required=True)
+@click.option("--decision", metavar="TEXT", required=True)
+@click.option("--date", metavar="DATE", required=True)
+@pass_env
+def draw(env: Environment, amount: str, decision: str, date: str) -> None:
+    """Draw the buffer down."""
+    _movement(env, amount, decision, date, draw=True)

@@ -82,9 +82,9 @@ def bank_refs(ledger_dir: Path) -> list[str]:
 
 
 def cli_process(ledger_dir: Path, *args: str, timeout: float = 120, preexec=None) -> subprocess.CompletedProcess:
-    """The same in a child process (``python -m app.cli.main``)."""
+    """The same in a child process (``python -m app.cli``)."""
     return subprocess.run(
-        [sys.executable, "-m", "app.cli.main", "--ledger", str(ledger_dir), *args],
+        [sys.executable, "-m", "app.cli", "--ledger", str(ledger_dir), *args],
         cwd=REPO,
         env=git_env(),
         capture_output=True,

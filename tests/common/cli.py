@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-import io
-import sys
 from pathlib import Path
+
+from click.testing import CliRunner
+
+
+def run(*args: str, stdin: str = "") -> tuple[int, str, str]:
+    """``isu-ledger args...`` in this process (click's runner), as
+    (exit code, standard output, standard error); a bug raises."""
+    from app.cli import cli as command
+
+    result = CliRunner().invoke(command, list(args), input=stdin, catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
 
 
 def cli(ledger: Path, *args: str, stdin: str = "") -> tuple[int, str, str]:
     """``isu-ledger --ledger LEDGER args...`` in this process, as
     (exit code, standard output, standard error)."""
-    from app.cli.main import main
-
-    out, err = io.StringIO(), io.StringIO()
-    saved, sys.stdin = sys.stdin, io.StringIO(stdin)
-    try:
-        code = main(["--ledger", str(ledger), *args], stdout=out, stderr=err)
-    finally:
-        sys.stdin = saved
-    return code, out.getvalue(), err.getvalue()
+    return run("--ledger", str(ledger), *args, stdin=stdin)
 
 
 def head(ledger: Path) -> str | None:

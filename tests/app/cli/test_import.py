@@ -6,14 +6,13 @@ pipeline, each on a small ledger with statements derived from the samples.
 
 from __future__ import annotations
 
-import io
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
-
-from importers.importing import TerminalProgress
+from common.terminal import Terminal
 
 REPO = Path(__file__).resolve().parents[3]
 SAMPLES = REPO.parent / "shared" / "samples" / "year2025"
@@ -120,21 +119,18 @@ def test_camt054_of_a_booked_batch_adds_nothing(cli, head, books, tmp_path):
     assert head(books) == before
 
 
-def test_progress_bar_only_on_a_terminal():
-    class Tty(io.StringIO):
-        def isatty(self):
-            return True
-
-    quiet = io.StringIO()
-    bar = TerminalProgress(quiet)
-    bar(5, 10, "x")
-    bar.close()
-    assert quiet.getvalue() == ""
-    tty = Tty()
-    bar = TerminalProgress(tty)
-    bar(5, 10, "identifying")
-    bar.close()
-    assert "5/10" in tty.getvalue() and tty.getvalue().endswith("\n")
+def test_progress_bar_only_on_a_terminal(cli, books, tmp_path):
+    """At a terminal the import shows click's progress bar on standard error;
+    elsewhere standard error stays empty."""
+    piped = tmp_path / "piped"
+    shutil.copytree(books, piped)
+    term = Terminal(books, "import", str(JAN))
+    code, out, shown = term.close()
+    assert code == 0 and "imported 3 entries" in out, shown
+    assert re.search(r"import +\[#+-*\] +\d/3 .*booked ubs-isu-2025-01\.camt053\.xml", shown), shown
+    assert shown.endswith("\n") and "imported" not in shown
+    code, out, err = cli(piped, "import", str(JAN))
+    assert (code, err) == (0, "") and "imported 3 entries" in out
 
 
 def test_missing_file_is_one_line(cli, books):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-import io
+import signal
 import subprocess
 import sys
 from decimal import Decimal
@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 from beancount.core import data
+from common.cli import run
+from common.terminal import Terminal
 
 from ledger import conventions
-from ledger.store import gitrepo
-from app.cli.main import COMMANDS, build_parser, main
 from ledger.loader import load_books
+from ledger.store import gitrepo
 
 REPO = Path(__file__).resolve().parents[3]
 BEAN_CHECK = REPO / ".venv" / "bin" / "bean-check"
@@ -23,9 +24,7 @@ SHARED = REPO.parent / "shared"
 
 
 def run_cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), stdout=out, stderr=err)
-    return code, out.getvalue(), err.getvalue()
+    return run(*argv)
 
 
 def bean_check(ledger: Path) -> subprocess.CompletedProcess:
@@ -47,7 +46,7 @@ def test_init_gives_a_clean_ledger(books):
     assert run_cli("--ledger", str(books), "check")[0] == 0
     # Same through the real console entry point, ledger from the environment.
     env_proc = subprocess.run(
-        [sys.executable, "-m", "app.cli.main", "check"],
+        [sys.executable, "-m", "app.cli", "check"],
         capture_output=True, text=True, cwd=REPO, env={**_env(), "ISU_LEDGER_DIR": str(books)},
     )
     assert env_proc.returncode == 0, env_proc.stderr
@@ -156,33 +155,72 @@ def test_check_without_ledger_exits_1(tmp_path):
     assert code == 1 and "no ledger here" in err
 
 
-@pytest.mark.parametrize("argv,name", [
-    (["demo"], "demo"),
-    (["import", "a.xml", "--dry-run", "--json"], "import"),
-    (["review", "list", "--json"], "review list"),
-    (["review", "resolve", "7", "--state-party", "DEU", "--year", "2026", "--remember"], "review resolve"),
-    (["report", "contributions", "--year", "2026", "--format", "json"], "report"),
-    (["report", "statement", "--state-party", "DEU", "--year", "2026", "--format", "html", "-o", "x.html"], "report"),
-    (["close-year", "2025"], "close-year"),
-    (["sign-off", "2025", "--auditor", "A. Auditor", "--opinion-date", "2026-03-01"], "sign-off"),
-    (["user", "add", "alice", "--role", "finance"], "user add"),
-    (["user", "passwd", "alice"], "user passwd"),
-    (["user", "disable", "alice"], "user disable"),
-    (["serve", "--port", "5001"], "serve"),
+NO_LEDGER = "no ledger here (run 'isu-ledger init' first)"
+NO_ACCOUNTS = "no ledger here (its database holds the web accounts; or set ISU_DATABASE_URL)"
+
+
+@pytest.mark.parametrize("argv,code,said", [
+    (["demo", "--today", "2019-06-30"], 2, "today (2019-06-30) must be after 2020: the demo closes at least one year"),
+    (["import", "a.xml", "--dry-run", "--json"], 2, "{books}: not an isu-ledger directory (no main.beancount)"),
+    (["review", "list", "--json"], 0, ""),
+    (["review", "resolve", "7", "--state-party", "DEU", "--year", "2026", "--remember"], 2, "7: no such review item (see 'review list')"),
+    (["report", "contributions", "--year", "2026", "--format", "json"], 2, f"{{books}}: {NO_LEDGER}"),
+    (["report", "statement", "--state-party", "DEU", "--year", "2026", "--format", "html", "-o", "x.html"], 2, f"{{books}}: {NO_LEDGER}"),
+    (["close-year", "2025"], 2, f"{{books}}: {NO_LEDGER}"),
+    (["sign-off", "2025", "--auditor", "A. Auditor", "--opinion-date", "2026-03-01"], 2, f"{{books}}: {NO_LEDGER}"),
+    (["user", "add", "alice", "--role", "finance"], 2, f"{{books}}: {NO_ACCOUNTS}"),
+    (["user", "passwd", "alice"], 2, f"{{books}}: {NO_ACCOUNTS}"),
+    (["user", "disable", "alice"], 2, f"{{books}}: {NO_ACCOUNTS}"),
+    (["serve", "--port", "5001"], 2, f"{{books}}: {NO_LEDGER}"),
 ])
-def test_other_commands_are_registered(tmp_path, argv, name):
-    """Every command of the contract parses its documented arguments; one
-    whose part is not built yet says so in one line and exits 2."""
-    assert build_parser().parse_args(["--ledger", str(tmp_path), *argv]).command_key == name
-    if getattr(COMMANDS[name], "not_yet_available", False):
-        code, out, err = run_cli("--ledger", str(tmp_path), *argv)
-        assert (code, out, err) == (2, "", f"isu-ledger: '{name}' is not yet available\n")
+def test_every_command_takes_its_documented_arguments(tmp_path, monkeypatch, argv, code, said):
+    """Every command of the contract parses its documented arguments and runs
+    into its own answer for a directory without books: one line naming the
+    directory (or the item), exit 2, nothing written."""
+    monkeypatch.delenv("ISU_DATABASE_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    books = tmp_path / "books"
+    books.mkdir()
+    got, out, err = run_cli("--ledger", str(books), *argv)
+    assert (got, err) == (code, f"isu-ledger: {said.format(books=books)}\n" if said else ""), out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["books"] and not any(books.iterdir())
 
 
-def test_usage_errors_are_one_line(tmp_path):
-    code, _, err = run_cli("review", "resolve", "7", "--year", "26")
-    assert code == 2 and err.startswith("isu-ledger: ") and err.count("\n") == 1
-    assert run_cli("frobnicate")[0] == 2
+def test_ledger_option_after_the_command(tmp_path, books):
+    """``--ledger DIR`` is accepted after a command's name too, at any depth."""
+    assert run_cli("check", "--ledger", str(books)) == (0, f"{books}: ok\n", "")
+    assert run_cli("--ledger", str(tmp_path / "none"), "review", "--ledger", str(books), "list") == (0, "0 item(s) to review\n", "")
+
+
+def test_ledger_directory_from_the_environment(books, monkeypatch):
+    monkeypatch.setenv("ISU_LEDGER_DIR", str(books))
+    assert run_cli("check") == (0, f"{books}: ok\n", "")
+
+
+@pytest.mark.parametrize("argv", [
+    ["review", "resolve", "7", "--year", "26"],
+    ["review", "resolve", "7", "--state-party", "DEU"],
+    ["frobnicate"],
+    [],
+    ["review"],
+    ["report", "ledgers", "--year", "2026"],
+    ["user", "add", "alice", "--role", "root"],
+    ["import"],
+    ["check", "--no-such-option"],
+])
+def test_usage_errors_are_one_line(tmp_path, argv):
+    """No usage banner: one line naming the problem, exit 2."""
+    code, out, err = run_cli("--ledger", str(tmp_path), *argv)
+    assert code == 2 and out == "" and err.startswith("isu-ledger: ") and err.count("\n") == 1, err
+    assert "Usage:" not in err
+
+
+def test_help_is_the_contract(tmp_path):
+    code, out, err = run_cli("--help")
+    assert code == 0 and err == ""
+    for name in ("init", "demo", "parse", "import", "review", "check", "report", "close-year", "sign-off", "pledge",
+                 "budget", "expenditure", "buffer", "user", "serve"):
+        assert f"  {name} " in out, name
 
 
 def test_parse_bad_file_is_one_line_exit_2(tmp_path):
@@ -203,3 +241,13 @@ def test_parse_json_of_a_sample(tmp_path):
     assert code == 0, err
     doc = json.loads(out)
     assert doc["format"] and isinstance(doc["statements"], list)
+
+
+def test_interrupt_at_a_prompt_is_one_line_exit_130(books):
+    """Ctrl-C while the password is asked: one line, exit 130, no account database made."""
+    term = Terminal(books, "user", "add", "erin", "--role", "auditor")
+    term.expect("New password: ")
+    term.proc.send_signal(signal.SIGINT)
+    code, out, shown = term.close()
+    assert (code, out) == (130, "") and shown.strip().endswith("isu-ledger: interrupted"), shown
+    assert "Traceback" not in shown and not (books / "isu-ledger.sqlite3").exists()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from common.terminal import Terminal
 from sqlalchemy import select
 
 from app.web.db import AuditEvent, User, WebSession
@@ -211,6 +212,25 @@ def test_user_commands(cli, make_app, login, ledger, database_url, monkeypatch):
     assert login(app.test_client(), "alice", "the new long password").status_code == 401
     code, _, err = cli(ledger, "user", "disable", "nobody")
     assert code == 2 and "no such user" in err
+
+
+def test_user_add_at_a_terminal_asks_twice_and_never_shows_the_password(ledger, database_url, monkeypatch, make_app, login):
+    """At a terminal the password is typed twice, hidden; two that differ are asked again."""
+    monkeypatch.setenv("ISU_DATABASE_URL", database_url)
+    term = Terminal(ledger, "user", "add", "dora", "--role", "finance")
+    term.expect("New password: ")
+    term.type("a long enough password")
+    term.expect("Repeat it: ")
+    term.type("a different long password")
+    term.expect("do not match")
+    term.expect("New password: ")
+    term.type("a long enough password")
+    term.expect("Repeat it: ")
+    term.type("a long enough password")
+    code, out, shown = term.close()
+    assert (code, out) == (0, "user dora: added (finance)\n"), shown
+    assert "long" not in shown
+    assert login(make_app(ledger, database_url).test_client(), "dora", "a long enough password").status_code == 302
 
 
 def test_user_commands_default_to_sqlite_in_the_ledger(cli, ledger, monkeypatch):

@@ -13,7 +13,7 @@ ledger must be exactly the state before the import or exactly the state of
 a clean import (the reference), and re-running the import must complete
 and give the reference.
 
-The child is the real CLI (``runpy`` of ``app.cli.main``) with one addition:
+The child is the real CLI (``runpy`` of ``app.cli``) with one addition:
 an audit hook (``sys.addaudithook``, read-only observation, nothing of the
 product is replaced) that appends a marker to a log file each time the
 import reaches a phase — a bank file opened, the lock taken, the journal
@@ -79,7 +79,7 @@ CHILD = textwrap.dedent(
     mark("start")
     sys.argv = ["isu-ledger"] + sys.argv[3:]
     try:
-        runpy.run_module("app.cli.main", run_name="__main__")
+        runpy.run_module("app.cli", run_name="__main__")
     finally:
         mark("exit")
     """
@@ -392,7 +392,7 @@ def test_concurrent_overlapping_imports_never_duplicate(base, tmp_path, pair):
         shutil.copytree(base, ledger)
         procs = [
             subprocess.Popen(
-                [sys.executable, "-m", "app.cli.main", "--ledger", str(ledger), "import", str(f)],
+                [sys.executable, "-m", "app.cli", "--ledger", str(ledger), "import", str(f)],
                 cwd=REPO, env=git_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             )
             for f in pair

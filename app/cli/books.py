@@ -1,0 +1,94 @@
+"""``isu-ledger init``, ``check``, ``parse`` and ``import``: the books and the bank files."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+
+import click
+
+from app.cli.base import PROG, Environment, echo_json, pass_env
+
+
+@click.command()
+@click.option("--iban", help="the ISU bank account (default: the UBS Geneva account)")
+@click.option("--opening-balance", metavar="AMOUNT", help="bank balance in CHF at --as-of")
+@click.option("--as-of", metavar="DATE", help="date of the opening balance (YYYY-MM-DD)")
+@pass_env
+def init(env: Environment, iban: str | None, opening_balance: str | None, as_of: str | None) -> None:
+    """Create a new ledger (git, chart of accounts, registry)."""
+    from ledger.books import DEFAULT_IBAN, init_ledger
+
+    result = init_ledger(env.ledger_dir, iban=iban or DEFAULT_IBAN, opening_balance=opening_balance, as_of=as_of, user=env.user)
+    click.echo(f"initialised the ISU ledger in {result.ledger_dir} (IBAN {result.iban}, commit {result.commit[:12]})")
+
+
+@click.command()
+@click.pass_context
+def check(ctx: click.Context) -> None:
+    """bean-check plus the ISU rules; exit 1 when it finds errors."""
+    from ledger.check import check_ledger
+
+    env = ctx.find_object(Environment)
+    errors = check_ledger(env.ledger_dir)
+    for line in errors:
+        click.echo(line, err=True)
+    if errors:
+        click.echo(f"{PROG}: {len(errors)} error(s) in {env.ledger_dir}", err=True)
+        ctx.exit(1)
+    click.echo(f"{env.ledger_dir}: ok")
+
+
+@click.command()
+@click.argument("file", metavar="FILE")
+@click.option("--json", "as_json", is_flag=True, help="print JSON")
+def parse(file: str, as_json: bool) -> None:
+    """Show the normalised content of a bank file (no ledger needed)."""
+    from importers.parse import parse_file, to_json
+
+    result = parse_file(file)
+    if as_json:
+        echo_json(to_json(result))
+        return
+    click.echo(f"{file}: {result.format}")
+    for st in result.statements:
+        closing = f"closing {st.closing.amount} {st.closing.currency} on {st.closing.date}" if st.closing else "no closing balance"
+        click.echo(f"  statement {st.id} account {st.account}: {len(st.entries)} entries, {closing}")
+    for warning in result.warnings:
+        click.echo(f"  warning: {warning}")
+
+
+@contextlib.contextmanager
+def progress_bar() -> Iterator:
+    """The import's progress callback ``(done, total, label)``: a click progress
+    bar on standard error when that is a terminal, else None (nothing shown)."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    # update_min_steps=0: a new label shows even when no step was made.
+    with click.progressbar(length=1, label="import", file=sys.stderr, show_pos=True, update_min_steps=0,
+                           item_show_func=lambda label: label) as bar:
+
+        def update(done: int, total: int, label: str) -> None:
+            bar.length = max(total, 1)  # the count of entries is known once the files are read
+            bar.update(done - bar.pos, label)
+
+        yield update
+
+
+@click.command("import")
+@click.argument("files", metavar="FILE...", nargs=-1, required=True)
+@click.option("--dry-run", is_flag=True, help="show what would be booked, and why; write nothing")
+@click.option("--json", "as_json", is_flag=True, help="print JSON")
+@pass_env
+def import_(env: Environment, files: tuple[str, ...], dry_run: bool, as_json: bool) -> None:
+    """Import bank statements (idempotent, all or nothing)."""
+    from importers.importing import import_files, summary_lines
+
+    with progress_bar() as progress:
+        report = import_files(env.ledger_dir, files, dry_run=dry_run, user=env.user, progress=progress)
+    if as_json:
+        echo_json(report.to_json())
+    else:
+        click.echo("\n".join(summary_lines(report)))
