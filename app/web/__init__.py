@@ -15,7 +15,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Response, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
@@ -32,7 +32,38 @@ DEFAULTS: dict[str, Any] = {
     "UPLOAD_DIR": None,  # where uploads wait between preview and confirm (default: system temp)
 }
 
+# The app's pages: nothing but our own files, never inside a frame.
+CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'"
+
 csrf = CSRFProtect()
+
+
+def security_headers(response: Response, csp: str = CSP, *, cacheable: bool = False) -> Response:
+    """Give ``response`` the headers every response of ours carries, the
+    app's and Fava's alike: ``csp`` (the policy of that kind of response,
+    unless the view set a stricter one), no framing, no type sniffing, no
+    referrer to other sites, and nothing kept in any cache unless
+    ``cacheable`` (static files; ``send_file``'s own ``no-cache`` still
+    stores)."""
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", csp)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    if not cacheable:
+        headers["Cache-Control"] = "no-store"
+    return response
+
+
+def error_response(status: int, message: str, *, as_json: bool) -> Response:
+    """A failed request as our plain error page or, for API clients, as
+    ``{"error": ..., "status": ...}``. Needs a request context of our app."""
+    if as_json:
+        response = jsonify({"error": message, "status": status})
+    else:
+        response = make_response(render_template("error.html", status=status, message=message))
+    response.status_code = status
+    return response
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -81,27 +112,16 @@ def _setup_blueprints(app: Flask) -> None:
     app.teardown_appcontext(auth.close_db)
 
     @app.after_request
-    def security_headers(response):
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'",
-        )
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if request.endpoint != "static":
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
+    def headers(response: Response) -> Response:
+        return security_headers(response, cacheable=request.endpoint == "static")
 
 
 def _setup_errors(app: Flask) -> None:
     """One handler turns every failed request into a page or, under /api/,
     into ``{"error": ..., "status": ...}``."""
 
-    def respond(status: int, message: str):
-        if request.path.startswith("/api/"):
-            return jsonify({"error": message, "status": status}), status
-        return render_template("error.html", status=status, message=message), status
+    def respond(status: int, message: str) -> Response:
+        return error_response(status, message, as_json=request.path.startswith("/api/"))
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
@@ -141,6 +161,6 @@ def create_wsgi(config: dict[str, Any]):
     from app.web.fava_mount import FavaGuard, create_fava
 
     app = create_app(config)
-    fava = create_fava(app.config["LEDGER_DIR"])
+    fava = create_fava(app)
     app.wsgi_app = FavaGuard(app, app.wsgi_app, fava.wsgi_app)  # type: ignore[method-assign]
     return app
