@@ -20,17 +20,8 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+from common.hostile import FORMULAS, with_script
 from common.statements import camt053
-
-# Run in an XHTML-aware renderer, this posts a sign-off with the viewer's session.
-SCRIPT = (
-    '<h:script xmlns:h="http://www.w3.org/1999/xhtml"><![CDATA['
-    "fetch('/api/csrf').then(r => r.json()).then(t => fetch('/api/year-end/2025/sign-off', {method: 'POST', "
-    "headers: {'Content-Type': 'application/json', 'X-CSRFToken': t.csrf_token}, "
-    "body: JSON.stringify({auditor: 'signed by XSS', opinion_date: '2026-01-15'})}));"
-    "]]></h:script>"
-)
-FORMULAS = ["=HYPERLINK(\"http://evil.invalid\",\"click\")", "+41 CMD", "-2+3", "@SUM(A1)"]
 
 
 def hostile_statement() -> str:
@@ -41,7 +32,7 @@ def hostile_statement() -> str:
         for n, name in enumerate(FORMULAS)
     ]
     text = camt053(entries, opening=("2025-07-31", "107000.00"), ident="S-2025-08")
-    return text.replace("</Stmt>", "</Stmt>" + SCRIPT, 1)
+    return with_script(text)
 
 
 @pytest.fixture(scope="module")

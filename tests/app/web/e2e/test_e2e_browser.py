@@ -3,88 +3,19 @@
 finance logs in, uploads a statement, confirms the preview, resolves the
 review item, downloads the annual PDF; the auditor opens Fava; the
 Committee is refused Fava. The server is the real ``isu-ledger serve`` in a
-subprocess. Screenshots of the dashboard, the review queue and a report go
-to tests/e2e/screenshots/ (git-ignored); their paths are printed.
+subprocess (fixtures in conftest.py). Screenshots of the dashboard, the
+review queue and a report go to tests/e2e/screenshots/ (git-ignored); their
+paths are printed.
 """
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-import pytest
-
-
-CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parent / "screenshots"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} not installed (CI installs Debian's chromium)")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def server(password, tmp_path, database_url):
-    from app.web.db import open_database
-    from app.web.users import add_user
-    from ledger.books import init_ledger
-
-    ledger = init_ledger(tmp_path / "books", opening_balance="100000.00", as_of="2025-06-30", user="test:init").ledger_dir
-    with open_database(database_url)() as s:
-        for role in ("finance", "auditor", "committee"):
-            add_user(s, role, role, password)
-        s.commit()
-    port = free_port()
-    env = {**os.environ, "ISU_DATABASE_URL": database_url, "ISU_SECRET_KEY": "e2e-" + "k" * 40}
-    exe = Path(sys.executable).with_name("isu-ledger")
-    proc = subprocess.Popen([str(exe), "--ledger", str(ledger), "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail("server did not start: " + proc.stdout.read().decode(errors="replace"))
-            time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}", ledger
-    proc.terminate()
-    proc.wait(timeout=10)
-
-
-@pytest.fixture
-def browser():
-    from playwright import sync_api
-
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
-def log_in(browser, base: str, name: str, password: str):
-    page = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900}).new_page()
-    page.goto(f"{base}/login")
-    page.fill("input[name=name]", name)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
-    return page
-
-
-def test_the_monthly_job_in_a_browser(password, july_statement, server, browser, tmp_path):
+def test_the_monthly_job_in_a_browser(password, july_statement, server, browser, log_in, tmp_path):
     base, _ledger = server
     SHOTS.mkdir(exist_ok=True)
     statement = tmp_path / "ubs-isu-2025-07.camt053.xml"

@@ -1,0 +1,94 @@
+"""Fixtures of the browser tests: the real ``isu-ledger serve`` in a
+subprocess over a new ledger (accounts finance, auditor, committee), and
+Debian's Chromium driven by Playwright. Without /usr/bin/chromium every test
+here is skipped (CI installs Debian's chromium)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def pytest_collection_modifyitems(config, items):
+    if Path(CHROMIUM).exists():
+        return
+    skip = pytest.mark.skip(reason=f"{CHROMIUM} not installed (CI installs Debian's chromium)")
+    for item in items:
+        if HERE in Path(item.fspath).parents:
+            item.add_marker(skip)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(password, tmp_path, database_url):
+    """(base URL, ledger directory) of a running ``isu-ledger serve``."""
+    from app.web.db import open_database
+    from app.web.users import add_user
+    from ledger.books import init_ledger
+
+    ledger = init_ledger(tmp_path / "books", opening_balance="100000.00", as_of="2025-06-30", user="test:init").ledger_dir
+    with open_database(database_url)() as s:
+        for role in ("finance", "auditor", "committee"):
+            add_user(s, role, role, password)
+        s.commit()
+    port = free_port()
+    env = {**os.environ, "ISU_DATABASE_URL": database_url, "ISU_SECRET_KEY": "e2e-" + "k" * 40}
+    exe = Path(sys.executable).with_name("isu-ledger")
+    proc = subprocess.Popen([str(exe), "--ledger", str(ledger), "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail("server did not start: " + proc.stdout.read().decode(errors="replace"))
+            time.sleep(0.1)
+    yield f"http://127.0.0.1:{port}", ledger
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture
+def browser():
+    from playwright import sync_api
+
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def _log_in(browser, base: str, name: str, password: str):
+    page = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900}).new_page()
+    page.goto(f"{base}/login")
+    page.fill("input[name=name]", name)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+    return page
+
+
+@pytest.fixture
+def log_in():
+    """``log_in(browser, base, name, password)``: a page of a new browser
+    context, signed in as ``name`` and on the dashboard."""
+    return _log_in
