@@ -275,6 +275,5 @@ def upload(kind: str):
 @bp.get("/audit")
 @require("audit")
 def audit_list():
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    rows, total = audit.events(page, request.args.get("action") or None)
+    rows, page, total = audit.events(request.args.get("page"), request.args.get("action") or None)
     return jsonify({"total": total, "page": page, "events": [audit.event_json(e) for e in rows]})
