@@ -236,9 +236,17 @@ def close(year: int):
 @bp.post("/year-end/<int:year>/sign-off")
 @require("yearend.sign_off")
 def sign_off(year: int):
+    """Signed in the signed-in auditor's full name: a body naming an auditor is refused."""
     data = body()
-    row = yearend.sign(year_of(year), field(data, "auditor", str), parse_date(field(data, "opinion_date", str), "opinion_date"))
-    return jsonify({"year": row.year, "auditor": row.auditor, "opinion_date": row.opinion_date.isoformat(), "commit": row.commit})
+    if "auditor" in data:
+        abort(400, "auditor: the signing auditor is the signed-in account (its full name); for whom it signs goes in on_behalf_of")
+    row = yearend.sign(
+        year_of(year),
+        parse_date(field(data, "opinion_date", str), "opinion_date"),
+        field(data, "on_behalf_of", str, required=False),
+    )
+    return jsonify({"year": row.year, "auditor": row.auditor, "on_behalf_of": row.on_behalf_of,
+                    "opinion_date": row.opinion_date.isoformat(), "commit": row.commit})
 
 
 @bp.get("/registry")

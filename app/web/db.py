@@ -5,7 +5,7 @@ ledger commit that holds it.
 
 SQLAlchemy 2.0 typed models (``DeclarativeBase``, ``Mapped``) in the style
 of warehouse. The schema is created and upgraded by the Alembic migrations
-in ``app/migrations`` (``upgrade``), never by ``create_all``, so a
+in ``app/web/migrations`` (``upgrade``), never by ``create_all``, so a
 production PostgreSQL database and a test SQLite file take the same path.
 """
 
@@ -53,6 +53,7 @@ class User(Base):
     id: Mapped[intpk]
     name: Mapped[str] = mapped_column(String(80), unique=True)
     role: Mapped[str] = mapped_column(String(20))
+    full_name: Mapped[str | None] = mapped_column(String(120))  # what the person's sign-off records
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[created]
@@ -154,13 +155,16 @@ class MatchingRule(Base):
 
 
 class SignOff(Base):
-    """An auditor's sign-off of a closed year, as recorded through the app."""
+    """An auditor's sign-off of a closed year, as recorded through the app:
+    ``auditor`` is the signed-in account's full name, ``on_behalf_of`` the
+    firm or office it signed for (if any)."""
 
     __tablename__ = "sign_offs"
 
     id: Mapped[intpk]
     year: Mapped[int] = mapped_column(index=True)
     auditor: Mapped[name_str]
+    on_behalf_of: Mapped[str | None] = mapped_column(String(200))
     opinion_date: Mapped[datetime.date]
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[created]

@@ -21,6 +21,7 @@ from app.roles import ROLES
 from app.web.db import LoginAttempt, User, WebSession, utcnow
 
 MIN_PASSWORD = 12
+MAX_FULL_NAME = 120
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,79}$")
 WINDOW = datetime.timedelta(minutes=15)
 MAX_FAILURES_PER_NAME = 5
@@ -47,17 +48,44 @@ def get_user(session: Session, name: str) -> User | None:
     return session.scalars(select(User).where(User.name == name)).first()
 
 
-def add_user(session: Session, name: str, role: str, password: str) -> User:
+def check_full_name(text: str | None) -> str | None:
+    """A person's full name as a sign-off records it (one plain line; None
+    for none). Refused: control characters, quotes and backslashes (the
+    books write it as an unescaped Beancount string)."""
+    name = " ".join((text or "").split())
+    if not name:
+        return None
+    if len(name) > MAX_FULL_NAME:
+        raise UserError(f"--full-name: at most {MAX_FULL_NAME} characters")
+    if any(ch in name for ch in '"\\') or not name.isprintable():
+        raise UserError(f"--full-name: {name[:40]!r} may not contain quotes, backslashes or control characters")
+    return name
+
+
+def add_user(session: Session, name: str, role: str, password: str, full_name: str | None = None) -> User:
+    """A new account. An auditor's needs a full name: the name its sign-offs record."""
     if not NAME_RE.match(name or ""):
         raise UserError(f"{name!r}: a user name is 1-80 letters, digits, '.', '_', '@' or '-'")
     if role not in ROLES:
         raise UserError(f"{role}: not a role ({', '.join(ROLES)})")
+    full_name = check_full_name(full_name)
+    if role == "auditor" and not full_name:
+        raise UserError(f"{name}: an auditor account needs --full-name (the name its sign-offs record)")
     check_password_rules(password)
     if get_user(session, name) is not None:
         raise UserError(f"{name}: user exists already")
-    user = User(name=name, role=role, password_hash=generate_password_hash(password), active=True)
+    user = User(name=name, role=role, full_name=full_name, password_hash=generate_password_hash(password), active=True)
     session.add(user)
     session.flush()
+    return user
+
+
+def set_full_name(session: Session, name: str, full_name: str | None) -> User:
+    user = _existing(session, name)
+    full_name = check_full_name(full_name)
+    if user.role == "auditor" and not full_name:
+        raise UserError(f"{name}: an auditor account needs a full name (the name its sign-offs record)")
+    user.full_name = full_name
     return user
 
 

@@ -235,7 +235,7 @@ def test_user_add_at_a_terminal_asks_twice_and_never_shows_the_password(ledger, 
 
 def test_user_commands_default_to_sqlite_in_the_ledger(cli, ledger, monkeypatch):
     monkeypatch.delenv("ISU_DATABASE_URL", raising=False)
-    assert cli(ledger, "user", "add", "carol", "--role", "auditor", stdin="a long enough password\n")[0] == 0
+    assert cli(ledger, "user", "add", "carol", "--role", "auditor", "--full-name", "Carol Roe", stdin="a long enough password\n")[0] == 0
     assert (ledger / "isu-ledger.sqlite3").is_file()
     from ledger.store import gitrepo
 
