@@ -85,18 +85,21 @@ def csrf():
 
 @bp.post("/login")
 def login():
-    from app.web.auth import client_ip
+    from app.web.auth import client_ip, login_secret, record_refused_login
     from app.web.users import TooManyAttempts, authenticate
 
     data = body()
     name, password = field(data, "name", str), field(data, "password", str)
     try:
-        user = authenticate(db(), name, password, client_ip())
+        user = authenticate(db(), name, password, client_ip(), secret=login_secret())
     except TooManyAttempts as exc:
-        audit.record("login", "refused", f"{name}: {exc}", user_name=name[:80])
-        abort(429, str(exc))
+        record_refused_login(name, str(exc))
+        response = jsonify({"error": str(exc), "status": 429})
+        response.status_code = 429
+        response.headers["Retry-After"] = str(exc.seconds)
+        return response
     if user is None:
-        audit.record("login", "refused", f"{name}: wrong name or password", user_name=name[:80])
+        record_refused_login(name, "wrong name or password")
         abort(401, "wrong user name or password")
     log_in(user)
     audit.record("login", "ok", f"{user.name} ({user.role}) via API")
