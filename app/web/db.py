@@ -107,7 +107,7 @@ class ImportBatch(Base):
     id: Mapped[intpk]
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[created]
-    status: Mapped[str] = mapped_column(String(20))  # previewed | booked | discarded | failed
+    status: Mapped[str] = mapped_column(String(20))  # previewed | confirming | booked | discarded | failed
     upload_dir: Mapped[str | None] = mapped_column(Text)
     files: Mapped[list[Any]]
     preview: Mapped[dict[str, Any]]
