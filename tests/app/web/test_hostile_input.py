@@ -192,3 +192,44 @@ def test_crawl_every_page_as_each_role_with_hostile_values(logged_in, app, ledge
     print(f"crawl as {role}: {seen} requests, {len(failures)} server errors")
     assert not failures, f"{len(failures)} of {seen} requests failed:\n" + "\n".join(failures[:40])
     assert gitrepo.head(ledger) == before
+
+
+def form_fields() -> set[str]:
+    """Every form field the app's pages read (``form.get("...")``)."""
+    names: set[str] = set()
+    for source in APP_DIR.glob("*.py"):
+        names |= set(re.findall(r"form\.get(?:list)?\(\s*[\"'](\w+)[\"']", source.read_text(encoding="utf-8")))
+    return names
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_form_refuses_hostile_values_plainly(logged_in, csrf, app, ledger, role):
+    """Each page form (not the API: schemathesis covers it) posted with a
+    hostile value in its path and in every field it reads: a refusal or a
+    redirect, never a 5xx, and nothing written to the books."""
+    from ledger.store import gitrepo
+
+    before = gitrepo.head(ledger)
+    client = logged_in(app, role)
+    fields = form_fields()
+    failures, seen = [], 0
+    for rule in app.url_map.iter_rules():
+        if "POST" not in rule.methods or rule.rule.startswith("/api/") or rule.endpoint in ("auth.logout", "auth.login"):
+            continue
+        for value in HOSTILE:
+            path = rule.rule
+            for argument in rule.arguments:
+                path = path.replace(placeholder(rule, argument), _quoted(value))
+            form = {name: value for name in fields} | {f"{prefix}-{value}": value for prefix in ("sp", "year", "wp", "remember")}
+            body = urlencode({**form, "csrf_token": csrf(client)}, errors="surrogatepass")
+            seen += 1
+            try:
+                response = client.post(path, data=body, content_type="application/x-www-form-urlencoded")
+            except Exception as exc:  # noqa: BLE001 - the test client re-raises what would be a 500
+                failures.append(f"500 POST {path[:120]} {value[:20]!r}: {type(exc).__name__}: {str(exc)[:100]}")
+                continue
+            if response.status_code >= 500:
+                failures.append(f"{response.status_code} POST {path[:120]} {value[:20]!r}")
+    print(f"forms as {role}: {seen} requests, {len(failures)} server errors")
+    assert not failures, "\n".join(failures[:40])
+    assert gitrepo.head(ledger) == before, gitrepo.log(ledger, f"{before}..", "--format=%s")
