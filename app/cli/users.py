@@ -47,16 +47,31 @@ def _accounts(env: Environment) -> Iterator:
 @user.command()
 @click.argument("name", metavar="NAME")
 @click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--full-name", metavar="TEXT", help="the person's full name (required for an auditor: its sign-offs record it)")
 @pass_env
-def add(env: Environment, name: str, role: str) -> None:
+def add(env: Environment, name: str, role: str, full_name: str | None) -> None:
     """Add a web account (asks for its password)."""
     from app.web import users
 
     _need_database(env)
     password = new_password()
     with _accounts(env) as session:
-        account = users.add_user(session, name, role, password)
+        account = users.add_user(session, name, role, password, full_name)
     click.echo(f"user {account.name}: added ({account.role})")
+
+
+@user.command("set")
+@click.argument("name", metavar="NAME")
+@click.option("--full-name", metavar="TEXT", required=True, help="the person's full name")
+@pass_env
+def set_(env: Environment, name: str, full_name: str) -> None:
+    """Set a web account's full name."""
+    from app.web import users
+
+    _need_database(env)
+    with _accounts(env) as session:
+        account = users.set_full_name(session, name, full_name)
+    click.echo(f"user {account.name}: full name {account.full_name or '(none)'}")
 
 
 @user.command()

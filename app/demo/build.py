@@ -42,6 +42,8 @@ from ledger import conventions
 DEFAULT_SEED = 2020
 FIRST_YEAR = 2020
 OPENING_BALANCE = Decimal("612408.15")
+# The demo accounts' full names; the auditor's is the name its sign-offs record.
+DEMO_FULL_NAMES = {"admin": "Demo Administrator", "finance": "Demo Finance Officer", "auditor": "A. Auditor", "committee": "Demo Committee Member"}
 
 FINANCE = "finance:demo"
 DIRECTOR = "admin:demo"
@@ -358,9 +360,10 @@ def create_demo_accounts(ledger_dir: Path | str, env: dict | None = None) -> dic
             name = f"demo-{role}"
             password = secrets.token_urlsafe(12)
             if users.get_user(session, name) is None:
-                users.add_user(session, name, role, password)
+                users.add_user(session, name, role, password, DEMO_FULL_NAMES[role])
             else:
                 users.set_password(session, name, password)
+                users.set_full_name(session, name, DEMO_FULL_NAMES[role])
             created[name] = password
         session.commit()
     return created

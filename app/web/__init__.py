@@ -30,6 +30,10 @@ DEFAULTS: dict[str, Any] = {
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
     "WTF_CSRF_SSL_STRICT": False,  # Referer checks break behind some proxies; the token suffices
     "UPLOAD_DIR": None,  # where uploads wait between preview and confirm (default: system temp)
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto it
+    # trusts (Werkzeug's ProxyFix, that many hops). 0: none - the client
+    # address is the socket's, and a forged X-Forwarded-For changes nothing.
+    "TRUSTED_PROXIES": 0,
 }
 
 # The app's pages: nothing but our own files, never inside a frame.
@@ -70,6 +74,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app. ``config`` must name ``LEDGER_DIR`` and ``SECRET_KEY``
     (tests may omit the key with ``TESTING``); ``DATABASE_URL`` defaults to a
     SQLite file in the ledger directory. Migrations run here (Alembic)."""
+    app = _build(config)
+    app.wsgi_app = _behind_proxies(app, app.wsgi_app)  # type: ignore[method-assign]
+    return app
+
+
+def _build(config: dict[str, Any] | None) -> Flask:
     app = Flask(__name__)
     app.config.from_mapping(DEFAULTS)
     app.config.update(config or {})
@@ -80,6 +90,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             raise ValueError("create_app needs SECRET_KEY")
         app.config["SECRET_KEY"] = secrets.token_hex(32)
     app.config["LEDGER_DIR"] = Path(app.config["LEDGER_DIR"]).resolve()
+    hops = app.config["TRUSTED_PROXIES"]
+    if isinstance(hops, bool) or not isinstance(hops, int) or not 0 <= hops <= 10:
+        raise ValueError(f"TRUSTED_PROXIES={hops!r}: the number of reverse proxies in front of the app (0 to 10)")
 
     from app.web.db import default_url, open_database
 
@@ -154,13 +167,25 @@ def _setup_templates(app: Flask) -> None:
         }
 
 
+def _behind_proxies(app: Flask, wsgi):
+    """``wsgi`` as seen through TRUSTED_PROXIES reverse proxies: the client
+    address (what login throttling counts by) and scheme are taken from the
+    X-Forwarded-For/-Proto entries those proxies added, and only from those."""
+    hops = app.config["TRUSTED_PROXIES"]
+    if not hops:
+        return wsgi
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    return ProxyFix(wsgi, x_for=hops, x_proto=hops)
+
+
 def create_wsgi(config: dict[str, Any]):
     """The served application: our app at ``/`` and Fava at ``/fava/``, Fava
     reachable only through our login, for the auditor and admin roles, and
     only for reading."""
     from app.web.fava_mount import FavaGuard, create_fava
 
-    app = create_app(config)
+    app = _build(config)
     fava = create_fava(app)
-    app.wsgi_app = FavaGuard(app, app.wsgi_app, fava.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = _behind_proxies(app, FavaGuard(app, app.wsgi_app, fava.wsgi_app))  # type: ignore[method-assign]
     return app

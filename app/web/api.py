@@ -85,18 +85,21 @@ def csrf():
 
 @bp.post("/login")
 def login():
-    from app.web.auth import client_ip
+    from app.web.auth import client_ip, login_secret, record_refused_login
     from app.web.users import TooManyAttempts, authenticate
 
     data = body()
     name, password = field(data, "name", str), field(data, "password", str)
     try:
-        user = authenticate(db(), name, password, client_ip())
+        user = authenticate(db(), name, password, client_ip(), secret=login_secret())
     except TooManyAttempts as exc:
-        audit.record("login", "refused", f"{name}: {exc}", user_name=name[:80])
-        abort(429, str(exc))
+        record_refused_login(name, str(exc))
+        response = jsonify({"error": str(exc), "status": 429})
+        response.status_code = 429
+        response.headers["Retry-After"] = str(exc.seconds)
+        return response
     if user is None:
-        audit.record("login", "refused", f"{name}: wrong name or password", user_name=name[:80])
+        record_refused_login(name, "wrong name or password")
         abort(401, "wrong user name or password")
     log_in(user)
     audit.record("login", "ok", f"{user.name} ({user.role}) via API")
@@ -236,9 +239,17 @@ def close(year: int):
 @bp.post("/year-end/<int:year>/sign-off")
 @require("yearend.sign_off")
 def sign_off(year: int):
+    """Signed in the signed-in auditor's full name: a body naming an auditor is refused."""
     data = body()
-    row = yearend.sign(year_of(year), field(data, "auditor", str), parse_date(field(data, "opinion_date", str), "opinion_date"))
-    return jsonify({"year": row.year, "auditor": row.auditor, "opinion_date": row.opinion_date.isoformat(), "commit": row.commit})
+    if "auditor" in data:
+        abort(400, "auditor: the signing auditor is the signed-in account (its full name); for whom it signs goes in on_behalf_of")
+    row = yearend.sign(
+        year_of(year),
+        parse_date(field(data, "opinion_date", str), "opinion_date"),
+        field(data, "on_behalf_of", str, required=False),
+    )
+    return jsonify({"year": row.year, "auditor": row.auditor, "on_behalf_of": row.on_behalf_of,
+                    "opinion_date": row.opinion_date.isoformat(), "commit": row.commit})
 
 
 @bp.get("/registry")
@@ -275,6 +286,5 @@ def upload(kind: str):
 @bp.get("/audit")
 @require("audit")
 def audit_list():
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    rows, total = audit.events(page, request.args.get("action") or None)
+    rows, page, total = audit.events(request.args.get("page"), request.args.get("action") or None)
     return jsonify({"total": total, "page": page, "events": [audit.event_json(e) for e in rows]})

@@ -5,7 +5,9 @@ commit in the ledger's git history."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, render_template, request
+import re
+
+from flask import Blueprint, abort, current_app, g, render_template, request
 from sqlalchemy import func, select
 
 from app.web.auth import client_ip, current_user, db, require
@@ -51,14 +53,32 @@ def commit_summary(sha: str) -> str | None:
         return None
 
 
-def events(page: int = 1, action: str | None = None) -> tuple[list[AuditEvent], int]:
+def page_count(total: int) -> int:
+    return max((total + PAGE - 1) // PAGE, 1)
+
+
+def page_number(text: str | None, total: int) -> int:
+    """The page a query string asks for, clamped to the pages there are (a
+    number beyond any SQL integer included); 400 when it is not a number."""
+    text = (text or "").strip()
+    if not text:
+        return 1
+    if not re.fullmatch(r"[+-]?[0-9]{1,64}", text):
+        abort(400, f"page: {text[:20]!r} is not a page number")
+    return min(max(int(text), 1), page_count(total))
+
+
+def events(page_text: str | None = None, action: str | None = None) -> tuple[list[AuditEvent], int, int]:
+    """(events of the page asked for, newest first; that page's number; total events)."""
     query = select(AuditEvent)
     count = select(func.count(AuditEvent.id))
     if action:
         query = query.where(AuditEvent.action == action)
         count = count.where(AuditEvent.action == action)
+    total = db().scalar(count) or 0
+    page = page_number(page_text, total)
     rows = db().scalars(query.order_by(AuditEvent.id.desc()).limit(PAGE).offset((page - 1) * PAGE)).all()
-    return list(rows), db().scalar(count) or 0
+    return list(rows), page, total
 
 
 def event_json(e: AuditEvent) -> dict:
@@ -77,18 +97,15 @@ def event_json(e: AuditEvent) -> dict:
 @bp.get("/")
 @require("audit")
 def index():
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
     action = request.args.get("action") or None
-    rows, total = events(page, action)
-    return render_template("audit.html", rows=rows, total=total, page=page, pages=max((total + PAGE - 1) // PAGE, 1), action=action)
+    rows, page, total = events(request.args.get("page"), action)
+    return render_template("audit.html", rows=rows, total=total, page=page, pages=page_count(total), action=action)
 
 
 @bp.get("/commit/<sha>")
 @require("audit")
 def commit(sha: str):
     """One ledger commit as git shows it (message and diff stat)."""
-    from flask import abort
-
     if not (7 <= len(sha) <= 64 and all(ch in "0123456789abcdef" for ch in sha)):
         abort(404)
     try:

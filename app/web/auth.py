@@ -31,7 +31,15 @@ from sqlalchemy.orm import Session
 
 from app.web.db import User
 from app.roles import allowed
-from app.web.users import TooManyAttempts, authenticate, end_session, open_session, session_open, session_stamp
+from app.web.users import (
+    TooManyAttempts,
+    authenticate,
+    end_session,
+    known_account,
+    open_session,
+    session_open,
+    session_stamp,
+)
 
 bp = Blueprint("auth", __name__)
 
@@ -138,19 +146,36 @@ def login():
     if request.method == "POST":
         name = request.form.get("name", "").strip()
         try:
-            user = authenticate(db(), name, request.form.get("password", ""), client_ip())
+            user = authenticate(db(), name, request.form.get("password", ""), client_ip(), secret=login_secret())
         except TooManyAttempts as exc:
-            record("login", "refused", f"{name}: {exc}", user_name=name)
+            record_refused_login(name, str(exc))
             flash(str(exc), "error")
-            return render_template("login.html", name=name), 429
+            response = current_app.make_response((render_template("login.html", name=name), 429))
+            response.headers["Retry-After"] = str(exc.seconds)
+            return response
         if user is not None:
             log_in(user)
             record("login", "ok", f"{user.name} ({user.role})")
             return redirect(safe_next(request.args.get("next")))
-        record("login", "refused", f"{name}: wrong name or password", user_name=name)
+        record_refused_login(name, "wrong name or password")
         flash("Wrong user name or password.", "error")
         status = 401
     return render_template("login.html", name=request.form.get("name", "")), status
+
+
+def login_secret() -> bytes:
+    """The key of ``users.attempt_key`` (the app's secret key)."""
+    key = current_app.secret_key
+    return key if isinstance(key, bytes) else str(key).encode("utf-8")
+
+
+def record_refused_login(name: str, reason: str) -> None:
+    """Audit a refused login, naming the account only when it exists: what
+    was typed as a name may be a password typed in the wrong field."""
+    from app.web.audit import record
+
+    account = known_account(db(), name)
+    record("login", "refused", f"{account or 'unknown account'}: {reason}", user_name=account)
 
 
 @bp.post("/logout")

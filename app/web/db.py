@@ -5,18 +5,19 @@ ledger commit that holds it.
 
 SQLAlchemy 2.0 typed models (``DeclarativeBase``, ``Mapped``) in the style
 of warehouse. The schema is created and upgraded by the Alembic migrations
-in ``app/migrations`` (``upgrade``), never by ``create_all``, so a
+in ``app/web/migrations`` (``upgrade``), never by ``create_all``, so a
 production PostgreSQL database and a test SQLite file take the same path.
 """
 
 from __future__ import annotations
 
 import datetime
+import os
 from pathlib import Path
 from typing import Annotated, Any, ClassVar
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
@@ -53,6 +54,7 @@ class User(Base):
     id: Mapped[intpk]
     name: Mapped[str] = mapped_column(String(80), unique=True)
     role: Mapped[str] = mapped_column(String(20))
+    full_name: Mapped[str | None] = mapped_column(String(120))  # what the person's sign-off records
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[created]
@@ -105,7 +107,7 @@ class ImportBatch(Base):
     id: Mapped[intpk]
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[created]
-    status: Mapped[str] = mapped_column(String(20))  # previewed | booked | discarded | failed
+    status: Mapped[str] = mapped_column(String(20))  # previewed | confirming | booked | discarded | failed
     upload_dir: Mapped[str | None] = mapped_column(Text)
     files: Mapped[list[Any]]
     preview: Mapped[dict[str, Any]]
@@ -154,13 +156,16 @@ class MatchingRule(Base):
 
 
 class SignOff(Base):
-    """An auditor's sign-off of a closed year, as recorded through the app."""
+    """An auditor's sign-off of a closed year, as recorded through the app:
+    ``auditor`` is the signed-in account's full name, ``on_behalf_of`` the
+    firm or office it signed for (if any)."""
 
     __tablename__ = "sign_offs"
 
     id: Mapped[intpk]
     year: Mapped[int] = mapped_column(index=True)
     auditor: Mapped[name_str]
+    on_behalf_of: Mapped[str | None] = mapped_column(String(200))
     opinion_date: Mapped[datetime.date]
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[created]
@@ -191,10 +196,30 @@ def default_url(ledger_dir: Path) -> str:
     return f"sqlite:///{Path(ledger_dir) / DEFAULT_DB_NAME}"
 
 
+def private_sqlite_file(url: str) -> None:
+    """Make the SQLite file of ``url`` readable by its owner only (0600): it
+    holds password and session hashes and the audit log. It is created so
+    before SQLite opens it (SQLite gives its -journal, -wal and -shm files the
+    database file's mode); a file made looser before is tightened."""
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for companion in (path, *(path.with_name(path.name + suffix) for suffix in ("-journal", "-wal", "-shm"))):
+        try:
+            if companion.stat().st_mode & 0o077:
+                os.chmod(companion, 0o600)
+        except FileNotFoundError:
+            pass
+
+
 def make_engine(url: str) -> Engine:
-    """An engine; SQLite gets foreign keys and a busy timeout (the threaded
-    server and the CLI may write at once)."""
+    """An engine; SQLite gets foreign keys, a busy timeout (the threaded
+    server and the CLI may write at once) and a private file."""
     if url.startswith("sqlite"):
+        private_sqlite_file(url)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
@@ -207,13 +232,16 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
 def upgrade(engine: Engine) -> None:
     """Bring the schema to the newest migration (Alembic's command API)."""
     from alembic import command
     from alembic.config import Config
 
     cfg = Config()
-    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    cfg.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "head")

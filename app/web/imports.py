@@ -5,7 +5,9 @@ what will be booked, each receipt's identification and why - kept in an
 ``ImportBatch`` row while the files wait in a private upload directory.
 Confirming books that same batch, but only if the books have not moved
 since the preview (otherwise what was shown would no longer be what is
-booked): the user previews again.
+booked): the user previews again. Each change of a batch's state is one
+conditional SQL UPDATE (``transition``), so a confirm and a discard of the
+same batch cannot both win.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from app.web import upload_files
 from app.web.audit import record
@@ -77,25 +80,59 @@ def get_batch(batch_id: int) -> ImportBatch:
     return batch
 
 
+def transition(session: Session, batch_id: int, before: str, after: str, **values) -> bool:
+    """Move a batch from state ``before`` to ``after`` (and set ``values``) in
+    one conditional UPDATE, committed at once: of two requests racing to
+    move the same batch (a confirm and a discard), exactly one wins - the
+    database decides, not a read followed by a write."""
+    done = session.execute(
+        update(ImportBatch)
+        .where(ImportBatch.id == batch_id, ImportBatch.status == before)
+        .values(status=after, **values)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return done.rowcount == 1
+
+
+def _claim(batch: ImportBatch, after: str, action: str, **values) -> None:
+    """Take a previewed batch to ``after``, or refuse (409) if another request
+    took it first; the batch object is reloaded either way."""
+    won = transition(db(), batch.id, "previewed", after, **values)
+    db().refresh(batch)
+    if not won:
+        message = f"batch {batch.id} is {batch.status}, not waiting for confirmation"
+        record(action, "refused", message)
+        raise Refused(message, 409)
+
+
 def confirm(batch_id: int) -> ImportBatch:
-    """Book a previewed batch (one ledger commit) if the books are where they were."""
+    """Book a previewed batch (one ledger commit) if the books are where they were.
+
+    The batch is first claimed (``previewed`` -> ``confirming``), so a discard
+    or a second confirm arriving meanwhile is refused; it ends ``booked`` or
+    ``failed`` - or back at ``previewed`` when the books moved since the
+    preview (nothing was tried)."""
     batch = get_batch(batch_id)
-    if batch.status != "previewed":
-        raise Refused(f"batch {batch.id} is {batch.status}, not waiting for confirmation", 409)
+    _claim(batch, "confirming", "import.confirm")
     if gitrepo.head(ledger_dir()) != batch.preview.get("head"):
-        raise Refused(f"batch {batch.id}: the books changed since the preview; upload the files again to see what would be booked now", 409)
+        transition(db(), batch.id, "confirming", "previewed")
+        db().refresh(batch)
+        message = f"batch {batch.id}: the books changed since the preview; upload the files again to see what would be booked now"
+        record("import.confirm", "refused", message)
+        raise Refused(message, 409)
     files = [{**f, "path": str(upload_files.Path(batch.upload_dir) / f["name"])} for f in batch.files]
     try:
         report = _run(files, dry_run=False)
     except Refused as exc:
-        batch.status, batch.error, batch.decided_at = "failed", str(exc), utcnow()
-        db().commit()
+        transition(db(), batch.id, "confirming", "failed", error=str(exc), decided_at=utcnow())
+        db().refresh(batch)
         upload_files.discard(batch.upload_dir)
         record("import.confirm", "refused", f"batch {batch.id}: {exc}")
         raise
-    batch.status, batch.commit, batch.decided_at = "booked", report.commit, utcnow()
-    batch.result = _named(_plain(report.to_json()), files)
-    db().commit()
+    result = _named(_plain(report.to_json()), files)
+    transition(db(), batch.id, "confirming", "booked", commit=report.commit, result=result, decided_at=utcnow())
+    db().refresh(batch)
     upload_files.discard(batch.upload_dir)
     record("import.confirm", "ok", f"batch {batch.id}: imported {report.imported}, {report.duplicates} already booked, {report.needs_review} to review, {report.unreconciled} to reconcile", commit=report.commit)
     return batch
@@ -103,10 +140,7 @@ def confirm(batch_id: int) -> ImportBatch:
 
 def discard(batch_id: int) -> ImportBatch:
     batch = get_batch(batch_id)
-    if batch.status != "previewed":
-        raise Refused(f"batch {batch.id} is {batch.status}, not waiting for confirmation", 409)
-    batch.status, batch.decided_at = "discarded", utcnow()
-    db().commit()
+    _claim(batch, "discarded", "import.discard", decided_at=utcnow())
     upload_files.discard(batch.upload_dir)
     record("import.discard", "ok", f"batch {batch.id}")
     return batch

@@ -53,7 +53,9 @@ def server_config(ledger_dir: Path, host: str, env: Mapping[str, str]) -> dict[s
 
     Session cookies are ``Secure`` unless the server listens on loopback
     only, where plain http is the only way in; ``ISU_SECURE_COOKIES=1|0``
-    overrides (e.g. ``1`` behind a TLS proxy on the same machine)."""
+    overrides (e.g. ``1`` behind a TLS proxy on the same machine).
+    ``ISU_TRUSTED_PROXIES`` (``trusted_proxies``) says how many reverse
+    proxies' X-Forwarded-For entries to trust."""
     secure = not is_loopback(host)
     if env.get("ISU_SECURE_COOKIES") in ("0", "1"):
         secure = env["ISU_SECURE_COOKIES"] == "1"
@@ -62,7 +64,19 @@ def server_config(ledger_dir: Path, host: str, env: Mapping[str, str]) -> dict[s
         "SECRET_KEY": secret_key(ledger_dir, env),
         "DATABASE_URL": database_url(ledger_dir, env),
         "SESSION_COOKIE_SECURE": secure,
+        "TRUSTED_PROXIES": trusted_proxies(env),
     }
+
+
+def trusted_proxies(env: Mapping[str, str]) -> int:
+    """``ISU_TRUSTED_PROXIES``: how many reverse proxies in front of the app
+    add an X-Forwarded-For entry it may trust (default 0: none). Set it to
+    the number of proxies actually there - more lets a client choose the
+    address login throttling counts it by."""
+    text = (env.get("ISU_TRUSTED_PROXIES") or "0").strip()
+    if not (text.isascii() and text.isdigit() and int(text) <= 10):
+        raise ValueError(f"ISU_TRUSTED_PROXIES={text[:20]!r}: the number of reverse proxies in front of the app (0 to 10)")
+    return int(text)
 
 
 def user_session(ledger_dir: Path, env: Mapping[str, str]):

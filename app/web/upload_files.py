@@ -1,5 +1,5 @@
 """Uploaded files: size-limited (MAX_CONTENT_LENGTH), names sanitised with
-werkzeug's ``secure_filename``, kept in a private temporary directory until
+werkzeug's ``secure_filename`` and shortened, kept in a private temporary directory until
 the action is confirmed or discarded, and accepted by their *content*
 (the importers' format detection, or the Excel container), never by their
 extension."""
@@ -17,6 +17,22 @@ from werkzeug.utils import secure_filename
 from app.web.views import Refused
 
 MAX_FILES = 24
+MAX_NAME = 120  # characters of a kept file name: well under any file system's 255 bytes
+MAX_SUFFIX = 16
+
+
+def safe_name(filename: str | None) -> str:
+    """The name an upload is kept under: werkzeug's ``secure_filename`` (ASCII,
+    no path), shortened to MAX_NAME characters with its suffix kept, so a
+    name of any length can be stored (and archived with the books); "" when
+    nothing usable is left."""
+    name = secure_filename(filename or "")
+    if len(name) <= MAX_NAME:
+        return name
+    suffix = Path(name).suffix
+    if len(suffix) > MAX_SUFFIX:
+        suffix = ""
+    return name[: MAX_NAME - len(suffix)].rstrip("._-") + suffix
 
 
 def _upload_root() -> str | None:
@@ -37,9 +53,9 @@ def save(files: list[FileStorage], kind: str) -> tuple[Path, list[dict]]:
     saved: list[dict] = []
     try:
         for storage in files:
-            name = secure_filename(storage.filename or "")
+            name = safe_name(storage.filename)
             if not name:
-                raise Refused(f"{storage.filename!r}: not a usable file name")
+                raise Refused(f"{(storage.filename or '')[:80]!r}: not a usable file name")
             if any(s["name"] == name for s in saved):
                 raise Refused(f"{name}: uploaded twice")
             path = directory / name

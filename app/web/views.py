@@ -61,12 +61,18 @@ def default_year(entries) -> int:
     return years[0]
 
 
+def is_year_text(text: str) -> bool:
+    """Four ASCII digits (``str.isdigit`` alone also takes full-width and
+    other scripts' digits, which ``int`` reads: '２０２５' would be 2025)."""
+    return len(text) == 4 and text.isascii() and text.isdigit()
+
+
 def parse_year(value, *, fallback: int | None = None) -> int:
     """A four-digit year from a form or query string; 400 otherwise."""
     if value in (None, "") and fallback is not None:
         return fallback
     text = str(value).strip()
-    if not (text.isdigit() and len(text) == 4 and 1999 <= int(text) <= 2200):
+    if not (is_year_text(text) and 1999 <= int(text) <= 2200):
         abort(400, f"{text[:20]!r}: not a year (YYYY)")
     return int(text)
 
@@ -101,7 +107,7 @@ def ledger_refusal(exc: Exception) -> Refused:
 def form_year(value) -> int:
     """A work-plan year typed in a form, or Refused (one line)."""
     text = str(value or "").strip()
-    if not (text.isdigit() and len(text) == 4):
+    if not is_year_text(text):
         raise Refused(f"{text or '(empty)'}: not a year (YYYY)")
     return int(text)
 

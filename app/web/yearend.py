@@ -35,21 +35,29 @@ def close(year: int):
     return plan, plan.commit
 
 
-def sign(year: int, auditor: str, opinion_date: datetime.date) -> SignOff:
+def sign(year: int, opinion_date: datetime.date, on_behalf_of: str | None = None) -> SignOff:
+    """The signed-in auditor signs ``year`` off in their account's full name;
+    ``on_behalf_of`` (optional) is recorded apart: in the books, the commit
+    message, the SignOff row and the audit log."""
     from ledger.finance.yearend import YearEndRefused, sign_off
 
+    user = current_user()
+    if not user.full_name:
+        record("year.sign_off", "refused", f"{year}: account {user.name} has no full name")
+        raise Refused(f"your account ({user.name}) has no full name to sign with: an admin sets it with 'isu-ledger user set {user.name} --full-name ...'", 409)
     with refusals_audited("year.sign_off", str(year), YearEndRefused):
-        result = sign_off(ledger_dir(), year, auditor, opinion_date, user=acting_user())
-    row = SignOff(year=year, auditor=" ".join(auditor.split()), opinion_date=opinion_date, user_id=current_user().id, commit=result.commit)
+        result = sign_off(ledger_dir(), year, user.full_name, opinion_date, user=acting_user(), on_behalf_of=on_behalf_of)
+    row = SignOff(year=year, auditor=result.auditor, on_behalf_of=result.on_behalf_of, opinion_date=opinion_date, user_id=user.id, commit=result.commit)
     db().add(row)
     db().commit()
-    record("year.sign_off", "ok", f"{year}: auditor {row.auditor}, opinion {opinion_date}, fingerprint {result.fingerprint[:16]}", commit=result.commit)
+    behalf = f", on behalf of {row.on_behalf_of}" if row.on_behalf_of else ""
+    record("year.sign_off", "ok", f"{year}: auditor {row.auditor}{behalf}, opinion {opinion_date}, fingerprint {result.fingerprint[:16]}", commit=result.commit)
     return row
 
 
 def years_status() -> list[dict]:
     """Per year in the books: closed (with figures), signed off (by whom)."""
-    from ledger.finance.yearend import closed_figures, locked_years
+    from ledger.finance.yearend import closed_figures, locked_years, on_behalf_of
 
     entries = books().entries
     locked = locked_years(entries)
@@ -63,6 +71,7 @@ def years_status() -> list[dict]:
             "figures": {k: (None if v is None else f"{v:.2f}") for k, v in (figures or {}).items()},
             "signed_off": lock is not None,
             "auditor": lock.auditor if lock else None,
+            "on_behalf_of": on_behalf_of(lock) if lock else None,
             "opinion_date": lock.opinion_date.isoformat() if lock else None,
         })
     return out
@@ -91,8 +100,9 @@ def close_page():
 def sign_page():
     try:
         year = form_year(request.form.get("year"))
-        row = sign(year, request.form.get("auditor", ""), parse_date(request.form.get("opinion_date"), "opinion date"))
-        flash(f"{year} signed off by {row.auditor}; the year is locked.", "ok")
+        row = sign(year, parse_date(request.form.get("opinion_date"), "opinion date"), request.form.get("on_behalf_of") or None)
+        behalf = f" on behalf of {row.on_behalf_of}" if row.on_behalf_of else ""
+        flash(f"{year} signed off by {row.auditor}{behalf}; the year is locked.", "ok")
     except Refused as exc:
         flash(str(exc), "error")
     return redirect(url_for("yearend.index"), 303)

@@ -317,6 +317,29 @@ def _check_archive(path: Path) -> None:
         if m.file_size > 1024 * 1024 and m.file_size > MAX_RATIO * max(m.compress_size, 1):
             raise ExcelErrors([f"{path}: refused: member {m.filename!r} is an archive bomb "
                                f"({m.compress_size} bytes inflating to {m.file_size})"])
+    _refuse_dtd(path, members)
+
+
+# A workbook's XML never declares a DTD; one in an upload can only be an
+# attack (external entities, entity expansion), so it is refused before any
+# XML parser sees it. The members were sized above, so reading is bounded.
+DTD_MARKERS = (b"<!DOCTYPE", b"<!ENTITY")
+
+
+def _refuse_dtd(path: Path, members: list[zipfile.ZipInfo]) -> None:
+    keep = max(len(m) for m in DTD_MARKERS) - 1  # a marker split across two chunks
+    with zipfile.ZipFile(path) as archive:
+        for member in members:
+            tail = b""
+            try:
+                with archive.open(member) as stream:
+                    while chunk := stream.read(1 << 16):
+                        window = tail + chunk
+                        if any(marker in window for marker in DTD_MARKERS):
+                            raise ExcelErrors([f"{path}: refused: member {member.filename!r} declares a DTD (entities are not allowed)"])
+                        tail = window[-keep:]
+            except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+                raise ExcelErrors([f"{path}: not an Excel workbook (.xlsx): {' '.join(str(exc).split()) or type(exc).__name__}"]) from None
 
 
 def _open(path: Path) -> Any:
@@ -325,7 +348,7 @@ def _open(path: Path) -> Any:
         return openpyxl.load_workbook(path, read_only=True, data_only=True)
     except FileNotFoundError:
         raise ExcelErrors([f"{path}: no such file"]) from None
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, SyntaxError) as exc:
         raise ExcelErrors([f"{path}: not an Excel workbook (.xlsx): {' '.join(str(exc).split()) or type(exc).__name__}"]) from None
 
 
@@ -341,56 +364,63 @@ def read_rows(path: Path | str, template: Template) -> list[Row]:
     path = Path(path)
     wb = _open(path)
     try:
-        if template.sheet not in wb.sheetnames:
-            raise ExcelErrors([f"{path}: no sheet named {template.sheet!r} (sheets: {', '.join(wb.sheetnames)})"])
-        ws = wb[template.sheet]
-        rows_iter = ws.iter_rows(values_only=True)
-        header = next(rows_iter, None) or ()
-        where = f"{path}:{template.sheet}"
-        positions: dict[str, int] = {}
-        found = {_norm_header(h): i for i, h in enumerate(header) if h is not None}
-        problems = []
-        for column in template.columns:
-            index = found.get(_norm_header(column.header))
-            if index is None:
-                if column.required:
-                    problems.append(f"{where}!1: column {column.header!r} is missing from the header row")
-                continue
-            positions[column.key] = index
-        if problems:
-            raise ExcelErrors(problems)
-        letters = {key: get_column_letter(i + 1) for key, i in positions.items()}
-        headers = {c.key: c.header for c in template.columns}
-        errors: list[str] = []
-        rows: list[Row] = []
-        for number, cells in enumerate(rows_iter, start=2):
-            cells = tuple(cells or ())
-            raw = {key: (cells[i] if i < len(cells) else None) for key, i in positions.items()}
-            raw = {k: (None if isinstance(v, str) and not v.strip() else v) for k, v in raw.items()}
-            if all(v is None for v in raw.values()):
-                continue
-            row = Row(number, {}, where, letters, headers, errors)
-            for column in template.columns:
-                value = raw.get(column.key)
-                if value is None:
-                    if column.required:
-                        row.error(column.key, "is empty")
-                    row.values[column.key] = None
-                    continue
-                try:
-                    row.values[column.key] = PARSERS[column.kind](value)
-                except ValueError as exc:
-                    row.error(column.key, str(exc))
-                    row.values[column.key] = None
-                allowed = template.choices.get(column.key)
-                if allowed and row.values[column.key] is not None and row.values[column.key] not in allowed:
-                    row.error(column.key, f"{value!s}: not one of {', '.join(allowed)}")
-            rows.append(row)
-        if not rows and not errors:
-            raise ExcelErrors([f"{where}: no data rows (fill in the sheet below the header row)"])
-        return rows
+        return _read_sheet(path, wb, template)
+    except SyntaxError as exc:  # the XML parsers' errors (ElementTree's and lxml's ParseError)
+        raise ExcelErrors([f"{path}: damaged workbook: its XML does not parse ({' '.join(str(exc).split())})"]) from None
     finally:
         wb.close()
+
+
+def _read_sheet(path: Path, wb: Any, template: Template) -> list[Row]:
+    """``read_rows`` on an open workbook (openpyxl parses the sheet as it goes)."""
+    if template.sheet not in wb.sheetnames:
+        raise ExcelErrors([f"{path}: no sheet named {template.sheet!r} (sheets: {', '.join(wb.sheetnames)})"])
+    ws = wb[template.sheet]
+    rows_iter = ws.iter_rows(values_only=True)
+    header = next(rows_iter, None) or ()
+    where = f"{path}:{template.sheet}"
+    positions: dict[str, int] = {}
+    found = {_norm_header(h): i for i, h in enumerate(header) if h is not None}
+    problems = []
+    for column in template.columns:
+        index = found.get(_norm_header(column.header))
+        if index is None:
+            if column.required:
+                problems.append(f"{where}!1: column {column.header!r} is missing from the header row")
+            continue
+        positions[column.key] = index
+    if problems:
+        raise ExcelErrors(problems)
+    letters = {key: get_column_letter(i + 1) for key, i in positions.items()}
+    headers = {c.key: c.header for c in template.columns}
+    errors: list[str] = []
+    rows: list[Row] = []
+    for number, cells in enumerate(rows_iter, start=2):
+        cells = tuple(cells or ())
+        raw = {key: (cells[i] if i < len(cells) else None) for key, i in positions.items()}
+        raw = {k: (None if isinstance(v, str) and not v.strip() else v) for k, v in raw.items()}
+        if all(v is None for v in raw.values()):
+            continue
+        row = Row(number, {}, where, letters, headers, errors)
+        for column in template.columns:
+            value = raw.get(column.key)
+            if value is None:
+                if column.required:
+                    row.error(column.key, "is empty")
+                row.values[column.key] = None
+                continue
+            try:
+                row.values[column.key] = PARSERS[column.kind](value)
+            except ValueError as exc:
+                row.error(column.key, str(exc))
+                row.values[column.key] = None
+            allowed = template.choices.get(column.key)
+            if allowed and row.values[column.key] is not None and row.values[column.key] not in allowed:
+                row.error(column.key, f"{value!s}: not one of {', '.join(allowed)}")
+        rows.append(row)
+    if not rows and not errors:
+        raise ExcelErrors([f"{where}: no data rows (fill in the sheet below the header row)"])
+    return rows
 
 
 def raise_errors(rows: Sequence[Row]) -> None:

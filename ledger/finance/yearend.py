@@ -28,7 +28,13 @@ supersede the earlier ones. Nothing changed: nothing is written.
 **sign-off YYYY** requires a closed year whose result still equals the
 closed figures, then writes ``custom "isu-sign-off"`` (dated on the opinion
 date) with the fingerprint of the year's entries as loaded; the year-lock
-plugin and the writer refuse any change dated in the year from then on.
+plugin and the writer refuse any change dated in the year from then on. The
+auditor who signs is one value of the directive; the firm or office they
+sign for, if any, is its ``on_behalf_of`` metadata.
+
+Both are refused for a year the books do not hold (before the year of their
+first transaction, the opening balance): closing 1999 would otherwise
+create ``txns/1999.beancount`` and a year nobody kept.
 """
 
 from __future__ import annotations
@@ -48,10 +54,11 @@ from ledger.fingerprint import year_fingerprint
 from ledger.plugins.isu_rules import as_year
 from ledger.plugins.year_lock import SignOff, locked_years, sign_off_entry
 
-__all__ = ["ClosePlan", "YearEndRefused", "close_year", "is_closed", "locked_years", "plan_close", "sign_off", "year_result"]
+__all__ = ["ClosePlan", "YearEndRefused", "close_year", "is_closed", "locked_years", "on_behalf_of", "plan_close", "sign_off", "year_result"]
 
 ZERO = Decimal("0.00")
 META_RECOGNISES = "recognises"
+META_ON_BEHALF_OF = "on_behalf_of"  # on a sign-off: the firm or office the auditor signed for
 FIGURES = ("income", "expenditure", "surplus", "to_buffer", "carried_forward", "buffer_target", "buffer_balance")
 
 
@@ -190,8 +197,25 @@ class ClosePlan:
         return lines
 
 
+def first_day(entries) -> datetime.date | None:
+    """The date of the books' first transaction (the opening balance): the
+    books hold the calendar years from its year on (None: no transaction)."""
+    return min((e.date for e in entries if isinstance(e, data.Transaction)), default=None)
+
+
+def refuse_outside_books(entries, year: int, action: str) -> None:
+    """Year end only for a year the books hold: not one before their first
+    transaction (a close would create a year the books never had)."""
+    first = first_day(entries)
+    if first is None:
+        raise YearEndRefused(f"{action} {year}: the books hold no transaction yet (import a statement or set an opening balance first)")
+    if year < first.year:
+        raise YearEndRefused(f"{action} {year}: the books begin in {first.year} (first entry {first}); they hold no {year}")
+
+
 def plan_close(entries: list, year: int, today: datetime.date) -> ClosePlan:
     """What ``close-year`` books for ``year`` (see the module docstring)."""
+    refuse_outside_books(entries, year, "close-year")
     locked = locked_years(entries)
     if year in locked:
         raise YearEndRefused(_locked_message(year, locked[year]))
@@ -271,6 +295,22 @@ class SignOffResult:
     year: int
     fingerprint: str
     commit: str | None
+    auditor: str = ""
+    on_behalf_of: str | None = None
+
+
+MAX_NAME = 200
+
+
+def signer_name(text: str | None, what: str) -> str:
+    """A name as the sign-off records it: one line, spaces collapsed, no
+    quote or backslash (Beancount's printer writes custom values unescaped)."""
+    name = " ".join((text or "").split())
+    if len(name) > MAX_NAME:
+        raise YearEndRefused(f"{what}: at most {MAX_NAME} characters")
+    if any(ch in name for ch in '"\\') or not name.isprintable():
+        raise YearEndRefused(f"{what}: {name[:40]!r} may not contain quotes, backslashes or control characters")
+    return name
 
 
 def sign_off(
@@ -280,20 +320,27 @@ def sign_off(
     opinion_date: datetime.date,
     *,
     user: str,
+    on_behalf_of: str | None = None,
     today: datetime.date | None = None,
 ) -> SignOffResult:
-    """Record the auditor's opinion on ``year`` and lock it (one commit)."""
+    """Record the auditor's opinion on ``year`` and lock it (one commit).
+
+    ``auditor`` is who signs (in the web app, the signed-in auditor's full
+    name); ``on_behalf_of`` (optional) the firm or office it signs for, kept
+    apart in the sign-off's metadata and the commit message."""
     from ledger.loader import load_books
     from ledger.store.writer import LedgerWriter
 
     today = today or datetime.date.today()
-    auditor = " ".join((auditor or "").split())
+    auditor = signer_name(auditor, "--auditor")
     if not auditor:
         raise YearEndRefused("--auditor: name the auditor who signed the opinion")
+    on_behalf_of = signer_name(on_behalf_of, "--on-behalf-of") or None
     books = load_books(ledger_dir)
     if books.errors:
         raise YearEndRefused(f"the ledger has {len(books.errors)} error(s); run isu-ledger check first: {books.errors[0]}")
     entries = books.entries
+    refuse_outside_books(entries, year, "sign-off")
     locked = locked_years(entries)
     if year in locked:
         raise YearEndRefused(f"{year} is already signed off (auditor {locked[year].auditor}, opinion {locked[year].opinion_date})")
@@ -315,10 +362,20 @@ def sign_off(
             f"advances for {year + 1} are not recognised yet: run isu-ledger close-year {year} again"
         )
     fingerprint = year_fingerprint(entries, year)
+    meta = data.new_metadata("<isu-ledger>", 0)
+    if on_behalf_of:
+        meta[META_ON_BEHALF_OF] = on_behalf_of
     try:
-        entry = sign_off_entry(year, auditor, opinion_date, fingerprint, opinion_date)
+        entry = sign_off_entry(year, auditor, opinion_date, fingerprint, opinion_date, meta)
     except ValueError as exc:
         raise YearEndRefused(str(exc)) from None
-    with LedgerWriter(ledger_dir, user, f"sign-off {year} (auditor {auditor}, opinion {opinion_date})") as writer:
+    behalf = f", on behalf of {on_behalf_of}" if on_behalf_of else ""
+    with LedgerWriter(ledger_dir, user, f"sign-off {year} (auditor {auditor}{behalf}, opinion {opinion_date})") as writer:
         writer.add_entries([entry])
-    return SignOffResult(year, fingerprint, writer.commit)
+    return SignOffResult(year, fingerprint, writer.commit, auditor, on_behalf_of)
+
+
+def on_behalf_of(sign_off: SignOff) -> str | None:
+    """For whom the auditor of a sign-off signed (None: in their own name)."""
+    value = (sign_off.entry.meta or {}).get(META_ON_BEHALF_OF)
+    return value if isinstance(value, str) and value else None

@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 
 from app.roles import ROLES
 PASSWORD = "correct horse battery staple"
+FULL_NAMES = {"admin": "Ada Admin", "finance": "Fiona Finance", "auditor": "Aude Auditor", "committee": "Cem Committee"}
 
 
 # The ledger of the app tests: opening 100000.00 CHF on 2025-06-30; JULY adds
@@ -129,7 +130,7 @@ def add_users(app, roles=ROLES) -> None:
 
     with app.extensions["isu_db"]() as s:
         for role in roles:
-            add_user(s, role, role, PASSWORD)
+            add_user(s, role, role, PASSWORD, FULL_NAMES[role])
         s.commit()
 
 

@@ -168,8 +168,11 @@ NO_ACCOUNTS = "no ledger here (its database holds the web accounts; or set ISU_D
     (["report", "statement", "--state-party", "DEU", "--year", "2026", "--format", "html", "-o", "x.html"], 2, f"{{books}}: {NO_LEDGER}"),
     (["close-year", "2025"], 2, f"{{books}}: {NO_LEDGER}"),
     (["sign-off", "2025", "--auditor", "A. Auditor", "--opinion-date", "2026-03-01"], 2, f"{{books}}: {NO_LEDGER}"),
+    (["sign-off", "2025", "--auditor", "A. Auditor", "--on-behalf-of", "SFAO", "--opinion-date", "2026-03-01"], 2, f"{{books}}: {NO_LEDGER}"),
     (["user", "add", "alice", "--role", "finance"], 2, f"{{books}}: {NO_ACCOUNTS}"),
+    (["user", "add", "aude", "--role", "auditor", "--full-name", "Aude Roe"], 2, f"{{books}}: {NO_ACCOUNTS}"),
     (["user", "passwd", "alice"], 2, f"{{books}}: {NO_ACCOUNTS}"),
+    (["user", "set", "alice", "--full-name", "Alice Roe"], 2, f"{{books}}: {NO_ACCOUNTS}"),
     (["user", "disable", "alice"], 2, f"{{books}}: {NO_ACCOUNTS}"),
     (["serve", "--port", "5001"], 2, f"{{books}}: {NO_LEDGER}"),
 ])

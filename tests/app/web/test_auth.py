@@ -41,13 +41,120 @@ def test_wrong_password_is_refused_and_logged(login, app):
     assert event.outcome == "refused" and "finance" in event.detail
 
 
-def test_login_is_rate_limited_per_name(login, app):
+def _login_from(app, address: str, name: str, password: str, **headers):
+    """A login form posted from ``address`` (a fresh browser)."""
     client = app.test_client()
-    for _ in range(5):
-        assert login(client, "finance", "wrong wrong wrong").status_code == 401
-    # Even the right password is not checked now.
-    assert login(client, "finance").status_code == 429
-    assert login(client, "auditor").status_code == 302  # other accounts are unaffected
+    client.environ_base["REMOTE_ADDR"] = address
+    token = client.get("/api/csrf").get_json()["csrf_token"]
+    return client.post("/login", data={"name": name, "password": password, "csrf_token": token}, headers=headers)
+
+
+def _failures(app, name: str, address: str, count: int, seconds_ago: int = 0) -> None:
+    """``count`` failed logins of ``name`` from ``address`` (an attacker's
+    history), the last ``seconds_ago`` seconds ago."""
+    from app.web.db import LoginAttempt, utcnow
+
+    at = utcnow() - datetime.timedelta(seconds=seconds_ago)
+    with app.extensions["isu_db"]() as s:
+        s.add_all(LoginAttempt(name=name, ip=address, ok=False, at=at) for _ in range(count))
+        s.commit()
+
+
+def test_login_delays_grow_after_five_failures_up_to_a_cap():
+    from app.web.users import MAX_DELAY, delay_after
+
+    delays = [delay_after(n, 5).total_seconds() for n in range(17)]
+    assert delays == [0, 0, 0, 0, 0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 900, 900]
+    assert delay_after(10**6, 5) == MAX_DELAY
+
+
+def test_wrong_passwords_slow_that_address_without_locking_the_owner_out(app, password):
+    """Twelve failures of finance from 203.0.113.9 (the last delay: 128 s):
+    that address waits, with the right password too; another address gets
+    in at once; after the delay the right password gets in from there too."""
+    _failures(app, "finance", "203.0.113.9", 12)
+    r = _login_from(app, "203.0.113.9", "finance", password)
+    assert r.status_code == 429 and 120 <= int(r.headers["Retry-After"]) <= 128
+    assert "too many failed logins; try again in" in r.get_data(as_text=True)
+    assert _login_from(app, "198.51.100.7", "finance", password).status_code == 302
+    assert _login_from(app, "203.0.113.9", "auditor", password).status_code == 302  # other accounts there too
+    with app.extensions["isu_db"]() as s:
+        from app.web.db import LoginAttempt
+
+        for row in s.scalars(select(LoginAttempt).where(LoginAttempt.ip == "203.0.113.9", LoginAttempt.ok.is_(False))):
+            row.at -= datetime.timedelta(seconds=130)
+        s.commit()
+    assert _login_from(app, "203.0.113.9", "finance", password).status_code == 302
+
+
+def test_the_api_login_is_throttled_the_same_way(app, password, csrf):
+    _failures(app, "committee", "127.0.0.1", 9)  # the test client's address; last delay 16 s
+    client = app.test_client()
+    r = client.post("/api/login", json={"name": "committee", "password": password}, headers={"X-CSRFToken": csrf(client)})
+    assert r.status_code == 429 and r.get_json()["error"].startswith("too many failed logins") and r.headers["Retry-After"]
+
+
+def test_password_spraying_from_one_address_is_slowed_for_every_name(app, password):
+    for n in range(25):  # the last delay: 32 s
+        _failures(app, f"?{n:02x}", "203.0.113.9", 1)
+    assert _login_from(app, "203.0.113.9", "committee", password).status_code == 429
+    assert _login_from(app, "198.51.100.7", "committee", password).status_code == 302
+
+
+def test_a_success_forgives_the_failures_of_that_address(app, password):
+    from app.web.db import LoginAttempt
+
+    _failures(app, "finance", "203.0.113.9", 10)  # the last delay: 32 s
+    assert _login_from(app, "203.0.113.9", "finance", password).status_code == 429
+    with app.extensions["isu_db"]() as s:
+        for row in s.scalars(select(LoginAttempt)):
+            row.at -= datetime.timedelta(seconds=40)
+        s.commit()
+    assert _login_from(app, "203.0.113.9", "finance", password).status_code == 302
+    # After the success the pair starts afresh: a failure costs no wait.
+    assert _login_from(app, "203.0.113.9", "finance", "wrong password, again").status_code == 401
+    assert _login_from(app, "203.0.113.9", "finance", password).status_code == 302
+
+
+def test_names_that_are_no_account_are_throttled_like_accounts(app, password):
+    """No answer tells which names are accounts: five failures of a name
+    that does not exist make that name wait exactly like an account's."""
+    from app.web.db import LoginAttempt
+    from app.web.users import attempt_key
+
+    for name in ("finance", "no-such-user"):
+        for _ in range(5):
+            assert _login_from(app, "203.0.113.9", name, "wrong password here").status_code == 401
+        key = "finance" if name == "finance" else attempt_key(name, None, app.secret_key.encode())
+        with app.extensions["isu_db"]() as s:
+            assert len(s.scalars(select(LoginAttempt).where(LoginAttempt.name == key)).all()) == 5
+        _failures(app, key, "203.0.113.9", 4)  # nine failures: the last delay is 16 s
+        assert _login_from(app, "203.0.113.9", name, password).status_code == 429
+    assert _login_from(app, "203.0.113.9", "auditor", password).status_code == 302  # 18 failures from there: under 20
+
+
+def test_x_forwarded_for_counts_only_through_trusted_proxies(make_app, add_users, ledger, database_url, password):
+    """Behind one trusted proxy (ISU_TRUSTED_PROXIES=1) the client address is
+    the proxy's X-Forwarded-For entry, so users behind it are told apart; with
+    the default 0 a forged header changes nothing."""
+    behind = make_app(ledger, database_url, TRUSTED_PROXIES=1)
+    add_users(behind, ("finance",))
+    _failures(behind, "finance", "203.0.113.9", 12)
+    assert _login_from(behind, "10.0.0.2", "finance", password, **{"X-Forwarded-For": "203.0.113.9"}).status_code == 429
+    assert _login_from(behind, "10.0.0.2", "finance", password, **{"X-Forwarded-For": "203.0.113.9, 198.51.100.7"}).status_code == 302
+    direct = make_app(ledger, database_url)
+    _failures(direct, "finance", "192.0.2.1", 12)
+    assert _login_from(direct, "192.0.2.1", "finance", password, **{"X-Forwarded-For": "198.51.100.7"}).status_code == 429
+
+
+def test_trusted_proxies_come_from_the_environment(ledger):
+    from app.web.serving import server_config
+
+    assert server_config(ledger, "127.0.0.1", {})["TRUSTED_PROXIES"] == 0
+    assert server_config(ledger, "127.0.0.1", {"ISU_TRUSTED_PROXIES": "2"})["TRUSTED_PROXIES"] == 2
+    for bad in ("-1", "one", "99", "１"):
+        with pytest.raises(ValueError, match="ISU_TRUSTED_PROXIES"):
+            server_config(ledger, "127.0.0.1", {"ISU_TRUSTED_PROXIES": bad})
 
 
 def test_next_only_goes_to_this_site(password, csrf, app):
@@ -235,7 +342,7 @@ def test_user_add_at_a_terminal_asks_twice_and_never_shows_the_password(ledger, 
 
 def test_user_commands_default_to_sqlite_in_the_ledger(cli, ledger, monkeypatch):
     monkeypatch.delenv("ISU_DATABASE_URL", raising=False)
-    assert cli(ledger, "user", "add", "carol", "--role", "auditor", stdin="a long enough password\n")[0] == 0
+    assert cli(ledger, "user", "add", "carol", "--role", "auditor", "--full-name", "Carol Roe", stdin="a long enough password\n")[0] == 0
     assert (ledger / "isu-ledger.sqlite3").is_file()
     from ledger.store import gitrepo
 
@@ -305,3 +412,105 @@ def test_secrets_are_never_logged(password, csrf, login, app, caplog):
     assert audit_text  # the attempts were recorded...
     for secret in secrets:  # ...without any secret
         assert secret not in logged and secret not in audit_text
+
+
+def test_a_failed_login_keeps_the_name_only_when_it_is_an_account(app, password, csrf, login):
+    """A password typed into the name field is never stored: not in the
+    audit log, not in the login attempts - on the form, the API and when
+    throttled. A failed login of an existing account names it."""
+    from app.web.db import LoginAttempt
+    from app.web.users import attempt_key
+
+    typed = "Tr0ub4dor&3 typed in the wrong field"
+    client = app.test_client()
+    assert login(client, typed, "x").status_code == 401
+    r = client.post("/api/login", json={"name": typed, "password": "x"}, headers={"X-CSRFToken": csrf(client)})
+    assert r.status_code == 401
+    _failures(app, attempt_key(typed, None, app.secret_key.encode()), "127.0.0.1", 12)
+    assert login(client, typed, "x").status_code == 429
+    assert login(client, "finance", "not the password").status_code == 401
+    with app.extensions["isu_db"]() as s:
+        events = s.scalars(select(AuditEvent).where(AuditEvent.action == "login")).all()
+        attempts = s.scalars(select(LoginAttempt)).all()
+    stored = " ".join(f"{e.user_name} {e.detail}" for e in events) + " ".join(a.name for a in attempts)
+    assert "Tr0ub4dor" not in stored
+    assert [(e.user_name, e.detail.split(";")[0]) for e in events] == [
+        (None, "unknown account: wrong name or password"),
+        (None, "unknown account: wrong name or password"),
+        (None, "unknown account: too many failed logins"),
+        ("finance", "finance: wrong name or password"),
+    ]
+    assert {a.name for a in attempts} == {attempt_key(typed, None, app.secret_key.encode()), "finance"}
+
+
+def test_the_migration_forgets_names_typed_before(tmp_path):
+    """Books upgraded from before 0004: what failed logins typed as a name
+    is kept only where it is an account."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import text
+
+    from app.web.db import MIGRATIONS, make_engine, open_database
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    engine = make_engine(url)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0003")
+        conn.execute(text("INSERT INTO users (name, role, password_hash, active, created_at, password_changed_at) "
+                          "VALUES ('finance', 'finance', 'x', 1, '2026-01-01', '2026-01-01')"))
+        for name in ("finance", "s3cret-password"):
+            conn.execute(text("INSERT INTO login_attempts (name, ip, at, ok) VALUES (:n, '1.2.3.4', '2026-01-01', 0)"), {"n": name})
+        for user, detail in (("finance", "finance: wrong name or password"),
+                             ("s3cret-password", "s3cret-password: wrong name or password"),
+                             ("s3cret-password", "s3cret-password: too many failed logins; try again in 15 minutes"),
+                             ("finance", "s3cret-password: wrong name or password")):  # typed while logged in
+            conn.execute(text("INSERT INTO audit_events (at, user_name, action, outcome, detail) "
+                              "VALUES ('2026-01-01', :u, 'login', 'refused', :d)"), {"u": user, "d": detail})
+    engine.dispose()
+    open_database(url)
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        names = [n for (n,) in conn.execute(text("SELECT name FROM login_attempts ORDER BY id"))]
+        events = conn.execute(text("SELECT user_name, detail FROM audit_events ORDER BY id")).all()
+    engine.dispose()
+    assert names == ["finance", "?"]
+    assert [tuple(e) for e in events] == [
+        ("finance", "finance: wrong name or password"),
+        (None, "unknown account: wrong name or password"),
+        (None, "unknown account: too many failed logins; try again in 15 minutes"),
+        ("finance", "unknown account: wrong name or password"),
+    ]
+
+
+def test_the_sqlite_database_and_its_journal_are_private(cli, ledger, monkeypatch, tmp_path):
+    """The database holds password and session hashes and the audit log:
+    created 0600 (its journal too, whatever the umask), and a file left
+    world-readable by an earlier version is tightened when opened."""
+    import os
+    import sqlite3
+
+    from app.web.db import open_database
+
+    monkeypatch.delenv("ISU_DATABASE_URL", raising=False)
+    old_umask = os.umask(0o022)
+    try:
+        assert cli(ledger, "user", "add", "fin", "--role", "finance", stdin="a long enough password\n")[0] == 0
+        path = ledger / "isu-ledger.sqlite3"
+        assert path.stat().st_mode & 0o777 == 0o600
+        raw = sqlite3.connect(path, isolation_level=None)
+        raw.execute("BEGIN IMMEDIATE")
+        raw.execute("UPDATE users SET full_name = 'x'")
+        journal = path.with_name(path.name + "-journal")
+        assert journal.stat().st_mode & 0o777 == 0o600  # exists while the transaction is open
+        raw.execute("ROLLBACK")
+        raw.close()
+        loose = tmp_path / "loose.sqlite3"
+        sqlite3.connect(loose).close()
+        os.chmod(loose, 0o644)
+        open_database(f"sqlite:///{loose}")
+        assert loose.stat().st_mode & 0o777 == 0o600
+    finally:
+        os.umask(old_umask)

@@ -172,3 +172,102 @@ def test_closing_a_year_names_its_own_commit_in_the_audit_trail(csrf, logged_in,
     assert event.outcome == "ok" and event.commit == commit
     again = client.post("/api/year-end/2025/close", headers={"X-CSRFToken": csrf(client)})
     assert again.status_code == 200 and again.get_json()["commit"] is None and head(ledger) == commit
+
+
+def _preview(client, statement: str) -> int:
+    response = upload(client, "aug.xml", statement)
+    assert response.status_code == 302
+    return int(response.headers["Location"].rsplit("/", 1)[1])
+
+
+def test_a_discard_during_a_confirm_is_refused(august_statement, csrf, logged_in, head, app, ledger, monkeypatch):
+    """Two finance users: one confirms a batch, the other discards it while
+    the confirm is booking. Exactly one wins (the confirm, which took the
+    batch first), the batch ends booked with its commit, and the audit log
+    tells it in the order it happened."""
+    import threading
+
+    from app.web import imports
+
+    first, second = logged_in(app, "finance"), logged_in(app, "finance")
+    batch_id = _preview(first, august_statement)
+    booking, discarded = threading.Event(), threading.Event()
+    real_run = imports._run
+
+    def run_once_the_discard_is_answered(files, *, dry_run):
+        if not dry_run:
+            booking.set()
+            assert discarded.wait(60)
+        return real_run(files, dry_run=dry_run)
+
+    monkeypatch.setattr(imports, "_run", run_once_the_discard_is_answered)
+    token = csrf(first)
+    answers = {}
+    confirming = threading.Thread(target=lambda: answers.update(confirm=first.post(f"/api/imports/{batch_id}/confirm", headers={"X-CSRFToken": token})))
+    confirming.start()
+    assert booking.wait(60)
+    answers["discard"] = second.post(f"/api/imports/{batch_id}/discard", headers={"X-CSRFToken": csrf(second)})
+    discarded.set()
+    confirming.join(60)
+    assert answers["discard"].status_code == 409, answers["discard"].get_json()
+    assert "is confirming, not waiting for confirmation" in answers["discard"].get_json()["error"]
+    assert answers["confirm"].status_code == 200, answers["confirm"].get_json()
+    with app.extensions["isu_db"]() as s:
+        batch = s.get(ImportBatch, batch_id)
+        events = s.scalars(select(AuditEvent).where(AuditEvent.action.in_(("import.confirm", "import.discard"))).order_by(AuditEvent.id)).all()
+    assert batch.status == "booked" and batch.commit == head(ledger)
+    assert [(e.action, e.outcome) for e in events] == [("import.discard", "refused"), ("import.confirm", "ok")]
+
+
+def test_a_confirm_after_a_discard_is_refused(august_statement, csrf, logged_in, head, app, ledger):
+    first, second = logged_in(app, "finance"), logged_in(app, "finance")
+    batch_id = _preview(first, august_statement)
+    before = head(ledger)
+    assert second.post(f"/api/imports/{batch_id}/discard", headers={"X-CSRFToken": csrf(second)}).status_code == 200
+    r = first.post(f"/api/imports/{batch_id}/confirm", headers={"X-CSRFToken": csrf(first)})
+    assert r.status_code == 409 and "is discarded" in r.get_json()["error"]
+    assert head(ledger) == before
+
+
+def _race(factory, batch_id: int) -> dict[str, bool]:
+    """Two threads, each on its own connection, move the batch from
+    'previewed' at the same moment: to 'confirming' and to 'discarded'."""
+    import threading
+
+    from app.web.imports import transition
+
+    start = threading.Barrier(2)
+    won: dict[str, bool] = {}
+
+    def race(target: str) -> None:
+        with factory() as session:
+            start.wait(30)
+            won[target] = transition(session, batch_id, "previewed", target)
+
+    threads = [threading.Thread(target=race, args=(t,)) for t in ("confirming", "discarded")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return won
+
+
+def test_of_racing_transitions_exactly_one_wins(app):
+    """The state change itself, on two connections at once (SQLite and
+    PostgreSQL): a batch moved from 'previewed' by two threads together is
+    moved by one of them, every time."""
+    from app.web.db import User
+
+    factory = app.extensions["isu_db"]
+    with factory() as s:
+        user_id = s.scalars(select(User.id).where(User.name == "finance")).one()
+    for _ in range(10):
+        with factory() as s:
+            batch = ImportBatch(user_id=user_id, status="previewed", files=[], preview={})
+            s.add(batch)
+            s.commit()
+            batch_id = batch.id
+        won = _race(factory, batch_id)
+        assert sorted(won.values()) == [False, True], won
+        with factory() as s:
+            assert s.get(ImportBatch, batch_id).status == next(t for t, w in won.items() if w)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from common.workbooks import fill
+from common.workbooks import DAMAGE, damaged, fill
 
 from ledger.finance import workbooks
 
@@ -177,3 +177,23 @@ def test_a_single_member_bomb_under_the_total_cap_is_refused(tmp_path):
     path = _zip(tmp_path / "ratio.xlsx", {"xl/sharedStrings.xml": b"A" * (20 * 1024 * 1024)})
     with pytest.raises(workbooks.ExcelErrors, match="is an archive bomb"):
         workbooks._check_archive(path)
+
+
+@pytest.mark.parametrize("how", sorted(DAMAGE))
+def test_damaged_sheet_xml_or_a_dtd_is_one_line_and_writes_nothing(cli, head, ledger_dir, tmp_path, how):
+    """The zip is sound but a sheet's XML is cut short or declares a DTD
+    (entities: XXE, entity expansion): a refusal naming the file, never a
+    traceback; a workbook has no use for a DTD, so any is refused."""
+    before = head(ledger_dir)
+    for command, sheet, header, extra in (
+        ("pledge", "Pledges", ["State Party", "Year", "Amount", "Currency"], []),
+        ("budget", "Budget", ["Year", "Budget line", "Amount"], ["--decision", "x"]),
+        ("expenditure", "Expenditure", ["Date", "Budget line", "Description", "Amount", "Reference"], []),
+    ):
+        good = fill(tmp_path / f"{command}.xlsx", sheet, header, [[None] * len(header)])
+        path = damaged(good, tmp_path / f"{command}-{how}.xlsx", how)
+        code, out, err = cli(ledger_dir, command, "import", str(path), *extra)
+        first = err.splitlines()[0]
+        assert code == 2 and first.startswith(f"isu-ledger: {path}: ") and "Traceback" not in err, err
+        assert ("declares a DTD" in first) if how != "truncated" else ("XML does not parse" in first), err
+    assert head(ledger_dir) == before

@@ -197,3 +197,49 @@ def test_sign_off_refusals(books, tmp_path):
 def test_close_year_refuses_a_year_not_ended(books):
     code, _, err = cli(books, "close-year", str(datetime.date.today().year))
     assert code == 2 and "has not ended" in err
+
+
+def test_year_end_only_for_years_the_books_hold(books):
+    """The books begin with the opening balance of 2024-12-31: closing or
+    signing off 1999 (or 2023) is refused, and no txns/1999.beancount appears."""
+    before = head(books)
+    for year in ("1999", "2023"):
+        code, out, err = cli(books, "close-year", year)
+        assert (code, out) == (2, "") and f"the books begin in 2024 (first entry 2024-12-31); they hold no {year}" in err
+        code, out, err = cli(books, "sign-off", year, "--auditor", "Mallory", "--opinion-date", "2026-03-31")
+        assert (code, out) == (2, "") and f"they hold no {year}" in err
+    assert head(books) == before and not (books / "txns" / "1999.beancount").exists()
+
+
+def test_a_ledger_without_transactions_has_no_year_to_close(tmp_path):
+    empty = tmp_path / "empty"
+    assert cli(empty, "init")[0] == 0
+    code, _, err = cli(empty, "close-year", "2024")
+    assert code == 2 and "the books hold no transaction yet" in err
+
+
+def test_sign_off_records_on_whose_behalf_apart_from_the_auditor(books, tmp_path):
+    from ledger.store import gitrepo
+
+    closed_2025(books, tmp_path)
+    code, out, err = cli(books, "sign-off", "2025", "--auditor", "Jane  Roe", "--on-behalf-of", "Swiss Federal Audit Office",
+                         "--opinion-date", "2026-03-31")
+    assert code == 0, err
+    assert out.startswith("2025 signed off (auditor Jane Roe, on behalf of Swiss Federal Audit Office, opinion 2026-03-31)")
+    lock = yearend.locked_years(load_books(books).entries)[2025]
+    assert lock.auditor == "Jane Roe" and yearend.on_behalf_of(lock) == "Swiss Federal Audit Office"
+    assert gitrepo.log(books, "-1", "--format=%s").strip() == (
+        "sign-off 2025 (auditor Jane Roe, on behalf of Swiss Federal Audit Office, opinion 2026-03-31)"
+    )
+    assert cli(books, "check")[0] == 0
+
+
+@pytest.mark.parametrize("option", ["--auditor", "--on-behalf-of"])
+def test_signer_names_are_one_plain_line(books, tmp_path, option):
+    closed_2025(books, tmp_path)
+    before = head(books)
+    other = {"--auditor": ["--on-behalf-of", "Office"], "--on-behalf-of": ["--auditor", "Jane Roe"]}[option]
+    for bad in ('Jane "Mallory" Roe', "Jane\\Roe", "x" * 201):
+        code, _, err = cli(books, "sign-off", "2025", option, bad, *other, "--opinion-date", "2026-03-31")
+        assert code == 2 and err.startswith(f"isu-ledger: {option}: "), err
+    assert head(books) == before

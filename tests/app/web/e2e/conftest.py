@@ -45,7 +45,7 @@ def server(password, tmp_path, database_url):
     ledger = init_ledger(tmp_path / "books", opening_balance="100000.00", as_of="2025-06-30", user="test:init").ledger_dir
     with open_database(database_url)() as s:
         for role in ("finance", "auditor", "committee"):
-            add_user(s, role, role, password)
+            add_user(s, role, role, password, f"{role.title()} Tester")
         s.commit()
     port = free_port()
     env = {**os.environ, "ISU_DATABASE_URL": database_url, "ISU_SECRET_KEY": "e2e-" + "k" * 40}
