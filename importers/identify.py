@@ -49,6 +49,9 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
+from stdnum import iban as stdnum_iban
+from stdnum.exceptions import ValidationError
+
 from importers.model import Detail, Entry
 from importers.remittance import YearWorkPlan, forget_answers, parse_remittance
 from ledger import conventions
@@ -124,16 +127,21 @@ class _Seen:
 
 @lru_cache(maxsize=4096)
 def iban_country(account: str) -> tuple[str | None, bool]:
-    """(country code, check digits valid) of an IBAN; (None, False) if not one.
+    """(country code, valid) of an IBAN; (None, False) if not IBAN-shaped.
 
-    ISO 13616 mod-97: move the first four characters to the end, letters to
-    numbers (A=10 … Z=35), the whole number mod 97 must be 1.
+    Valid as ``stdnum.iban`` checks it: the ISO 13616 check digits and the
+    country's IBAN length and format. The national bank-code checks are left
+    out: stdnum's bank lists do not know every bank, and an unknown bank says
+    nothing against the country.
     """
     compact = "".join(account.split()).upper()
     if not _IBAN.match(compact):
         return None, False
-    digits = "".join(str(int(ch, 36)) for ch in compact[4:] + compact[:4])
-    return compact[:2], int(digits) % 97 == 1
+    try:
+        stdnum_iban.validate(compact, check_country=False)
+    except ValidationError:
+        return compact[:2], False
+    return compact[:2], True
 
 
 def _one_line(text: str) -> str:
@@ -303,7 +311,7 @@ def _iban_evidence(registry, account: str | None) -> list[_Seen]:
     if country is None:
         return []  # not an IBAN (Othr/Id, a national account number)
     if not valid:
-        text = f"IBAN {_short(account)} ({country}): check digits wrong, country not trusted"
+        text = f"IBAN {_short(account)} ({country}): not a valid IBAN (check digits or format), country not trusted"
         return [_Seen(Evidence("iban_country", None, ZERO, text), account_country=True)]
     return _country_evidence(registry, "iban_country", country, f"IBAN {_short(account)}")
 
