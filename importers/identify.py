@@ -379,59 +379,69 @@ def _decide(registry, pattern: tuple, ruled: str | None) -> _Verdict:
     key = ("decide", ruled, pattern)
     verdict = cache.get(key)
     if verdict is None:
-        verdict = cache[key] = _reach(registry, pattern, ruled)
+        verdict = cache[key] = _weigh_pattern(registry, pattern, ruled)
     return verdict
 
 
-def _reach(registry, pattern: tuple, ruled: str | None) -> _Verdict:
+def _weigh_pattern(registry, pattern: tuple, ruled: str | None) -> _Verdict:
     """:func:`_decide` for a pattern not seen before: the rules of the module docstring."""
     neutral = tuple(("", i) for i, item in enumerate(pattern) if item[0] is None)
-    pointing = [i for i, item in enumerate(pattern) if item[0] is not None]
-    states = {pattern[i][0] for i in pointing}
-    if len(states) > 1:
-        # Switzerland mentioned by name beside another State says where, not who.
-        pointing = [i for i in pointing if not (pattern[i][3] and pattern[i][0] == HOST_ISO3)]
-        states = {pattern[i][0] for i in pointing}
-    if not states:
+    by_state = _pointing_by_state(pattern)
+    if not by_state:
         return _Verdict(None, ZERO, ZERO, "no evidence of a State", neutral)
-
-    by_state: dict[str, list[int]] = {}
-    for i in pointing:
-        by_state.setdefault(pattern[i][0], []).append(i)
-    scores = {st: _noisy_or(pattern[i][1] for i in items) for st, items in by_state.items()}
-    strong = {st: any(pattern[i][2] for i in items) for st, items in by_state.items()}
-    ranked = sorted(scores, key=lambda st: (not strong[st], -scores[st], st))
+    ranked, scores, strong = _ranked(pattern, by_state)
     best = ranked[0]
-    has_strong = strong[best]
-
-    conflicts: list[int] = []
-    explained: list[int] = []
-    for st in ranked[1:]:
-        for i in by_state[st]:
-            if ruled is not None and best == ruled and pattern[i][4]:
-                explained.append(i)  # the account's own country: the rule explains it
-            else:
-                conflicts.append(i)
+    others = [i for st in ranked[1:] for i in by_state[st]]
+    # The paying account's own country is explained, not contradicted, by its account rule.
+    explained = [i for i in others if best == ruled and pattern[i][4]]
+    conflicts = [i for i in others if i not in explained]
     other = max((scores[pattern[i][0]] for i in conflicts), default=ZERO)
-    confidence = _q(scores[best] * (ONE - other))
     cited = (
         *[("", i) for i in by_state[best]],
         *[("against: ", i) for i in conflicts],
         *[("explained by the rule: ", i) for i in explained],
         *neutral,
     )
+    state, problem = _problem(registry, pattern, ranked, scores, strong, conflicts)
+    return _Verdict(state, scores[best], _q(scores[best] * (ONE - other)), problem, cited)
 
+
+def _pointing_by_state(pattern: tuple) -> dict[str, list[int]]:
+    """The positions of the evidence pointing to each State.
+
+    Switzerland mentioned by name beside another State says where, not who:
+    it is left out when other States are named.
+    """
+    pointing = [i for i, item in enumerate(pattern) if item[0] is not None]
+    if len({pattern[i][0] for i in pointing}) > 1:
+        pointing = [i for i in pointing if not (pattern[i][3] and pattern[i][0] == HOST_ISO3)]
+    by_state: dict[str, list[int]] = {}
+    for i in pointing:
+        by_state.setdefault(pattern[i][0], []).append(i)
+    return by_state
+
+
+def _ranked(pattern: tuple, by_state: dict[str, list[int]]) -> tuple[list[str], dict, dict]:
+    """(the States, best first: strong evidence, then score, then code; each State's score; whether it has strong evidence)."""
+    scores = {st: _noisy_or(pattern[i][1] for i in items) for st, items in by_state.items()}
+    strong = {st: any(pattern[i][2] for i in items) for st, items in by_state.items()}
+    return sorted(scores, key=lambda st: (not strong[st], -scores[st], st)), scores, strong
+
+
+def _problem(registry, pattern: tuple, ranked: list[str], scores: dict, strong: dict, conflicts: list[int]):
+    """(the State to name, why it cannot be assigned; None when it can)."""
+    best = ranked[0]
     if conflicts:
         runner_up = ranked[1]
-        tied = scores[runner_up] == scores[best] and strong[runner_up] == has_strong
+        tied = scores[runner_up] == scores[best] and strong[runner_up] == strong[best]
         names = ", ".join(sorted({best} | {pattern[i][0] for i in conflicts}))
-        return _Verdict(None if tied else best, scores[best], confidence, f"conflict between {names}", cited)
-    if not has_strong:
-        return _Verdict(best, scores[best], confidence, "country evidence only, no name", cited)
+        return (None if tied else best), f"conflict between {names}"
+    if not strong[best]:
+        return best, "country evidence only, no name"
     contributor = registry.get(best)
     if contributor is None or contributor.kind not in CONTRIBUTOR_KINDS:
-        return _Verdict(best, scores[best], confidence, f"{best} is not a contributor in the registry", cited)
-    return _Verdict(best, scores[best], confidence, None, cited)
+        return best, f"{best} is not a contributor in the registry"
+    return best, None
 
 
 def _year_problem(ywp: YearWorkPlan, booking_year: int) -> tuple[int | None, int | None, str | None, str]:
