@@ -532,17 +532,12 @@ class _CamtParser:
         booked = self.date(ntry.get("BookgDt"), "BookgDt")
         if booked is None and status == "BOOK":
             self.fail("has no BookgDt")
-        reversal = (ntry.get("RvslInd") or "").lower() in _TRUE
-        batch = ntry.get("NtryDtls/Btch/NbOfTxs")
-        try:
-            batch_count = int(batch) if batch is not None else None
-        except ValueError:
-            self.fail(f"has a non-numeric Btch/NbOfTxs {batch!r}")
+        batch_count = self.batch_count(ntry.get("NtryDtls/Btch/NbOfTxs"))
         # Positional and attribute by attribute: a dataclass called with
         # keywords costs twice as much, and there are tens of thousands.
         value = self.date(ntry.get("ValDt"), "ValDt")
         entry = Entry(amount, (node.get("Ccy") or "").strip(), booked, value, status)
-        entry.reversal = reversal
+        entry.reversal = (ntry.get("RvslInd") or "").lower() in _TRUE
         entry.ref = ntry.get("AcctSvcrRef")
         entry.entry_ref = ntry.get("NtryRef")
         entry.text = ntry.get("AddtlNtryInf") or ""
@@ -553,15 +548,25 @@ class _CamtParser:
         for number, tx in enumerate(ntry.get("NtryDtls/TxDtls", ()), 1):
             details.append(self.detail(tx, sign, role, number))
         chrgs = ntry.get("Chrgs")
-        deducted = self.charges(chrgs)[0] if chrgs else None
-        if deducted is not None:  # else entry.charges stays None, whatever the details say
-            details_deducted = [d.charges for d in details if d.charges is not None]
-            details_info = [d.charges_info for d in details if d.charges_info is not None]
-            repeats = (details_deducted or details_info) and (deducted or None) == (
-                sum(details_deducted, _ZERO) or None
-            )
-            entry.charges = None if repeats else deducted
+        if chrgs:
+            entry.charges = self.entry_charges(chrgs, details)
         return entry
+
+    def batch_count(self, batch: str | None) -> int | None:
+        try:
+            return int(batch) if batch is not None else None
+        except ValueError:
+            self.fail(f"has a non-numeric Btch/NbOfTxs {batch!r}")
+
+    def entry_charges(self, chrgs: list[dict], details: list[Detail]) -> Decimal | None:
+        """The charges deducted from the entry, unless they only repeat its details' charges."""
+        deducted = self.charges(chrgs)[0]
+        if deducted is None:
+            return None  # whatever the details say
+        details_deducted = [d.charges for d in details if d.charges is not None]
+        details_info = [d.charges_info for d in details if d.charges_info is not None]
+        repeats = (details_deducted or details_info) and (deducted or None) == (sum(details_deducted, _ZERO) or None)
+        return None if repeats else deducted
 
     def bank_code(self, filed: dict) -> str | None:
         """``Domn/Cd``/``Fmly/Cd``/``SubFmlyCd`` of ``BkTxCd`` in an entry or detail, else ``Prtry/Cd``."""
