@@ -143,48 +143,52 @@ def parse_csv(text: str, source: str) -> list[tuple[int, Contributor]]:
     seen: dict[str, int] = {}
     for raw in reader:
         line = reader.line_num
-
-        def fail(problem: str, line: int = line) -> RegistryError:
-            return RegistryError(f"{source}:{line}: {problem}")
-
+        where = f"{source}:{line}"
         if None in raw:
-            raise fail("too many fields")
-        iso3 = (raw.get("iso3") or "").strip()
-        if not iso3 and not any((v or "").strip() for v in raw.values()):
+            raise RegistryError(f"{where}: too many fields")
+        if not any((v or "").strip() for v in raw.values()):
             continue  # blank line
+        iso3 = (raw.get("iso3") or "").strip()
         if not _ISO3.match(iso3):
-            raise fail(f"bad iso3 {iso3!r}: must be 3 upper-case letters")
+            raise RegistryError(f"{where}: bad iso3 {iso3!r}: must be 3 upper-case letters")
         if iso3 in seen:
-            raise fail(f"duplicate iso3 {iso3} (first on line {seen[iso3]})")
+            raise RegistryError(f"{where}: duplicate iso3 {iso3} (first on line {seen[iso3]})")
         seen[iso3] = line
-        iso2 = (raw.get("iso2") or "").strip() or None
-        if iso2 is not None and not _ISO2.match(iso2):
-            raise fail(f"bad iso2 {iso2!r}: must be 2 upper-case letters")
-        kind = (raw.get("kind") or "").strip()
-        if kind and kind not in KINDS:
-            raise fail(f"unknown kind {kind!r} (expected {' or '.join(KINDS)})")
-        accession = (raw.get("accession") or "").strip() or None
-        if accession and not _ACCESSION.match(accession):
-            raise fail(f"bad accession {accession!r}: expected YYYY or YYYY-MM-DD")
-        multi = {k: _split(raw.get(k)) for k in ("aliases", "demonyms", "ministries")}
-        for key, values in multi.items():
-            for value in values:
-                if not normalise(value):
-                    raise fail(f"{_SINGULAR[key]} {value!r} has no letters")
-                if is_generic(value):
-                    raise fail(
-                        f"{_SINGULAR[key]} {value!r} is generic: it names no single contributor"
-                    )
-        contributor = Contributor(
-            iso3=iso3,
-            iso2=iso2,
-            name=(raw.get("name") or "").strip(),
-            kind=kind,
-            accession=accession,
-            **multi,
-        )
-        rows.append((line, contributor))
+        rows.append((line, _contributor(raw, iso3, where)))
     return rows
+
+
+def _contributor(raw: dict[str, str | None], iso3: str, where: str) -> Contributor:
+    """The contributor of one CSV row (``where``: ``FILE:LINE`` for errors)."""
+    iso2 = (raw.get("iso2") or "").strip() or None
+    if iso2 is not None and not _ISO2.match(iso2):
+        raise RegistryError(f"{where}: bad iso2 {iso2!r}: must be 2 upper-case letters")
+    kind = (raw.get("kind") or "").strip()
+    if kind and kind not in KINDS:
+        raise RegistryError(f"{where}: unknown kind {kind!r} (expected {' or '.join(KINDS)})")
+    accession = (raw.get("accession") or "").strip() or None
+    if accession and not _ACCESSION.match(accession):
+        raise RegistryError(f"{where}: bad accession {accession!r}: expected YYYY or YYYY-MM-DD")
+    return Contributor(
+        iso3=iso3,
+        iso2=iso2,
+        name=(raw.get("name") or "").strip(),
+        kind=kind,
+        accession=accession,
+        **_other_names(raw, where),
+    )
+
+
+def _other_names(raw: dict[str, str | None], where: str) -> dict[str, tuple[str, ...]]:
+    """Aliases, demonyms and ministries of one row; each must name this contributor alone."""
+    multi = {k: _split(raw.get(k)) for k in ("aliases", "demonyms", "ministries")}
+    for key, values in multi.items():
+        for value in values:
+            if not normalise(value):
+                raise RegistryError(f"{where}: {_SINGULAR[key]} {value!r} has no letters")
+            if is_generic(value):
+                raise RegistryError(f"{where}: {_SINGULAR[key]} {value!r} is generic: it names no single contributor")
+    return multi
 
 
 def render_csv(contributors) -> str:
