@@ -39,9 +39,8 @@ from typing import Any, NamedTuple
 
 from beancount.core import data
 from beancount.core.amount import Amount
-from beangulp.importer import Importer
 
-from importers.model import BadFile, Detail, Entry, ParseResult, Statement
+from importers.model import Detail, Entry, ParseResult, Statement
 from ledger import conventions
 from ledger.names import normalise
 
@@ -754,104 +753,3 @@ def statement_date(result: ParseResult) -> datetime.date | None:
     if not dates:
         dates = [e.booked for s in result.statements for e in s.entries if e.booked]
     return max(dates) if dates else None
-
-
-# --- beangulp --------------------------------------------------------------------------
-
-
-class IsuBankImporter(Importer):
-    """The ISU booking as a beangulp importer, for ``beangulp`` tooling.
-
-    Settings come through the constructor: the bank account's IBAN, how to
-    attribute a receipt (defaults to "everything to review" when no
-    ``attribute`` is given) and the GICHD's IBANs. ``extract`` books with the
-    same functions as ``isu-ledger import``; entries already in ``existing``
-    are left out (the ledger is keyed on the bank reference, not on fuzzy
-    beangulp duplicate detection).
-    """
-
-    def __init__(
-        self,
-        iban: str,
-        *,
-        attribute: Attribute | None = None,
-        gichd_ibans: Collection[str] = (),
-        locked_years: Collection[int] = (),
-    ):
-        self.iban = _norm_account(iban)
-        self._attribute = attribute or _review_everything
-        self.gichd_ibans = frozenset(gichd_ibans)
-        self.locked_years = frozenset(locked_years)
-
-    @property
-    def name(self) -> str:
-        return f"isu.{self.iban}"
-
-    def _parse(self, filepath: str) -> ParseResult | None:
-        from importers import parse as api  # late: api imports every parser
-
-        try:
-            return api.parse_file(filepath)
-        except BadFile:
-            return None
-
-    def identify(self, filepath: str) -> bool:
-        result = self._parse(filepath)
-        return bool(result) and any(_norm_account(s.account) == self.iban for s in result.statements)
-
-    def account(self, filepath: str) -> data.Account:
-        return conventions.BANK
-
-    def date(self, filepath: str) -> datetime.date | None:
-        result = self._parse(filepath)
-        return statement_date(result) if result else None
-
-    def filename(self, filepath: str) -> str | None:
-        return os.path.basename(filepath)
-
-    def extract(self, filepath: str, existing: data.Entries) -> data.Entries:
-        result = self._parse(filepath)
-        if result is None:
-            return []
-        existing = existing or []
-        refs = {
-            (e.meta.get(conventions.META_ACCOUNT), e.meta.get(conventions.META_BANK_REF))
-            for e in existing
-            if isinstance(e, data.Transaction) and e.meta.get(conventions.META_BANK_REF)
-        }
-        originals = Originals(existing)
-        year = (statement_date(result) or datetime.date.today()).year
-        archive = f"{conventions.DOCUMENTS_DIR}/{year}/{os.path.basename(filepath)}"
-        out: list = []
-        for statement in result.statements:
-            if _norm_account(statement.account) != self.iban:
-                continue
-            booked = book_statement(
-                result,
-                statement,
-                attribute=self._attribute,
-                archive_path=archive,
-                existing_refs=refs,
-                originals=originals,
-                locked_years=self.locked_years,
-                gichd_ibans=self.gichd_ibans,
-            )
-            out.extend(booked.entries)
-        return out
-
-
-@dataclass(frozen=True)
-class _NoAttribution:
-    state_party: None = None
-    wp_year: None = None
-    work_plan: str = conventions.DEFAULT_WORK_PLAN
-    confidence: Decimal = ZERO
-    why: str = "no identification configured"
-    needs_review: bool = True
-    suggestion: None = None
-    suggested_year: None = None
-    evidence: tuple = ()
-
-
-def _review_everything(detail: Detail, entry: Entry) -> _NoAttribution:
-    return _NoAttribution()
