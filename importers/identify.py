@@ -1,6 +1,6 @@
 """Which State Party sent a receipt, for which work plan and work-plan year.
 
-A wrong attribution is far worse than a review item (DESIGN.md section 4):
+A wrong attribution is far worse than a review item:
 a receipt credited to the wrong State misstates two States' contributions in
 every report the Coordinating Committee reads, while a review item costs a
 minute of staff time. So :func:`identify` collects *evidence* from every field

@@ -1,6 +1,6 @@
 """The review queue: receipts booked to ``Income:Contributions:Unidentified``.
 
-Unidentified receipts are booked, not parked (DESIGN.md section 2): the queue
+Unidentified receipts are booked, not parked (docs/booking.md): the queue
 is simply every suspense posting in the books, so it can never disagree with
 them. Resolving an item rewrites that one transaction through the writer -
 the suspense posting becomes an attributed contribution posting, the bank

@@ -4,7 +4,7 @@ One parser for the three messages: the entry (``Ntry``) structure is shared,
 only the root differs (``BkToCstmrAcctRpt/Rpt``, ``BkToCstmrStmt/Stmt``,
 ``BkToCstmrDbtCdtNtfctn/Ntfctn``). The version comes from the namespace.
 
-Rules (see shared/FORMATS.md; every one has broken a parser somewhere):
+Rules (every one has broken a parser somewhere):
 
 * The entry sign comes from ``Ntry/CdtDbtInd`` only; ``RvslInd`` never flips it.
 * Missing required data (sign, status, booking date of a booked entry, amount,
@@ -29,11 +29,10 @@ Rules (see shared/FORMATS.md; every one has broken a parser somewhere):
 How it reads the tree, and why. A year of a busy account is tens of thousands
 of entries of some 40 elements each. lxml's ``find`` re-enters its
 ElementPath engine on every call; a dictionary of children built for each
-element looked into (the previous approach) still cost a Python call, an
-iterator and a dictionary per group, some 20 per entry, and a second
-function call per text. What cannot be avoided is lxml making a proxy and a
-``{namespace}Local`` tag string for each element (a quarter of the time
-now). So each ``Ntry`` (and each balance, account, period) is read in
+element looked into would cost a Python call, an iterator and a dictionary
+per group, some 20 per entry, and a second function call per text. What
+cannot be avoided is lxml making a proxy and a ``{namespace}Local`` tag
+string for each element. So each ``Ntry`` (and each balance, account, period) is read in
 one breadth-first pass, :func:`_file`, guided by a *plan*: the paths of
 local names the parser reads (``_ENTRY`` below), compiled once per namespace
 into Clark-notation tags. The pass files what the plan names under its path
