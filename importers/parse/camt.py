@@ -92,10 +92,6 @@ _MESSAGES = {
     "camt.054": ("BkToCstmrDbtCdtNtfctn", "Ntfctn", "notification"),
 }
 _DATE = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})")
-# Date text -> date: a statement repeats the same few hundred booking and
-# value dates, so each is read once (bounded; dates are immutable).
-_DAYS: dict[str, datetime.date] = {}
-_DAYS_MAX = 4096
 _CREDIT = Decimal(1)
 _DEBIT = Decimal(-1)
 _ZERO = Decimal(0)
@@ -393,6 +389,19 @@ def parse_camt(path: str, root: etree._Element) -> ParseResult:
     return result
 
 
+@functools.lru_cache(maxsize=4096)
+def _day(text: str) -> datetime.date | None:
+    """The calendar date a date text starts with, None if it is not one.
+
+    Cached: a statement repeats the same few hundred booking and value dates.
+    """
+    match = _DATE.match(text)
+    try:
+        return datetime.date.fromisoformat(match.group(1)) if match else None
+    except ValueError:
+        return None
+
+
 class _CamtParser:
     def __init__(self, path: str, tags: _Tags, version: str):
         self.path = path
@@ -433,19 +442,9 @@ class _CamtParser:
         text = holder.get("Dt") or holder.get("DtTm") or _text(holder["."])
         if text is None:
             return None
-        day = _DAYS.get(text)
-        if day is not None:
-            return day
-        match = _DATE.match(text)
-        try:
-            if not match:
-                raise ValueError(text)
-            day = datetime.date.fromisoformat(match.group(1))
-        except ValueError:
+        day = _day(text)
+        if day is None:
             self.fail(f"{what} {text!r} is not a date")
-        if len(_DAYS) >= _DAYS_MAX:
-            _DAYS.clear()
-        _DAYS[text] = day
         return day
 
     def datetime(self, text: str | None) -> datetime.datetime | None:
