@@ -35,13 +35,12 @@ import re
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from beancount.core import data
 from beancount.core.amount import Amount
-from beangulp.importer import Importer
 
-from importers.model import BadFile, Detail, Entry, ParseResult, Statement
+from importers.model import Detail, Entry, ParseResult, Statement
 from ledger import conventions
 from ledger.names import normalise
 
@@ -77,6 +76,25 @@ class Booked:
     unreconciled: int = 0  # transactions left on the clearing account to be reconciled by hand
     new: list[Entry] = field(default_factory=list)  # the bank entries booked, in booking order
     identifications: list[dict] = field(default_factory=list)  # per receipt posting, for previews
+    _queued: dict[str, int] = field(default_factory=dict, repr=False)  # bank_ref -> review items it added
+
+    def add(self, entry: Entry, ref: str, txn: data.Transaction, reversal_of: str | None) -> None:
+        """Count in the transaction booked for ``entry`` (bank reference ``ref``).
+
+        The review queue (importers.review) lists each suspense posting,
+        except those of an unidentified receipt and its reversal, which
+        cancel out.
+        """
+        self.entries.append(txn)
+        self.new.append(entry)
+        self.imported += 1
+        unidentified = sum(p.account == conventions.UNIDENTIFIED for p in txn.postings)
+        if reversal_of and unidentified:
+            self.needs_review -= self._queued.pop(reversal_of, 0)
+        elif unidentified:
+            self._queued[ref] = unidentified
+            self.needs_review += unidentified
+        self.unreconciled += any(p.account == conventions.UNRECONCILED for p in txn.postings)
 
 
 # --- the lookup of earlier receipts (reversals) --------------------------------
@@ -145,24 +163,34 @@ class Originals:
         texts = [entry.text]
         if detail is not None:
             texts += [detail.remittance, detail.text, detail.end_to_end_id or ""]
-        for token in _REF_TOKEN.findall(" ".join(texts)):
+        quoted = self._quoted(" ".join(texts), amount)
+        if quoted is not None or detail is None:
+            return quoted
+        return self._latest_from_payer(detail, amount, entry.booked)
+
+    def _open(self, receipt: _Receipt, amount: Decimal) -> bool:
+        """Not reversed yet, and ``amount`` is what it credited or its gross."""
+        return receipt.bank_ref not in self._reversed and amount in (receipt.bank_amount, receipt.gross)
+
+    def _quoted(self, text: str, amount: Decimal) -> data.Transaction | None:
+        """The receipt whose bank reference ``text`` quotes, for ``amount``."""
+        for token in _REF_TOKEN.findall(text):
             receipt = self._by_ref.get(token)
-            if receipt is not None and token not in self._reversed and amount in (
-                receipt.bank_amount, receipt.gross
-            ):
+            if receipt is not None and self._open(receipt, amount):
                 return receipt.txn
-        account = _norm_account(detail.payer_account) if detail else ""
-        payer = normalise(detail.payer or "") if detail else ""
-        if not account and not payer:
+        return None
+
+    def _latest_from_payer(self, detail: Detail, amount: Decimal, booked: datetime.date | None) -> data.Transaction | None:
+        """The latest receipt for ``amount`` up to ``booked`` from the payer's account, else (without one) name."""
+        account = _norm_account(detail.payer_account)
+        payer = normalise(detail.payer or "")
+        if account:
+            same_payer = [r for r in self._by_ref.values() if r.payer_account == account]
+        elif payer:
+            same_payer = [r for r in self._by_ref.values() if r.payer == payer]
+        else:
             return None
-        candidates = [
-            r
-            for r in self._by_ref.values()
-            if r.bank_ref not in self._reversed
-            and amount in (r.bank_amount, r.gross)
-            and r.txn.date <= (entry.booked or r.txn.date)
-            and ((account and r.payer_account == account) or (not account and payer and r.payer == payer))
-        ]
+        candidates = [r for r in same_payer if self._open(r, amount) and r.txn.date <= (booked or r.txn.date)]
         if not candidates:
             return None
         return max(candidates, key=lambda r: r.txn.date).txn
@@ -412,116 +440,168 @@ def _split_details(entry: Entry) -> tuple[list[tuple[Detail, Decimal]], Decimal]
     return None
 
 
-def _book_entry(entry: Entry, ref: str, ctx: _Context) -> tuple[list[data.Posting], str, set[str], str | None, dict]:  # noqa: C901
-    """Postings (bank first), flag, tags, reversal_of and payee/narration for one entry."""
+class EntryBooking(NamedTuple):
+    """How one bank entry is booked: the transaction's postings (bank first) and its header."""
+
+    postings: list[data.Posting]
+    flag: str  # "*", or "!" when a posting needs a person (review queue, reconciliation)
+    tags: frozenset[str]  # #ISU-<wp_year> of each year a receipt funds
+    payee: str | None
+    narration: str
+    reversal_of: str | None = None  # bank_ref of the receipt this entry takes back
+
+
+def _book_entry(entry: Entry, ref: str, ctx: _Context) -> EntryBooking:
+    """The booking of one bank entry, by its case in docs/booking.md."""
+    first = entry.details[0] if entry.details else None
+    if entry.amount > 0 and not entry.reversal and not (first and first.return_reason):
+        return _book_credit(entry, ref, ctx)
+    if entry.amount < 0 and entry.reversal:
+        return _book_reversal(entry, first, ctx)
+    return _book_other(entry, first, ctx)
+
+
+def _book_credit(entry: Entry, ref: str, ctx: _Context) -> EntryBooking:
+    """A credit (not a reversal, not a returned payment): a receipt, a batch of receipts, or interest."""
     details = entry.details
     single = details[0] if len(details) == 1 else None
-    charges_total = abs(entry.charges or ZERO) + sum((_detail_charges(d) for d in details), ZERO)
-    bank = _posting(conventions.BANK, entry.amount)
-    postings = [bank]
-    flagged = False
-    tags: set[str] = set()
-    reversal_of = None
-    info = {"payee": single.payer if single else None, "narration": ""}
-    if single is not None:
-        info["narration"] = single.remittance or single.text or entry.text
-    else:
-        info["narration"] = entry.text
+    if len(details) > 1:
+        return _book_batch(entry, ref, ctx)
+    if is_interest(entry, single):
+        return _booking(entry, [_posting(conventions.INTEREST, _gross(entry), _party_meta(single, entry))])
+    if single is None:
+        meta = _batch_meta(entry)
+        meta[conventions.META_WHY] = "the bank gave no payment details for this credit"
+        return _booking(entry, [_posting(conventions.UNIDENTIFIED, _gross(entry), meta)], flagged=True)
+    placed = _receipt_posting(single, entry, _gross(entry), _party_meta(single, entry), ctx)
+    return _booking(entry, [placed.posting], flagged=placed.flagged, tags=_year_tags([placed]))
 
-    def add_charges(amount: Decimal) -> None:
-        if amount:
-            postings.append(_posting(conventions.BANK_CHARGES, amount))
 
-    counterpart_total = -(entry.amount + charges_total)  # negated gross (or transfer amount)
-    detail = single if single is not None else (details[0] if details else None)
+def _book_batch(entry: Entry, ref: str, ctx: _Context) -> EntryBooking:
+    """Several payments in one credit: one receipt posting per detail when their
+    amounts make up the entry, else the whole entry to review."""
+    details = entry.details
+    narration = entry.text or f"batch of {len(details)} payments"
+    split = _split_details(entry)
+    if split is None:
+        meta = _batch_meta(entry)
+        meta[conventions.META_WHY] = (
+            f"batch of {len(details)} payments whose amounts do not make up the entry "
+            f"({money_text(entry.amount)} {entry.currency}): split it by hand"
+        )
+        posting = _posting(conventions.UNIDENTIFIED, _gross(entry), meta)
+        return _booking(entry, [posting], flagged=True, narration=narration)
+    parts, charges = split
+    placed = []
+    for d, number in parts:
+        meta = _party_meta(d, entry)
+        if d.detail_ref and d.detail_ref != ref:
+            meta = {conventions.META_DETAIL_REF: d.detail_ref, **meta}
+        placed.append(_receipt_posting(d, entry, number, meta, ctx))
+    payers = {d.payer for d in details}
+    return _booking(
+        entry,
+        [p.posting for p in placed],
+        charges=charges,
+        flagged=any(p.flagged for p in placed),
+        tags=_year_tags(placed),
+        payee=payers.pop() if len(payers) == 1 else None,
+        narration=narration,
+    )
 
-    if entry.amount > 0 and not entry.reversal and not (detail and detail.return_reason):
-        if len(details) <= 1 and is_interest(entry, single):
-            postings.append(_posting(conventions.INTEREST, counterpart_total, _party_meta(single, entry)))
-            add_charges(charges_total)
-            return postings, "*", tags, None, info
-        if len(details) > 1:
-            split = _split_details(entry)
-            if split is not None:
-                parts, charges = split
-                for d, number in parts:
-                    meta = _party_meta(d, entry)
-                    if d.detail_ref and d.detail_ref != ref:
-                        meta = {conventions.META_DETAIL_REF: d.detail_ref, **meta}
-                    placed = _receipt_posting(d, entry, number, meta, ctx)
-                    postings.append(placed.posting)
-                    flagged |= placed.flagged
-                    if placed.year is not None:
-                        tags.add(conventions.year_tag(placed.year))
-                add_charges(charges)
-                payers = {d.payer for d in details}
-                info["payee"] = payers.pop() if len(payers) == 1 else None
-                info["narration"] = entry.text or f"batch of {len(details)} payments"
-                return postings, "!" if flagged else "*", tags, None, info
-            meta = _batch_meta(entry)
-            meta[conventions.META_WHY] = (
-                f"batch of {len(details)} payments whose amounts do not make up the entry "
-                f"({money_text(entry.amount)} {entry.currency}): split it by hand"
-            )
-            postings.append(_posting(conventions.UNIDENTIFIED, counterpart_total, meta))
-            add_charges(charges_total)
-            info["narration"] = entry.text or f"batch of {len(details)} payments"
-            return postings, "!", tags, None, info
-        if single is None:
-            meta = _batch_meta(entry)
-            meta[conventions.META_WHY] = "the bank gave no payment details for this credit"
-            postings.append(_posting(conventions.UNIDENTIFIED, counterpart_total, meta))
-            add_charges(charges_total)
-            return postings, "!", tags, None, info
-        placed = _receipt_posting(single, entry, counterpart_total, _party_meta(single, entry), ctx)
-        postings.append(placed.posting)
-        add_charges(charges_total)
-        if placed.year is not None:
-            tags.add(conventions.year_tag(placed.year))
-        return postings, "!" if placed.flagged else "*", tags, None, info
 
-    if entry.amount < 0 and entry.reversal:
-        original = ctx.originals.find(entry, detail)
-        if original is not None:
-            reversal_of = original.meta[conventions.META_BANK_REF]
-            ctx.originals.mark_reversed(reversal_of)
-            for p in original.postings:
-                if p.account == conventions.BANK:
-                    continue
-                meta = {k: v for k, v in (p.meta or {}).items() if k not in ("filename", "lineno")}
-                if _is_receipt_account(p.account):
-                    meta[conventions.META_REVERSAL_OF] = reversal_of
-                    if p.account == conventions.UNIDENTIFIED:
-                        flagged = True
-                    elif meta.get(conventions.META_WP_YEAR) is not None:
-                        tags.add(conventions.year_tag(int(meta[conventions.META_WP_YEAR])))
-                postings.append(_posting(p.account, -p.units.number, meta))
-            info["payee"] = original.payee or info["payee"]
-            return postings, "!" if flagged else "*", tags, reversal_of, info
+def _book_reversal(entry: Entry, detail: Detail | None, ctx: _Context) -> EntryBooking:
+    """A debit marked as reversal: the receipt it takes back, with opposite sign; Unidentified when not found."""
+    original = ctx.originals.find(entry, detail)
+    if original is None:
         meta = _party_meta(detail, entry) if detail else _batch_meta(entry)
         meta[conventions.META_WHY] = "reversal of a receipt that is not in the ledger"
-        postings.append(_posting(conventions.UNIDENTIFIED, counterpart_total, meta))
-        add_charges(charges_total)
-        return postings, "!", tags, None, info
+        return _booking(entry, [_posting(conventions.UNIDENTIFIED, _gross(entry), meta)], flagged=True)
+    reversal_of = original.meta[conventions.META_BANK_REF]
+    ctx.originals.mark_reversed(reversal_of)
+    postings = [_reversed(p, reversal_of) for p in original.postings if p.account != conventions.BANK]
+    years = [(p.meta or {}).get(conventions.META_WP_YEAR) for p in postings if conventions.is_contribution_account(p.account)]
+    return _booking(
+        entry,
+        postings,
+        charges=ZERO,  # the original's charges are in its postings, reversed with them
+        flagged=any(p.account == conventions.UNIDENTIFIED for p in postings),
+        tags={conventions.year_tag(int(year)) for year in years if year is not None},
+        payee=original.payee,
+        reversal_of=reversal_of,
+    )
 
-    if entry.amount < 0 and len(details) <= 1 and is_gichd(detail, ctx.gichd_ibans):
-        postings.append(_posting(conventions.GICHD_CLEARING, counterpart_total, _party_meta(detail, entry)))
-        add_charges(charges_total)
-        return postings, "*", tags, None, info
-    if entry.amount < 0 and len(details) <= 1 and is_bank_fee(entry, detail):
-        postings.append(_posting(conventions.BANK_CHARGES, -entry.amount, _party_meta(detail, entry)))
-        return postings, "*", tags, None, info
-    if len(details) <= 1 and is_interest(entry, detail):
-        postings.append(_posting(conventions.INTEREST, counterpart_total, _party_meta(detail, entry)))
-        add_charges(charges_total)
-        return postings, "*", tags, None, info
+
+def _reversed(posting: data.Posting, reversal_of: str) -> data.Posting:
+    """A posting of the original receipt with opposite sign; receipt postings name the original."""
+    meta = {k: v for k, v in (posting.meta or {}).items() if k not in ("filename", "lineno")}
+    if _is_receipt_account(posting.account):
+        meta[conventions.META_REVERSAL_OF] = reversal_of
+    return _posting(posting.account, -posting.units.number, meta)
+
+
+def _book_other(entry: Entry, detail: Detail | None, ctx: _Context) -> EntryBooking:
+    """A debit, or a credit the bank marks as reversed or returned: a transfer to
+    the GICHD, a bank fee, interest, else the clearing account to reconcile by hand."""
+    whole = len(entry.details) <= 1  # one payment: its detail describes the entry
+    gross = _gross(entry)
+    if entry.amount < 0 and whole and is_gichd(detail, ctx.gichd_ibans):
+        return _booking(entry, [_posting(conventions.GICHD_CLEARING, gross, _party_meta(detail, entry))])
+    if entry.amount < 0 and whole and is_bank_fee(entry, detail):
+        # The fee is the whole debit: no charges on top.
+        return _booking(entry, [_posting(conventions.BANK_CHARGES, -entry.amount, _party_meta(detail, entry))], charges=ZERO)
+    if whole and is_interest(entry, detail):
+        return _booking(entry, [_posting(conventions.INTEREST, gross, _party_meta(detail, entry))])
     # Returns, debits to third parties, reversed debits coming back, anything else.
-    meta = _party_meta(detail, entry) if len(details) <= 1 else _batch_meta(entry)
+    meta = _party_meta(detail, entry) if whole else _batch_meta(entry)
     if detail is not None and detail.return_reason:
         meta[conventions.META_WHY] = f"returned payment (reason {detail.return_reason})"
-    postings.append(_posting(conventions.UNRECONCILED, counterpart_total, meta))
-    add_charges(charges_total)
-    return postings, "!", tags, None, info
+    return _booking(entry, [_posting(conventions.UNRECONCILED, gross, meta)], flagged=True)
+
+
+def _charges(entry: Entry) -> Decimal:
+    """The charges the bank deducted from the entry, its own and its details'."""
+    return abs(entry.charges or ZERO) + sum((_detail_charges(d) for d in entry.details), ZERO)
+
+
+def _gross(entry: Entry) -> Decimal:
+    """The counterpart of the entry: the negated gross (what was sent, before the charges)."""
+    return -(entry.amount + _charges(entry))
+
+
+def _year_tags(placed: Iterable[_Placed]) -> set[str]:
+    return {conventions.year_tag(p.year) for p in placed if p.year is not None}
+
+
+def _booking(
+    entry: Entry,
+    counterpart: list[data.Posting],
+    *,
+    charges: Decimal | None = None,
+    flagged: bool = False,
+    tags: Iterable[str] = (),
+    payee: str | None = None,
+    narration: str | None = None,
+    reversal_of: str | None = None,
+) -> EntryBooking:
+    """The bank posting, the ``counterpart`` postings, then the deducted charges
+    (``charges``; by default all the entry's). Payee and narration default to
+    the single payment's payer and remittance (or the entry's text)."""
+    single = entry.details[0] if len(entry.details) == 1 else None
+    charges = _charges(entry) if charges is None else charges
+    postings = [_posting(conventions.BANK, entry.amount), *counterpart]
+    if charges:
+        postings.append(_posting(conventions.BANK_CHARGES, charges))
+    if not narration:
+        narration = (single.remittance or single.text or entry.text) if single else entry.text
+    return EntryBooking(
+        postings,
+        "!" if flagged else "*",
+        frozenset(tags),
+        payee or (single.payer if single else None),
+        narration,
+        reversal_of,
+    )
 
 
 def _batch_meta(entry: Entry) -> dict:
@@ -597,51 +677,45 @@ def book_statement(
         identifications=booked.identifications,
     )
     seen: set[str] = set()
-    queued: dict[str, int] = {}  # bank ref -> review items its transaction added
-    ordered = sorted(
-        enumerate(statement.entries), key=lambda pair: (pair[1].booked or datetime.date.min, pair[0])
-    )
-    for index, entry in ordered:
-        if not entry.is_booked:
-            continue
+    for index, entry in _in_booking_order(statement):
         ref = entry.ref or synthetic_ref(statement, entry, index)
         if (account, ref) in existing_refs or ref in seen:
             booked.duplicates += 1
             continue
         seen.add(ref)
-        postings, flag, tags, reversal_of, info = _book_entry(entry, ref, ctx)
+        booking = _book_entry(entry, ref, ctx)
         meta = data.new_metadata(result.path, index + 1)
         meta[conventions.META_BANK_REF] = ref
         meta[conventions.META_ACCOUNT] = account
         meta[conventions.META_STATEMENT] = archive_path
-        if reversal_of:
-            meta[conventions.META_REVERSAL_OF] = reversal_of
-        txn = data.Transaction(
-            _one_line_meta(meta),
-            entry.booked,
-            flag,
-            one_line(info["payee"] or "") or None,
-            one_line(info["narration"] or ""),
-            frozenset(tags),
-            frozenset({conventions.bank_link(ref)}),
-            [posting._replace(meta=_one_line_meta(posting.meta)) for posting in postings],
-        )
+        txn = _transaction(entry, ref, booking, meta)
         originals.add(txn)
-        booked.entries.append(txn)
-        booked.new.append(entry)
-        booked.imported += 1
-        # The review queue (importers.review) lists each suspense posting, except
-        # those of an unidentified receipt and its reversal, which cancel out.
-        unidentified = sum(p.account == conventions.UNIDENTIFIED for p in postings)
-        if reversal_of and unidentified:
-            booked.needs_review -= queued.pop(reversal_of, 0)
-        elif unidentified:
-            queued[ref] = unidentified
-            booked.needs_review += unidentified
-        booked.unreconciled += any(p.account == conventions.UNRECONCILED for p in postings)
+        booked.add(entry, ref, txn, booking.reversal_of)
     if booked.imported and statement.closing is not None and statement.kind == "statement":
         booked.entries.append(balance_entry(result, statement))
     return booked
+
+
+def _in_booking_order(statement: Statement) -> list[tuple[int, Entry]]:
+    """The booked entries with their position in the file, by booking date (file order within a day)."""
+    ordered = sorted(enumerate(statement.entries), key=lambda pair: (pair[1].booked or datetime.date.min, pair[0]))
+    return [(index, entry) for index, entry in ordered if entry.is_booked]
+
+
+def _transaction(entry: Entry, ref: str, booking: EntryBooking, meta: dict) -> data.Transaction:
+    """The transaction of one booked entry; every bank text on one line."""
+    if booking.reversal_of:
+        meta[conventions.META_REVERSAL_OF] = booking.reversal_of
+    return data.Transaction(
+        _one_line_meta(meta),
+        entry.booked,
+        booking.flag,
+        one_line(booking.payee or "") or None,
+        one_line(booking.narration or ""),
+        booking.tags,
+        frozenset({conventions.bank_link(ref)}),
+        [posting._replace(meta=_one_line_meta(posting.meta)) for posting in booking.postings],
+    )
 
 
 def balance_entry(result: ParseResult, statement: Statement) -> data.Balance:
@@ -679,104 +753,3 @@ def statement_date(result: ParseResult) -> datetime.date | None:
     if not dates:
         dates = [e.booked for s in result.statements for e in s.entries if e.booked]
     return max(dates) if dates else None
-
-
-# --- beangulp --------------------------------------------------------------------------
-
-
-class IsuBankImporter(Importer):
-    """The ISU booking as a beangulp importer, for ``beangulp`` tooling.
-
-    Settings come through the constructor: the bank account's IBAN, how to
-    attribute a receipt (defaults to "everything to review" when no
-    ``attribute`` is given) and the GICHD's IBANs. ``extract`` books with the
-    same functions as ``isu-ledger import``; entries already in ``existing``
-    are left out (the ledger is keyed on the bank reference, not on fuzzy
-    beangulp duplicate detection).
-    """
-
-    def __init__(
-        self,
-        iban: str,
-        *,
-        attribute: Attribute | None = None,
-        gichd_ibans: Collection[str] = (),
-        locked_years: Collection[int] = (),
-    ):
-        self.iban = _norm_account(iban)
-        self._attribute = attribute or _review_everything
-        self.gichd_ibans = frozenset(gichd_ibans)
-        self.locked_years = frozenset(locked_years)
-
-    @property
-    def name(self) -> str:
-        return f"isu.{self.iban}"
-
-    def _parse(self, filepath: str) -> ParseResult | None:
-        from importers import parse as api  # late: api imports every parser
-
-        try:
-            return api.parse_file(filepath)
-        except BadFile:
-            return None
-
-    def identify(self, filepath: str) -> bool:
-        result = self._parse(filepath)
-        return bool(result) and any(_norm_account(s.account) == self.iban for s in result.statements)
-
-    def account(self, filepath: str) -> data.Account:
-        return conventions.BANK
-
-    def date(self, filepath: str) -> datetime.date | None:
-        result = self._parse(filepath)
-        return statement_date(result) if result else None
-
-    def filename(self, filepath: str) -> str | None:
-        return os.path.basename(filepath)
-
-    def extract(self, filepath: str, existing: data.Entries) -> data.Entries:
-        result = self._parse(filepath)
-        if result is None:
-            return []
-        existing = existing or []
-        refs = {
-            (e.meta.get(conventions.META_ACCOUNT), e.meta.get(conventions.META_BANK_REF))
-            for e in existing
-            if isinstance(e, data.Transaction) and e.meta.get(conventions.META_BANK_REF)
-        }
-        originals = Originals(existing)
-        year = (statement_date(result) or datetime.date.today()).year
-        archive = f"{conventions.DOCUMENTS_DIR}/{year}/{os.path.basename(filepath)}"
-        out: list = []
-        for statement in result.statements:
-            if _norm_account(statement.account) != self.iban:
-                continue
-            booked = book_statement(
-                result,
-                statement,
-                attribute=self._attribute,
-                archive_path=archive,
-                existing_refs=refs,
-                originals=originals,
-                locked_years=self.locked_years,
-                gichd_ibans=self.gichd_ibans,
-            )
-            out.extend(booked.entries)
-        return out
-
-
-@dataclass(frozen=True)
-class _NoAttribution:
-    state_party: None = None
-    wp_year: None = None
-    work_plan: str = conventions.DEFAULT_WORK_PLAN
-    confidence: Decimal = ZERO
-    why: str = "no identification configured"
-    needs_review: bool = True
-    suggestion: None = None
-    suggested_year: None = None
-    evidence: tuple = ()
-
-
-def _review_everything(detail: Detail, entry: Entry) -> _NoAttribution:
-    return _NoAttribution()

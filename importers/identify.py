@@ -1,6 +1,6 @@
 """Which State Party sent a receipt, for which work plan and work-plan year.
 
-A wrong attribution is far worse than a review item (DESIGN.md section 4):
+A wrong attribution is far worse than a review item:
 a receipt credited to the wrong State misstates two States' contributions in
 every report the Coordinating Committee reads, while a review item costs a
 minute of staff time. So :func:`identify` collects *evidence* from every field
@@ -48,6 +48,9 @@ import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
+
+from stdnum import iban as stdnum_iban
+from stdnum.exceptions import ValidationError
 
 from importers.model import Detail, Entry
 from importers.remittance import YearWorkPlan, forget_answers, parse_remittance
@@ -124,16 +127,21 @@ class _Seen:
 
 @lru_cache(maxsize=4096)
 def iban_country(account: str) -> tuple[str | None, bool]:
-    """(country code, check digits valid) of an IBAN; (None, False) if not one.
+    """(country code, valid) of an IBAN; (None, False) if not IBAN-shaped.
 
-    ISO 13616 mod-97: move the first four characters to the end, letters to
-    numbers (A=10 … Z=35), the whole number mod 97 must be 1.
+    Valid as ``stdnum.iban`` checks it: the ISO 13616 check digits and the
+    country's IBAN length and format. The national bank-code checks are left
+    out: stdnum's bank lists do not know every bank, and an unknown bank says
+    nothing against the country.
     """
     compact = "".join(account.split()).upper()
     if not _IBAN.match(compact):
         return None, False
-    digits = "".join(str(int(ch, 36)) for ch in compact[4:] + compact[:4])
-    return compact[:2], int(digits) % 97 == 1
+    try:
+        stdnum_iban.validate(compact, check_country=False)
+    except ValidationError:
+        return compact[:2], False
+    return compact[:2], True
 
 
 def _one_line(text: str) -> str:
@@ -303,7 +311,7 @@ def _iban_evidence(registry, account: str | None) -> list[_Seen]:
     if country is None:
         return []  # not an IBAN (Othr/Id, a national account number)
     if not valid:
-        text = f"IBAN {_short(account)} ({country}): check digits wrong, country not trusted"
+        text = f"IBAN {_short(account)} ({country}): not a valid IBAN (check digits or format), country not trusted"
         return [_Seen(Evidence("iban_country", None, ZERO, text), account_country=True)]
     return _country_evidence(registry, "iban_country", country, f"IBAN {_short(account)}")
 
@@ -371,59 +379,69 @@ def _decide(registry, pattern: tuple, ruled: str | None) -> _Verdict:
     key = ("decide", ruled, pattern)
     verdict = cache.get(key)
     if verdict is None:
-        verdict = cache[key] = _reach(registry, pattern, ruled)
+        verdict = cache[key] = _weigh_pattern(registry, pattern, ruled)
     return verdict
 
 
-def _reach(registry, pattern: tuple, ruled: str | None) -> _Verdict:
+def _weigh_pattern(registry, pattern: tuple, ruled: str | None) -> _Verdict:
     """:func:`_decide` for a pattern not seen before: the rules of the module docstring."""
     neutral = tuple(("", i) for i, item in enumerate(pattern) if item[0] is None)
-    pointing = [i for i, item in enumerate(pattern) if item[0] is not None]
-    states = {pattern[i][0] for i in pointing}
-    if len(states) > 1:
-        # Switzerland mentioned by name beside another State says where, not who.
-        pointing = [i for i in pointing if not (pattern[i][3] and pattern[i][0] == HOST_ISO3)]
-        states = {pattern[i][0] for i in pointing}
-    if not states:
+    by_state = _pointing_by_state(pattern)
+    if not by_state:
         return _Verdict(None, ZERO, ZERO, "no evidence of a State", neutral)
-
-    by_state: dict[str, list[int]] = {}
-    for i in pointing:
-        by_state.setdefault(pattern[i][0], []).append(i)
-    scores = {st: _noisy_or(pattern[i][1] for i in items) for st, items in by_state.items()}
-    strong = {st: any(pattern[i][2] for i in items) for st, items in by_state.items()}
-    ranked = sorted(scores, key=lambda st: (not strong[st], -scores[st], st))
+    ranked, scores, strong = _ranked(pattern, by_state)
     best = ranked[0]
-    has_strong = strong[best]
-
-    conflicts: list[int] = []
-    explained: list[int] = []
-    for st in ranked[1:]:
-        for i in by_state[st]:
-            if ruled is not None and best == ruled and pattern[i][4]:
-                explained.append(i)  # the account's own country: the rule explains it
-            else:
-                conflicts.append(i)
+    others = [i for st in ranked[1:] for i in by_state[st]]
+    # The paying account's own country is explained, not contradicted, by its account rule.
+    explained = [i for i in others if best == ruled and pattern[i][4]]
+    conflicts = [i for i in others if i not in explained]
     other = max((scores[pattern[i][0]] for i in conflicts), default=ZERO)
-    confidence = _q(scores[best] * (ONE - other))
     cited = (
         *[("", i) for i in by_state[best]],
         *[("against: ", i) for i in conflicts],
         *[("explained by the rule: ", i) for i in explained],
         *neutral,
     )
+    state, problem = _problem(registry, pattern, ranked, scores, strong, conflicts)
+    return _Verdict(state, scores[best], _q(scores[best] * (ONE - other)), problem, cited)
 
+
+def _pointing_by_state(pattern: tuple) -> dict[str, list[int]]:
+    """The positions of the evidence pointing to each State.
+
+    Switzerland mentioned by name beside another State says where, not who:
+    it is left out when other States are named.
+    """
+    pointing = [i for i, item in enumerate(pattern) if item[0] is not None]
+    if len({pattern[i][0] for i in pointing}) > 1:
+        pointing = [i for i in pointing if not (pattern[i][3] and pattern[i][0] == HOST_ISO3)]
+    by_state: dict[str, list[int]] = {}
+    for i in pointing:
+        by_state.setdefault(pattern[i][0], []).append(i)
+    return by_state
+
+
+def _ranked(pattern: tuple, by_state: dict[str, list[int]]) -> tuple[list[str], dict, dict]:
+    """(the States, best first: strong evidence, then score, then code; each State's score; whether it has strong evidence)."""
+    scores = {st: _noisy_or(pattern[i][1] for i in items) for st, items in by_state.items()}
+    strong = {st: any(pattern[i][2] for i in items) for st, items in by_state.items()}
+    return sorted(scores, key=lambda st: (not strong[st], -scores[st], st)), scores, strong
+
+
+def _problem(registry, pattern: tuple, ranked: list[str], scores: dict, strong: dict, conflicts: list[int]):
+    """(the State to name, why it cannot be assigned; None when it can)."""
+    best = ranked[0]
     if conflicts:
         runner_up = ranked[1]
-        tied = scores[runner_up] == scores[best] and strong[runner_up] == has_strong
+        tied = scores[runner_up] == scores[best] and strong[runner_up] == strong[best]
         names = ", ".join(sorted({best} | {pattern[i][0] for i in conflicts}))
-        return _Verdict(None if tied else best, scores[best], confidence, f"conflict between {names}", cited)
-    if not has_strong:
-        return _Verdict(best, scores[best], confidence, "country evidence only, no name", cited)
+        return (None if tied else best), f"conflict between {names}"
+    if not strong[best]:
+        return best, "country evidence only, no name"
     contributor = registry.get(best)
     if contributor is None or contributor.kind not in CONTRIBUTOR_KINDS:
-        return _Verdict(best, scores[best], confidence, f"{best} is not a contributor in the registry", cited)
-    return _Verdict(best, scores[best], confidence, None, cited)
+        return best, f"{best} is not a contributor in the registry"
+    return best, None
 
 
 def _year_problem(ywp: YearWorkPlan, booking_year: int) -> tuple[int | None, int | None, str | None, str]:

@@ -221,27 +221,19 @@ def _work_plan(text: str) -> tuple[str | None, str]:
     return None, ""
 
 
-_ANSWERS: dict[tuple, YearWorkPlan] = {}
-_ANSWERS_MAX = 4096
-
-
+@lru_cache(maxsize=4096)
 def _answer(*fields) -> YearWorkPlan:
     """The :class:`YearWorkPlan` of ``fields``, one shared object per distinct answer.
 
     Texts that differ only in their references give the same few answers, and
     finding one costs less than building a frozen dataclass.
     """
-    found = _ANSWERS.get(fields)
-    if found is None:
-        if len(_ANSWERS) >= _ANSWERS_MAX:
-            _ANSWERS.clear()
-        found = _ANSWERS[fields] = YearWorkPlan(*fields)
-    return found
+    return YearWorkPlan(*fields)
 
 
 def forget_answers() -> None:
     """Forget the shared answers (benchmarks of the cold path; see ``identify.clear_caches``)."""
-    _ANSWERS.clear()
+    _answer.cache_clear()
 
 
 def _blank(m: re.Match[str]) -> str:

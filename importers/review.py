@@ -1,6 +1,6 @@
 """The review queue: receipts booked to ``Income:Contributions:Unidentified``.
 
-Unidentified receipts are booked, not parked (DESIGN.md section 2): the queue
+Unidentified receipts are booked, not parked (docs/booking.md): the queue
 is simply every suspense posting in the books, so it can never disagree with
 them. Resolving an item rewrites that one transaction through the writer -
 the suspense posting becomes an attributed contribution posting, the bank
@@ -26,8 +26,8 @@ from beancount.core import data
 
 from importers.booking import attributed_posting, money_text
 from ledger import conventions
-from importers.importing import locked_years_of
 from ledger.loader import load_books
+from ledger.plugins.year_lock import locked_years
 
 FIRST_YEAR = 1999  # the Convention entered into force on 1 March 1999
 MAX_YEARS_AHEAD = 3  # an advance for more than three work plans ahead is a typo
@@ -181,7 +181,7 @@ def resolve(
         )
     if work_plan not in conventions.WORK_PLANS:
         raise ReviewRefused(f"{work_plan}: unknown work plan (known: {', '.join(sorted(conventions.WORK_PLANS))})")
-    locked = locked_years_of(books.entries)
+    locked = frozenset(locked_years(books.entries))
     if booking_year in locked:
         raise ReviewRefused(f"{item}: the receipt is dated in {booking_year}, a signed-off year")
     new_txn = resolved_transaction(target, state_party, year, work_plan, user, locked)

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-import pycountry
 from beancount.core import amount, data
+from stdnum import iban as stdnum_iban
+from stdnum.exceptions import InvalidChecksum, InvalidComponent, ValidationError
 
 from ledger import conventions
 from ledger.store import gitrepo
@@ -68,19 +69,23 @@ class InitRefused(Exception):
 
 
 def normalise_iban(iban: str) -> str:
-    """The IBAN without spaces, upper case, if its check digits are right.
+    """The IBAN without spaces, upper case, if ``stdnum.iban`` finds it valid.
 
-    ISO 13616: move the first four characters to the end, letters to
-    numbers (A=10 ... Z=35), the number modulo 97 must be 1.
+    Valid: the ISO 13616 check digits and the country's IBAN length and
+    format. The national bank-code checks are left out: stdnum's bank lists
+    do not know every bank.
     """
     compact = re.sub(r"\s+", "", iban or "").upper()
     if not _IBAN_SHAPE.match(compact):
         raise InitRefused(f"{iban}: not an IBAN (two letters, two check digits, up to 30 letters/digits)")
-    if pycountry.countries.get(alpha_2=compact[:2]) is None:
-        raise InitRefused(f"{iban}: not an IBAN (unknown country {compact[:2]})")
-    digits = "".join(str(int(ch, 36)) for ch in compact[4:] + compact[:4])
-    if int(digits) % 97 != 1:
-        raise InitRefused(f"{iban}: IBAN check digits are wrong")
+    try:
+        stdnum_iban.validate(compact, check_country=False)
+    except InvalidChecksum:
+        raise InitRefused(f"{iban}: IBAN check digits are wrong") from None
+    except InvalidComponent:
+        raise InitRefused(f"{iban}: not an IBAN (no IBANs in country {compact[:2]})") from None
+    except ValidationError:
+        raise InitRefused(f"{iban}: not an IBAN of {compact[:2]} (wrong length or format)") from None
     return compact
 
 

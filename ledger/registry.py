@@ -11,8 +11,13 @@ software release.
 Names in many languages come from CLDR (through Babel) and pycountry, not from
 the CSV; the CSV holds what those cannot know: demonyms, ministries,
 treasuries, missions, old names. All of it is folded into one token index that
-is built once (lazily) per registry, with the CLDR/pycountry part shared at
-module level, so matching a payer line costs a few dictionary look-ups.
+is built once (lazily) per registry, so matching a payer line costs a few
+dictionary look-ups. The CLDR/pycountry part is package data,
+``ledger/data/country_names.json``: reading Babel's locale data and spelling
+every name in every variant takes longer than the rest of an import, and the
+result only changes when those libraries do. ``python -m ledger.registry``
+writes the file again; a test fails when it differs from what the libraries
+give now.
 
 Why the matching is conservative: a wrong attribution is far worse than a
 review item. A name that belongs to several codes ("Congo", "Korea",
@@ -25,14 +30,12 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import json
 import re
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
-
-import pycountry
-from babel import Locale, UnknownLocaleError
 
 from ledger import conventions
 from ledger.names import inverted, is_generic, normalise, term_kinds, tokens, variants
@@ -140,48 +143,52 @@ def parse_csv(text: str, source: str) -> list[tuple[int, Contributor]]:
     seen: dict[str, int] = {}
     for raw in reader:
         line = reader.line_num
-
-        def fail(problem: str, line: int = line) -> RegistryError:
-            return RegistryError(f"{source}:{line}: {problem}")
-
+        where = f"{source}:{line}"
         if None in raw:
-            raise fail("too many fields")
-        iso3 = (raw.get("iso3") or "").strip()
-        if not iso3 and not any((v or "").strip() for v in raw.values()):
+            raise RegistryError(f"{where}: too many fields")
+        if not any((v or "").strip() for v in raw.values()):
             continue  # blank line
+        iso3 = (raw.get("iso3") or "").strip()
         if not _ISO3.match(iso3):
-            raise fail(f"bad iso3 {iso3!r}: must be 3 upper-case letters")
+            raise RegistryError(f"{where}: bad iso3 {iso3!r}: must be 3 upper-case letters")
         if iso3 in seen:
-            raise fail(f"duplicate iso3 {iso3} (first on line {seen[iso3]})")
+            raise RegistryError(f"{where}: duplicate iso3 {iso3} (first on line {seen[iso3]})")
         seen[iso3] = line
-        iso2 = (raw.get("iso2") or "").strip() or None
-        if iso2 is not None and not _ISO2.match(iso2):
-            raise fail(f"bad iso2 {iso2!r}: must be 2 upper-case letters")
-        kind = (raw.get("kind") or "").strip()
-        if kind and kind not in KINDS:
-            raise fail(f"unknown kind {kind!r} (expected {' or '.join(KINDS)})")
-        accession = (raw.get("accession") or "").strip() or None
-        if accession and not _ACCESSION.match(accession):
-            raise fail(f"bad accession {accession!r}: expected YYYY or YYYY-MM-DD")
-        multi = {k: _split(raw.get(k)) for k in ("aliases", "demonyms", "ministries")}
-        for key, values in multi.items():
-            for value in values:
-                if not normalise(value):
-                    raise fail(f"{_SINGULAR[key]} {value!r} has no letters")
-                if is_generic(value):
-                    raise fail(
-                        f"{_SINGULAR[key]} {value!r} is generic: it names no single contributor"
-                    )
-        contributor = Contributor(
-            iso3=iso3,
-            iso2=iso2,
-            name=(raw.get("name") or "").strip(),
-            kind=kind,
-            accession=accession,
-            **multi,
-        )
-        rows.append((line, contributor))
+        rows.append((line, _contributor(raw, iso3, where)))
     return rows
+
+
+def _contributor(raw: dict[str, str | None], iso3: str, where: str) -> Contributor:
+    """The contributor of one CSV row (``where``: ``FILE:LINE`` for errors)."""
+    iso2 = (raw.get("iso2") or "").strip() or None
+    if iso2 is not None and not _ISO2.match(iso2):
+        raise RegistryError(f"{where}: bad iso2 {iso2!r}: must be 2 upper-case letters")
+    kind = (raw.get("kind") or "").strip()
+    if kind and kind not in KINDS:
+        raise RegistryError(f"{where}: unknown kind {kind!r} (expected {' or '.join(KINDS)})")
+    accession = (raw.get("accession") or "").strip() or None
+    if accession and not _ACCESSION.match(accession):
+        raise RegistryError(f"{where}: bad accession {accession!r}: expected YYYY or YYYY-MM-DD")
+    return Contributor(
+        iso3=iso3,
+        iso2=iso2,
+        name=(raw.get("name") or "").strip(),
+        kind=kind,
+        accession=accession,
+        **_other_names(raw, where),
+    )
+
+
+def _other_names(raw: dict[str, str | None], where: str) -> dict[str, tuple[str, ...]]:
+    """Aliases, demonyms and ministries of one row; each must name this contributor alone."""
+    multi = {k: _split(raw.get(k)) for k in ("aliases", "demonyms", "ministries")}
+    for key, values in multi.items():
+        for value in values:
+            if not normalise(value):
+                raise RegistryError(f"{where}: {_SINGULAR[key]} {value!r} has no letters")
+            if is_generic(value):
+                raise RegistryError(f"{where}: {_SINGULAR[key]} {value!r} is generic: it names no single contributor")
+    return multi
 
 
 def render_csv(contributors) -> str:
@@ -231,8 +238,8 @@ def _complete(c: Contributor, source: str, line: int) -> Contributor:
     """Fill a new row's missing name from ISO and insist on name and kind."""
     name = c.name
     if not name and c.iso2:
-        country = pycountry.countries.get(alpha_2=c.iso2)
-        name = getattr(country, "common_name", None) or getattr(country, "name", "")
+        country = _country_names()["countries"].get(c.iso2) or {}
+        name = country.get("common_name") or country.get("name", "")
     if not name:
         raise RegistryError(f"{source}:{line}: a new contributor needs a name")
     if not c.kind:
@@ -268,29 +275,34 @@ def _add(index: Index, text: str, iso3: str, source: str, score: Decimal) -> Non
             index[key][iso3] = value
 
 
-@functools.cache
-def _locales() -> tuple[Locale, ...]:
+COUNTRY_NAMES = "data/country_names.json"
+
+
+def build_country_names() -> dict:
+    """What ``ledger/data/country_names.json`` holds, from pycountry and CLDR (Babel).
+
+    ``countries``: each ISO 3166 country by alpha-2 code (alpha-3 code and
+    English names); ``territories``: the CLDR names of the other two-letter
+    codes ("EU", "XK"), in the order of ``NAME_LOCALES``; ``index``: the name
+    index of every ISO country (:data:`Index`, keys joined by spaces, scores
+    as text). Territories that are not contributors (American Samoa, Hong
+    Kong) are in the index too: their names must mask the shorter names they
+    contain ("AMERICAN SAMOA" is not Samoa) even though they are never reported.
+    """
+    import pycountry
+    from babel import Locale, UnknownLocaleError
+
     locales = []
     for tag in NAME_LOCALES:
         try:
             locales.append(Locale.parse(tag))
         except (UnknownLocaleError, ValueError):
             continue
-    return tuple(locales)
-
-
-@functools.cache
-def _iso_index() -> Index:
-    """Names of every ISO 3166 country from pycountry and CLDR: built once.
-
-    Territories that are not contributors (American Samoa, Hong Kong) are in
-    the index too: their names must mask the shorter names they contain
-    ("AMERICAN SAMOA" is not Samoa) even though they are never reported.
-    """
     index: Index = {}
-    locales = _locales()
+    countries = {}
     for country in pycountry.countries:
         iso3, iso2 = country.alpha_3, country.alpha_2
+        names = {"alpha_3": iso3, "name": country.name}
         official = getattr(country, "official_name", None)
         if official:
             _add(index, official, iso3, "name", SCORE_OFFICIAL)
@@ -299,6 +311,7 @@ def _iso_index() -> Index:
         for attr in ("name", "common_name"):
             name = getattr(country, attr, None)
             if name:
+                names[attr] = name
                 _add(index, name, iso3, "name", SCORE_NAME)
                 for part in inverted(name):
                     _add(index, part, iso3, "name", SCORE_NAME)
@@ -306,18 +319,60 @@ def _iso_index() -> Index:
             name = locale.territories.get(iso2)
             if name:
                 _add(index, name, iso3, "name", SCORE_NAME)
-    return index
+        countries[iso2] = names
+    territories: dict[str, list[str]] = {}
+    for locale in locales:
+        for code, name in locale.territories.items():
+            if _ISO2.match(code) and code not in countries and name not in territories.setdefault(code, []):
+                territories[code].append(name)
+    return {
+        "countries": countries,
+        "territories": territories,
+        "index": {
+            " ".join(key): {iso3: [text, source, str(score)] for iso3, (text, source, score) in hits.items()}
+            for key, hits in index.items()
+        },
+    }
+
+
+def render_country_names(names: dict) -> str:
+    """The text of ``ledger/data/country_names.json``: sorted, one line per entry, so a diff is readable."""
+
+    def line(key: str, value) -> str:
+        return json.dumps(key) + ": " + json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+    sections = [
+        json.dumps(name) + ": {\n" + ",\n".join(line(k, names[name][k]) for k in sorted(names[name])) + "\n}"
+        for name in sorted(names)
+    ]
+    return "{\n" + ",\n".join(sections) + "\n}\n"
+
+
+@functools.cache
+def _country_names() -> dict:
+    """``ledger/data/country_names.json``, read once per process."""
+    return json.loads(resources.files("ledger").joinpath(COUNTRY_NAMES).read_text("utf-8"))
+
+
+@functools.cache
+def _iso_index() -> Index:
+    """The name index of every ISO 3166 country (see :func:`build_country_names`)."""
+    scores: dict[str, Decimal] = {}
+    return {
+        tuple(key.split(" ")): {
+            iso3: (text, source, scores.setdefault(score, Decimal(score)))
+            for iso3, (text, source, score) in hits.items()
+        }
+        for key, hits in _country_names()["index"].items()
+    }
 
 
 def _build_index(contributors: dict[str, Contributor]) -> Index:
     index: Index = {k: dict(v) for k, v in _iso_index().items()}
     for c in contributors.values():
         _add(index, c.name, c.iso3, "name", SCORE_NAME)
-        if c.iso2 and pycountry.countries.get(alpha_2=c.iso2) is None:
-            for locale in _locales():  # CLDR also names "EU", "XK"
-                name = locale.territories.get(c.iso2)
-                if name:
-                    _add(index, name, c.iso3, "name", SCORE_NAME)
+        for name in _country_names()["territories"].get(c.iso2 or "", ()):  # CLDR also names "EU", "XK"
+            _add(index, name, c.iso3, "name", SCORE_NAME)
         for alias in c.aliases:
             _add(index, alias, c.iso3, "alias", SCORE_ALIAS)
         for ministry in c.ministries:
@@ -391,14 +446,14 @@ class Registry:
         return len(self._by_code)
 
     def from_iso2(self, iso2: str) -> str | None:
-        """"DE" -> "DEU": any ISO 3166 country (from pycountry), or a registry row."""
+        """"DE" -> "DEU": any ISO 3166 country (pycountry's, in the package data), or a registry row."""
         if not iso2:
             return None
         code = iso2.strip().upper()
         if code in self._by_iso2:
             return self._by_iso2[code]
-        country = pycountry.countries.get(alpha_2=code) if _ISO2.match(code) else None
-        return country.alpha_3 if country else None
+        country = _country_names()["countries"].get(code)
+        return country["alpha_3"] if country else None
 
     def is_state_party(self, iso3: str) -> bool:
         c = self._by_code.get(iso3)
@@ -408,9 +463,11 @@ class Registry:
         """The CLDR name in ``locale`` (Babel), else the registry's English name."""
         c = self._by_code.get(iso3)
         if c is None:
-            country = pycountry.countries.get(alpha_3=iso3)
-            return country.name if country else iso3
+            country = next((n for n in _country_names()["countries"].values() if n["alpha_3"] == iso3), None)
+            return country["name"] if country else iso3
         if c.iso2 and locale != "en":
+            from babel import Locale, UnknownLocaleError  # only reports in other languages need it
+
             try:
                 name = Locale.parse(locale).territories.get(c.iso2)
             except (UnknownLocaleError, ValueError):
@@ -593,3 +650,9 @@ def _ledger_registry(path: str, mtime_ns: int, size: int) -> Registry:
     """One registry per version of a ledger's file (keyed by mtime and size)."""
     text = Path(path).read_text(encoding="utf-8-sig")
     return Registry.from_csv_text(text, conventions.REGISTRY_FILE)
+
+
+if __name__ == "__main__":  # python -m ledger.registry: write ledger/data/country_names.json again
+    target = Path(__file__).parent / COUNTRY_NAMES
+    target.write_text(render_country_names(build_country_names()), encoding="utf-8")
+    print(f"wrote {target}")

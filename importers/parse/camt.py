@@ -4,7 +4,7 @@ One parser for the three messages: the entry (``Ntry``) structure is shared,
 only the root differs (``BkToCstmrAcctRpt/Rpt``, ``BkToCstmrStmt/Stmt``,
 ``BkToCstmrDbtCdtNtfctn/Ntfctn``). The version comes from the namespace.
 
-Rules (see shared/FORMATS.md; every one has broken a parser somewhere):
+Rules (every one has broken a parser somewhere):
 
 * The entry sign comes from ``Ntry/CdtDbtInd`` only; ``RvslInd`` never flips it.
 * Missing required data (sign, status, booking date of a booked entry, amount,
@@ -29,11 +29,10 @@ Rules (see shared/FORMATS.md; every one has broken a parser somewhere):
 How it reads the tree, and why. A year of a busy account is tens of thousands
 of entries of some 40 elements each. lxml's ``find`` re-enters its
 ElementPath engine on every call; a dictionary of children built for each
-element looked into (the previous approach) still cost a Python call, an
-iterator and a dictionary per group, some 20 per entry, and a second
-function call per text. What cannot be avoided is lxml making a proxy and a
-``{namespace}Local`` tag string for each element (a quarter of the time
-now). So each ``Ntry`` (and each balance, account, period) is read in
+element looked into would cost a Python call, an iterator and a dictionary
+per group, some 20 per entry, and a second function call per text. What
+cannot be avoided is lxml making a proxy and a ``{namespace}Local`` tag
+string for each element. So each ``Ntry`` (and each balance, account, period) is read in
 one breadth-first pass, :func:`_file`, guided by a *plan*: the paths of
 local names the parser reads (``_ENTRY`` below), compiled once per namespace
 into Clark-notation tags. The pass files what the plan names under its path
@@ -93,10 +92,6 @@ _MESSAGES = {
     "camt.054": ("BkToCstmrDbtCdtNtfctn", "Ntfctn", "notification"),
 }
 _DATE = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})")
-# Date text -> date: a statement repeats the same few hundred booking and
-# value dates, so each is read once (bounded; dates are immutable).
-_DAYS: dict[str, datetime.date] = {}
-_DAYS_MAX = 4096
 _CREDIT = Decimal(1)
 _DEBIT = Decimal(-1)
 _ZERO = Decimal(0)
@@ -394,6 +389,19 @@ def parse_camt(path: str, root: etree._Element) -> ParseResult:
     return result
 
 
+@functools.lru_cache(maxsize=4096)
+def _day(text: str) -> datetime.date | None:
+    """The calendar date a date text starts with, None if it is not one.
+
+    Cached: a statement repeats the same few hundred booking and value dates.
+    """
+    match = _DATE.match(text)
+    try:
+        return datetime.date.fromisoformat(match.group(1)) if match else None
+    except ValueError:
+        return None
+
+
 class _CamtParser:
     def __init__(self, path: str, tags: _Tags, version: str):
         self.path = path
@@ -434,19 +442,9 @@ class _CamtParser:
         text = holder.get("Dt") or holder.get("DtTm") or _text(holder["."])
         if text is None:
             return None
-        day = _DAYS.get(text)
-        if day is not None:
-            return day
-        match = _DATE.match(text)
-        try:
-            if not match:
-                raise ValueError(text)
-            day = datetime.date.fromisoformat(match.group(1))
-        except ValueError:
+        day = _day(text)
+        if day is None:
             self.fail(f"{what} {text!r} is not a date")
-        if len(_DAYS) >= _DAYS_MAX:
-            _DAYS.clear()
-        _DAYS[text] = day
         return day
 
     def datetime(self, text: str | None) -> datetime.datetime | None:
@@ -532,17 +530,12 @@ class _CamtParser:
         booked = self.date(ntry.get("BookgDt"), "BookgDt")
         if booked is None and status == "BOOK":
             self.fail("has no BookgDt")
-        reversal = (ntry.get("RvslInd") or "").lower() in _TRUE
-        batch = ntry.get("NtryDtls/Btch/NbOfTxs")
-        try:
-            batch_count = int(batch) if batch is not None else None
-        except ValueError:
-            self.fail(f"has a non-numeric Btch/NbOfTxs {batch!r}")
+        batch_count = self.batch_count(ntry.get("NtryDtls/Btch/NbOfTxs"))
         # Positional and attribute by attribute: a dataclass called with
         # keywords costs twice as much, and there are tens of thousands.
         value = self.date(ntry.get("ValDt"), "ValDt")
         entry = Entry(amount, (node.get("Ccy") or "").strip(), booked, value, status)
-        entry.reversal = reversal
+        entry.reversal = (ntry.get("RvslInd") or "").lower() in _TRUE
         entry.ref = ntry.get("AcctSvcrRef")
         entry.entry_ref = ntry.get("NtryRef")
         entry.text = ntry.get("AddtlNtryInf") or ""
@@ -553,15 +546,25 @@ class _CamtParser:
         for number, tx in enumerate(ntry.get("NtryDtls/TxDtls", ()), 1):
             details.append(self.detail(tx, sign, role, number))
         chrgs = ntry.get("Chrgs")
-        deducted = self.charges(chrgs)[0] if chrgs else None
-        if deducted is not None:  # else entry.charges stays None, whatever the details say
-            details_deducted = [d.charges for d in details if d.charges is not None]
-            details_info = [d.charges_info for d in details if d.charges_info is not None]
-            repeats = (details_deducted or details_info) and (deducted or None) == (
-                sum(details_deducted, _ZERO) or None
-            )
-            entry.charges = None if repeats else deducted
+        if chrgs:
+            entry.charges = self.entry_charges(chrgs, details)
         return entry
+
+    def batch_count(self, batch: str | None) -> int | None:
+        try:
+            return int(batch) if batch is not None else None
+        except ValueError:
+            self.fail(f"has a non-numeric Btch/NbOfTxs {batch!r}")
+
+    def entry_charges(self, chrgs: list[dict], details: list[Detail]) -> Decimal | None:
+        """The charges deducted from the entry, unless they only repeat its details' charges."""
+        deducted = self.charges(chrgs)[0]
+        if deducted is None:
+            return None  # whatever the details say
+        details_deducted = [d.charges for d in details if d.charges is not None]
+        details_info = [d.charges_info for d in details if d.charges_info is not None]
+        repeats = (details_deducted or details_info) and (deducted or None) == (sum(details_deducted, _ZERO) or None)
+        return None if repeats else deducted
 
     def bank_code(self, filed: dict) -> str | None:
         """``Domn/Cd``/``Fmly/Cd``/``SubFmlyCd`` of ``BkTxCd`` in an entry or detail, else ``Prtry/Cd``."""

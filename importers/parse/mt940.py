@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from decimal import InvalidOperation
+from decimal import Decimal, InvalidOperation
 
 import mt940 as mt940lib
 from stdnum import iban as iban_check
@@ -152,37 +152,18 @@ def parse_mt940(path: str, data: bytes) -> ParseResult:
 
 
 def _entry(data: dict, currency: str | None) -> Entry:
+    """One :61: line and its :86: text, as mt-940 parsed them."""
     mark = (data.get("status") or "").upper()
     amount = abs(data["amount"].amount)
     signed = amount if mark in ("C", "RD") else -amount
-    refs = [
-        r.strip()
-        for r in (data.get("bank_reference"), data.get("extra_details"))
-        if r and r.strip() and r.strip().upper() != "NONREF"
-    ]
-    customer = (data.get("customer_reference") or "").strip()
     entry_currency = data.get("currency") or currency or ""
     if "transaction_code" in data:
-        # German structured :86: (?00 text, ?20-?29 purpose, ?31 account,
-        # ?32-?33 name): mt-940 already split the subfields.
-        text = " ".join(p for p in (data.get("posting_text"), data.get("purpose")) if p)
-        detail = Detail(
-            amount=signed,
-            currency=entry_currency,
-            text=text,
-            payer=(data.get("applicant_name") or "").strip() or None,
-            payer_account=(data.get("applicant_iban") or "").strip() or None,
-            remittance=(data.get("purpose") or "").strip(),
-        )
-        # mt-940 glues ?31 (account) to the name when ?30 (bank code) is absent.
-        glued = find_iban(detail.payer or "")
-        if glued and glued[0] == 0 and detail.payer_account is None:
-            detail.payer_account = glued[2]
-            detail.payer = detail.payer[glued[1] :].strip() or None
+        detail = _structured_detail(data, signed, entry_currency)
     else:
         text = join_86(data.get("transaction_details"))
         detail = Detail(amount=signed, currency=entry_currency, text=text)
         read_86(text, detail)
+    customer = (data.get("customer_reference") or "").strip()
     return Entry(
         amount=signed,
         currency=entry_currency,
@@ -190,12 +171,41 @@ def _entry(data: dict, currency: str | None) -> Entry:
         value=_date(data.get("date")),
         status="BOOK",
         reversal=mark.startswith("R"),
-        ref="/".join(refs) or None,
+        ref=_bank_ref(data),
         entry_ref=customer if customer and customer.upper() != "NONREF" else None,
-        text=text,
+        text=detail.text,
         bank_code=data.get("id"),
         details=[detail],
     )
+
+
+def _bank_ref(data: dict) -> str | None:
+    """The bank's reference (and its supplementary details), ``NONREF`` dropped."""
+    refs = [
+        r.strip()
+        for r in (data.get("bank_reference"), data.get("extra_details"))
+        if r and r.strip() and r.strip().upper() != "NONREF"
+    ]
+    return "/".join(refs) or None
+
+
+def _structured_detail(data: dict, signed: Decimal, currency: str) -> Detail:
+    """German structured :86: (?00 text, ?20-?29 purpose, ?31 account, ?32-?33
+    name): mt-940 already split the subfields."""
+    detail = Detail(
+        amount=signed,
+        currency=currency,
+        text=" ".join(p for p in (data.get("posting_text"), data.get("purpose")) if p),
+        payer=(data.get("applicant_name") or "").strip() or None,
+        payer_account=(data.get("applicant_iban") or "").strip() or None,
+        remittance=(data.get("purpose") or "").strip(),
+    )
+    # mt-940 glues ?31 (account) to the name when ?30 (bank code) is absent.
+    glued = find_iban(detail.payer or "")
+    if glued and glued[0] == 0 and detail.payer_account is None:
+        detail.payer_account = glued[2]
+        detail.payer = detail.payer[glued[1] :].strip() or None
+    return detail
 
 
 def join_86(raw: str | None) -> str:

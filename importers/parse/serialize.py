@@ -1,7 +1,7 @@
-"""The ``parse --json`` shape of a ParseResult (DESIGN.md section 5).
+"""The ``parse --json`` shape of a ParseResult.
 
 Amounts are strings with exactly two decimals (entry amounts signed), dates
-ISO, absent values ``null``; key order follows DESIGN.md so the output is
+ISO, absent values ``null``; keys in a fixed order, so the output is
 stable for users, goldens and diffs.
 """
 
@@ -90,7 +90,7 @@ def balance_warnings(statements: list[Statement]) -> list[str]:
     """One warning per statement whose booked entries do not lead from opening to closing.
 
     A mismatch is reported, never repaired: the importer refuses to book such
-    a statement (DESIGN.md section 7), and ``parse`` shows the numbers.
+    a statement (importers/beangulp_importer.py), and ``parse`` shows the numbers.
     """
     out = []
     for stmt in statements:

@@ -111,11 +111,35 @@ class _Reader:
 
 def parse_ubs_csv(path: str, data: bytes) -> ParseResult:
     """Parse a UBS CSV export into one Statement."""
-    text = _decode(data)
+    rows = _rows(path, data)
+    header_at = _header_row(path, rows)
+    reader = _Reader(path)
+    meta = _metadata(rows[:header_at])
+    stmt = _statement(reader, meta)
+    for number, row in enumerate(rows[header_at + 1 :], header_at + 2):
+        if not any(cell.strip() for cell in row):
+            continue
+        cells = dict(zip(COLUMNS, (c.strip() for c in row + [""] * len(COLUMNS)), strict=False))
+        _add_row(reader, stmt, cells, f"line {number}")
+    if stmt.currency is None and stmt.entries:
+        stmt.currency = stmt.entries[0].currency
+    result = ParseResult(path=path, format="ubs-csv", statements=[stmt])
+    count = meta.get("count")
+    if count and count.isdigit() and int(count) != len(stmt.entries):
+        result.warnings.append(f"the export announces {count} transactions but holds {len(stmt.entries)}")
+    result.warnings.extend(balance_warnings([stmt]))
+    return result
+
+
+def _rows(path: str, data: bytes) -> list[list[str]]:
     try:
-        rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+        return list(csv.reader(io.StringIO(_decode(data)), delimiter=";"))
     except csv.Error as exc:  # e.g. a bare carriage return inside an unquoted field
         raise BadFile(path, f"not readable as CSV: {exc}") from None
+
+
+def _header_row(path: str, rows: list[list[str]]) -> int:
+    """Where the header row is; it must be one of the known languages' in full."""
     header_at = next(
         (i for i, row in enumerate(rows) if row and any(row[0].strip() == h[0] for h in HEADERS.values())),
         None,
@@ -123,11 +147,13 @@ def parse_ubs_csv(path: str, data: bytes) -> ParseResult:
     if header_at is None:
         raise BadFile(path, "not a UBS CSV export: no header row (Trade date;Trade time;...)")
     header = [c.strip() for c in rows[header_at]]
-    language = next((lang for lang, h in HEADERS.items() if header[: len(h)] == list(h)), None)
-    if language is None:
+    if not any(header[: len(h)] == list(h) for h in HEADERS.values()):
         raise BadFile(path, f"unknown UBS CSV header: {';'.join(header[:14])}")
-    reader = _Reader(path)
-    meta = _metadata(rows[:header_at])
+    return header_at
+
+
+def _statement(reader: _Reader, meta: dict[str, str]) -> Statement:
+    """The statement the metadata lines describe: account, period, balances; no entries yet."""
     currency = meta.get("currency")
     stmt = Statement(
         id=None,
@@ -146,19 +172,7 @@ def parse_ubs_csv(path: str, data: bytes) -> ParseResult:
         stmt.closing = Balance(until, closing, currency or "")
     if start and until:
         stmt.id = f"{stmt.account}/{start.isoformat()}/{until.isoformat()}"
-    for number, row in enumerate(rows[header_at + 1 :], header_at + 2):
-        if not any(cell.strip() for cell in row):
-            continue
-        cells = dict(zip(COLUMNS, (c.strip() for c in row + [""] * len(COLUMNS)), strict=False))
-        _add_row(reader, stmt, cells, f"line {number}")
-    if stmt.currency is None and stmt.entries:
-        stmt.currency = stmt.entries[0].currency
-    result = ParseResult(path=path, format="ubs-csv", statements=[stmt])
-    count = meta.get("count")
-    if count and count.isdigit() and int(count) != len(stmt.entries):
-        result.warnings.append(f"the export announces {count} transactions but holds {len(stmt.entries)}")
-    result.warnings.extend(balance_warnings([stmt]))
-    return result
+    return stmt
 
 
 def _metadata(rows: list[list[str]]) -> dict[str, str]:
@@ -178,19 +192,9 @@ def _add_row(reader: _Reader, stmt: Statement, cells: dict[str, str], where: str
     credit = reader.amount(cells["credit"], where)
     individual = reader.amount(cells["individual"], where)
     if debit is None and credit is None:
-        if individual is None:
-            return  # a pure text line (footnote) carries no money
-        if not stmt.entries:
-            raise BadFile(reader.path, f"{where}: individual amount without a collective order before it")
-        entry = stmt.entries[-1]
-        if entry.batch_count is None:
-            # The row before was the collective order itself: its own
-            # descriptions describe the order, the rows that follow the payments.
-            entry.batch_count, entry.details = 0, []
-        sign = Decimal(1) if entry.amount >= 0 else Decimal(-1)
-        entry.details.append(_detail(cells, sign * abs(individual), cells["currency"] or entry.currency))
-        entry.batch_count += 1
-        return
+        if individual is not None:
+            _add_individual(reader, stmt, cells, individual, where)
+        return  # else a pure text line (footnote): it carries no money
     if debit is not None and credit is not None and debit != 0 and credit != 0:
         raise BadFile(reader.path, f"{where}: both debit and credit are filled")
     amount = -abs(debit) if debit else abs(credit or Decimal(0))
@@ -208,6 +212,20 @@ def _add_row(reader: _Reader, stmt: Statement, cells: dict[str, str], where: str
     )
     entry.details.append(_detail(cells, amount, entry.currency))
     stmt.entries.append(entry)
+
+
+def _add_individual(reader: _Reader, stmt: Statement, cells: dict[str, str], individual: Decimal, where: str) -> None:
+    """A row with only an individual amount: one payment of the collective order before it."""
+    if not stmt.entries:
+        raise BadFile(reader.path, f"{where}: individual amount without a collective order before it")
+    entry = stmt.entries[-1]
+    if entry.batch_count is None:
+        # The row before was the collective order itself: its own
+        # descriptions describe the order, the rows that follow the payments.
+        entry.batch_count, entry.details = 0, []
+    sign = Decimal(1) if entry.amount >= 0 else Decimal(-1)
+    entry.details.append(_detail(cells, sign * abs(individual), cells["currency"] or entry.currency))
+    entry.batch_count += 1
 
 
 def _detail(cells: dict[str, str], amount: Decimal, currency: str) -> Detail:

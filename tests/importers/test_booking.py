@@ -20,7 +20,6 @@ from beancount.parser import parser, printer
 
 from importers.booking import (
     Booked,
-    IsuBankImporter,
     Originals,
     book_statement,
     document_entry,
@@ -338,16 +337,3 @@ def test_bank_text_becomes_one_line(separator):
     strings += [v for v in t.meta.values() if isinstance(v, str)]
     assert all(s is None or s == " ".join(s.split()) and s.isprintable() for s in strings), strings
     assert t.payee == "MINISTRY OF FOREIGN AFFAIRS" and t.postings[1].meta["remittance"] == "ISU 2025"
-
-
-def test_beangulp_importer(tmp_path):
-    if not SAMPLES.is_dir():
-        pytest.skip("../shared/samples not available")
-    path = str(SAMPLES / "ubs-isu-2025-01.camt053.xml")
-    imp = IsuBankImporter(IBAN)
-    assert imp.identify(path) and not IsuBankImporter("CH9300762011623852957").identify(path)
-    assert imp.account(path) == conventions.BANK and imp.date(path) == datetime.date(2025, 1, 31)
-    assert imp.filename(path) == "ubs-isu-2025-01.camt053.xml"
-    extracted = imp.extract(path, [])
-    assert len([e for e in extracted if isinstance(e, data.Transaction)]) == 3
-    assert imp.extract(path, extracted) == []  # already there: nothing again

@@ -231,6 +231,8 @@ def test_iban_country_checks_digits():
     assert iban_country("DE02 1203 0000 0000 2020 51") == ("DE", True)
     assert iban_country("DE02120300000000202052") == ("DE", False)
     assert iban_country("12345678") == (None, False)
+    # Check digits right, but two digits short of a German IBAN: not trusted either.
+    assert iban_country("DE86 3704 0044 0532 0130") == ("DE", False)
 
 
 _STATES = {"DEU": ("FEDERAL FOREIGN OFFICE", "DE"), "NOR": ("UTENRIKSDEPARTEMENTET", "NO"),

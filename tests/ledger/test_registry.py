@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from decimal import Decimal
+from pathlib import Path
 
 import pycountry
 import pytest
@@ -435,6 +438,29 @@ def test_index_is_built_once():
     assert other is not first
     # the CLDR/pycountry part is shared at module level
     assert registry_module._iso_index() is registry_module._iso_index()
+
+
+def test_country_names_file_is_what_the_libraries_give_now():
+    """ledger/data/country_names.json is generated from pycountry and Babel: never stale.
+
+    After a pycountry or Babel upgrade, or a change to how names are indexed:
+    ``python -m ledger.registry`` writes it again; review the diff.
+    """
+    packaged = (Path(registry_module.__file__).parent / registry_module.COUNTRY_NAMES).read_text("utf-8")
+    assert packaged == registry_module.render_country_names(registry_module.build_country_names()), (
+        "ledger/data/country_names.json is stale: run python -m ledger.registry"
+    )
+
+
+def test_name_index_reads_no_locale_data():
+    """Matching a payer needs only the package data: neither Babel nor pycountry is imported."""
+    code = (
+        "import sys; from ledger.registry import Registry; r = Registry.load(); "
+        "assert r.find_names('AUSWAERTIGES AMT BUNDESREPUBLIK DEUTSCHLAND') and r.from_iso2('DE') == 'DEU'; "
+        "print(sorted(m for m in ('babel', 'pycountry') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_ledger_registry_is_cached_per_file_version(tmp_path):

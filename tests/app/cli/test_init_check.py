@@ -92,7 +92,9 @@ def test_init_without_opening_balance_and_custom_iban(tmp_path):
     assert run_cli("--ledger", str(path), "check")[0] == 0
 
 
-@pytest.mark.parametrize("iban", ["CH4500240240FP1006277", "XX4500240240FP1006276", "CH45", "not an iban"])
+# Check digits right, but too short for Germany; a country without IBANs.
+@pytest.mark.parametrize("iban", ["CH4500240240FP1006277", "XX4500240240FP1006276", "CH45", "not an iban",
+                                  "DE863704004405320130", "US2300240240FP100627"])
 def test_bad_iban_refused(tmp_path, iban):
     path = tmp_path / "books"
     code, out, err = run_cli("--ledger", str(path), "init", "--iban", iban)
