@@ -41,7 +41,7 @@ def year_end(year: int) -> datetime.date:
 
 
 def default_as_of(entries: list, year: int) -> datetime.date:
-    """The latest date in the books for ``year`` (DESIGN.md section 5).
+    """The latest date in the books for ``year`` (the default of ``--as-of``).
 
     A signed-off year is reported as at 31 December. Otherwise the latest
     transaction, balance or custom entry dated in the year; a year with no

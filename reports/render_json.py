@@ -1,4 +1,4 @@
-"""JSON: the contract of DESIGN.md section 5 (keys may be added, never renamed).
+"""JSON: the contract of ``report --format json`` (keys may be added, never renamed).
 
 Amounts are two-decimal strings, ratios strings, dates ISO, States alpha-3.
 An amount that is not known (a foreign-currency pledge not yet valued) is

@@ -1,6 +1,6 @@
 """Pledges: what States Parties announced they will pay, shown against receipts.
 
-A pledge is not income (modified cash basis, DESIGN.md section 2.7); it is
+A pledge is not income (modified cash basis: income when received); it is
 recorded for predictability as a ledger entry, so it is versioned, locked
 with its year and visible to the auditor::
 
