@@ -17,13 +17,13 @@ import importlib.resources
 import re
 import shutil
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 import pycountry
 from beancount.core import amount, data
 
-from ledger import conventions
+from ledger import conventions, money
 from ledger.store import gitrepo
 from ledger.store.writer import atomic_write, render_entries, year_file_header
 
@@ -85,14 +85,11 @@ def normalise_iban(iban: str) -> str:
 
 
 def parse_amount(text: str | Decimal) -> Decimal:
-    """A CHF amount with at most two decimals (``612408.15``, ``-12.5``)."""
+    """A CHF amount with at most two decimals (``612408.15``, ``-12.5``, ``0``)."""
     try:
-        value = Decimal(str(text).strip().replace("'", "").replace("_", ""))
-    except InvalidOperation:
-        raise InitRefused(f"{text}: not an amount") from None
-    if not value.is_finite() or value.as_tuple().exponent < -2:
-        raise InitRefused(f"{text}: not an amount in CHF with at most two decimals")
-    return value.quantize(Decimal("0.01"))
+        return money.parse(text, allow_negative=True, allow_zero=True)
+    except ValueError as exc:
+        raise InitRefused(f"--opening-balance {exc}") from None
 
 
 def parse_date(text: str | datetime.date) -> datetime.date:

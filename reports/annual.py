@@ -25,8 +25,9 @@ from decimal import Decimal
 from beancount.core import data
 
 from ledger import conventions
+from ledger.money import ZERO, cents
 
-from reports.base import ZERO, header, is_recognition, money, wp_year_of
+from reports.base import header, is_recognition, wp_year_of
 from reports.budget import budget_report
 from reports.buffer import buffer_report, remaining_share
 from reports.contributions import contributions_report
@@ -98,7 +99,7 @@ def _gather(entries: list, year: int, as_of: datetime.date) -> _Books:  # noqa: 
                     b.recognised -= number
                 wp_year = wp_year_of(meta)
                 if not is_recognition(entry) and (meta.get(conventions.META_DESIGNATED_YEAR) is not None or (wp_year and wp_year < year)):
-                    b.late.append((meta.get(conventions.META_STATE_PARTY), wp_year, meta.get(conventions.META_DESIGNATED_YEAR), money(-number)))
+                    b.late.append((meta.get(conventions.META_STATE_PARTY), wp_year, meta.get(conventions.META_DESIGNATED_YEAR), cents(-number)))
                 instructed = str(meta.get(conventions.META_INSTRUCTED) or "")
                 if instructed and not instructed.endswith(conventions.CURRENCY):
                     b.fx_receipts += 1
@@ -120,7 +121,7 @@ def _gather(entries: list, year: int, as_of: datetime.date) -> _Books:  # noqa: 
 
 
 def _notes(report_year: int, b: _Books, contributions, advance_next: Decimal) -> tuple[Note, ...]:
-    m = money
+    m = cents
     notes = [
         Note("Basis of preparation",
              "Modified cash basis: contributions are income when received, attributed to the State Party and "
@@ -167,36 +168,36 @@ def annual_report(books, year: int, as_of: datetime.date | None = None, *, commi
     budget = budget_report(books, year, as_of, commit=commit)
     buffer = buffer_report(books, year, as_of, commit=commit, budget=budget, contributions=contributions)
     b = _gather(books.entries, year, as_of)
-    income = money(b.contributions_booked + b.unidentified + b.interest)
-    expenditure = money(b.expenditure + b.charges)
+    income = cents(b.contributions_booked + b.unidentified + b.interest)
+    expenditure = cents(b.expenditure + b.charges)
     surplus = income - expenditure
     fund = FundBalance(
-        opening=money(b.opening),
+        opening=cents(b.opening),
         income=income,
         expenditure=expenditure,
         surplus=surplus,
-        other_equity=money(b.other_equity),
-        closing=money(b.closing),
-        buffer_opening=money(b.buffer_opening),
-        buffer_closing=money(b.buffer_closing),
-        unrestricted_closing=money(b.closing - b.buffer_closing),
+        other_equity=cents(b.other_equity),
+        closing=cents(b.closing),
+        buffer_opening=cents(b.buffer_opening),
+        buffer_closing=cents(b.buffer_closing),
+        unrestricted_closing=cents(b.closing - b.buffer_closing),
     )
     forecast = None
     if head.status == PRELIMINARY:
         forecast = Forecast(
-            remaining_expenditure=money(budget.total_final * remaining_share(year, as_of)),
+            remaining_expenditure=cents(budget.total_final * remaining_share(year, as_of)),
             outstanding_pledges=contributions.total_outstanding,
             scenarios=buffer.scenarios,
         )
     return AnnualReport(
         header=head,
         contributions=contributions,
-        contributions_booked=money(b.contributions_booked),
-        unidentified=money(b.unidentified),
-        interest=money(b.interest),
+        contributions_booked=cents(b.contributions_booked),
+        unidentified=cents(b.unidentified),
+        interest=cents(b.interest),
         total_income=income,
         budget=budget,
-        bank_charges=money(b.charges),
+        bank_charges=cents(b.charges),
         total_expenditure=expenditure,
         fund_balance=fund,
         buffer=buffer,

@@ -22,8 +22,9 @@ from beancount.core import data
 
 from ledger import conventions
 from ledger.finance import pledges
+from ledger.money import ZERO, cents
 
-from reports.base import ZERO, contribution_postings, display_name, header, money, year_end
+from reports.base import contribution_postings, display_name, header, year_end
 from reports.model import ContributionRow, ContributionsReport, HistoryRow
 
 
@@ -38,7 +39,7 @@ def unidentified_in(entries: list, year: int, as_of: datetime.date) -> Decimal:
         for posting in entry.postings:
             if posting.account == conventions.UNIDENTIFIED and posting.units is not None:
                 total -= posting.units.number
-    return money(total)
+    return cents(total)
 
 
 def contributions_report(books, year: int, as_of: datetime.date | None = None, *,
@@ -77,17 +78,17 @@ def contributions_report(books, year: int, as_of: datetime.date | None = None, *
     rows = []
     for state in states:
         row = status.get(state)
-        got = money(row.received if row else ZERO)
-        pledged = None if row is not None and row.pledged is None else money(row.pledged if row else ZERO)
+        got = cents(row.received if row else ZERO)
+        pledged = None if row is not None and row.pledged is None else cents(row.pledged if row else ZERO)
         rows.append(ContributionRow(
             state_party=state,
             name=name(state),
             pledged=pledged,
             received=got,
-            outstanding=None if pledged is None else money(row.outstanding if row else ZERO),
-            advance_next_year=money(advance.get(state, ZERO)),
+            outstanding=None if pledged is None else cents(row.outstanding if row else ZERO),
+            advance_next_year=cents(advance.get(state, ZERO)),
             receipts=receipts.get(state, 0),
-            pledged_original={c: money(a) for c, a in sorted(row.pledged_original.items())} if row else {},
+            pledged_original={c: cents(a) for c, a in sorted(row.pledged_original.items())} if row else {},
             fx_pending=bool(row and row.fx_pending),
         ))
 
@@ -97,8 +98,8 @@ def contributions_report(books, year: int, as_of: datetime.date | None = None, *
         HistoryRow(
             state_party=s,
             name=name(s),
-            by_year={y: money(received[y].get(s, ZERO)) for y in years},
-            total=money(sum((received[y].get(s, ZERO) for y in years), ZERO)),
+            by_year={y: cents(received[y].get(s, ZERO)) for y in years},
+            total=cents(sum((received[y].get(s, ZERO) for y in years), ZERO)),
         )
         for s in history_states
     )
@@ -106,11 +107,11 @@ def contributions_report(books, year: int, as_of: datetime.date | None = None, *
         header=head,
         rows=tuple(rows),
         unidentified=unidentified_in(entries, year, as_of),
-        total_pledged=money(sum((r.pledged for r in rows if r.pledged is not None), ZERO)),
-        total_received=money(sum((r.received for r in rows), ZERO)),
-        total_outstanding=money(sum((r.outstanding for r in rows if r.outstanding is not None), ZERO)),
-        total_advance_next_year=money(sum((r.advance_next_year for r in rows), ZERO)),
+        total_pledged=cents(sum((r.pledged for r in rows if r.pledged is not None), ZERO)),
+        total_received=cents(sum((r.received for r in rows), ZERO)),
+        total_outstanding=cents(sum((r.outstanding for r in rows if r.outstanding is not None), ZERO)),
+        total_advance_next_year=cents(sum((r.advance_next_year for r in rows), ZERO)),
         history_years=years,
         history=history,
-        history_totals={y: money(sum((h.by_year[y] for h in history), ZERO)) for y in years},
+        history_totals={y: cents(sum((h.by_year[y] for h in history), ZERO)) for y in years},
     )

@@ -12,6 +12,8 @@ import json
 from decimal import Decimal
 from typing import Any
 
+from ledger import money
+
 from reports.model import (
     AnnualReport,
     BudgetReport,
@@ -23,7 +25,7 @@ from reports.model import (
 
 
 def amount(value: Decimal | None) -> str | None:
-    return None if value is None else f"{value:.2f}"
+    return None if value is None else money.text(value)
 
 
 def text(value: Decimal | None) -> str | None:

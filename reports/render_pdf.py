@@ -17,6 +17,8 @@ from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, LongTable, Paragraph, SimpleDocTemplate, Spacer, TableStyle
 from xml.sax.saxutils import escape
 
+from ledger import money
+
 from reports.charts import chart_specs, drawing
 from reports.model import AUDITED, Table
 from reports.tables import report_tables, title
@@ -29,7 +31,7 @@ def cell_text(value) -> str:
     if value is None:
         return ""
     if isinstance(value, Decimal):
-        return f"{value:,.2f}" if value.as_tuple().exponent == -2 else str(value)
+        return money.grouped(value) if value.as_tuple().exponent == -2 else str(value)
     if isinstance(value, datetime.date):
         return value.isoformat()
     return str(value)

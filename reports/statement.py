@@ -17,8 +17,9 @@ from pathlib import Path
 
 from ledger import conventions
 from ledger.finance import pledges
+from ledger.money import ZERO, cents
 
-from reports.base import ZERO, contribution_postings, display_name, header, is_recognition, money
+from reports.base import contribution_postings, display_name, header, is_recognition
 from reports.model import StatementReceipt, StatementReport, StatementYear
 
 
@@ -37,7 +38,7 @@ def statement_report(books, year: int, state_party: str, as_of: datetime.date | 
         receipts[wp_year].append(StatementReceipt(
             date=entry.date,
             wp_year=wp_year,
-            amount=money(-posting.units.number),
+            amount=cents(-posting.units.number),
             bank_ref=str(meta.get(conventions.META_BANK_REF) or emeta.get(conventions.META_BANK_REF) or ""),
             payer=str(meta.get(conventions.META_PAYER) or entry.payee or ""),
             remittance=str(meta.get(conventions.META_REMITTANCE) or entry.narration or ""),
@@ -50,11 +51,11 @@ def statement_report(books, year: int, state_party: str, as_of: datetime.date | 
     pledged_years = {p.wp_year for p in pledges.pledges(books.entries) if p.state_party == state_party and p.date <= head.as_of}
     for wp_year in sorted(set(receipts) | {y for y in pledged_years if y <= year + 1}):
         status = next((s for s in pledges.pledge_status(books.entries, wp_year, head.as_of) if s.state_party == state_party), None)
-        got = money(sum((r.amount for r in receipts.get(wp_year, ())), ZERO))
+        got = cents(sum((r.amount for r in receipts.get(wp_year, ())), ZERO))
         if status is None:
             pledged = ZERO
         else:
-            pledged = None if status.pledged is None else money(status.pledged)
+            pledged = None if status.pledged is None else cents(status.pledged)
         years.append(StatementYear(
             wp_year=wp_year,
             pledged=pledged,
@@ -66,7 +67,7 @@ def statement_report(books, year: int, state_party: str, as_of: datetime.date | 
         header=head,
         name=display_name(ledger_dir or getattr(books, "ledger_dir", None), state_party),
         years=tuple(years),
-        total_received=money(sum((y.received for y in years), ZERO)),
+        total_received=cents(sum((y.received for y in years), ZERO)),
     )
 
 

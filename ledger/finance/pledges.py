@@ -47,9 +47,9 @@ from beancount.core.amount import Amount
 from beancount.parser.grammar import ValueType
 
 from ledger import conventions
-from ledger.finance.workbooks import CENT, Column, ExcelErrors, Template, raise_errors, read_rows
+from ledger.money import ZERO, cents, text
+from ledger.finance.workbooks import Column, ExcelErrors, Template, raise_errors, read_rows
 
-ZERO = Decimal("0.00")
 _INSTRUCTED = re.compile(r"^\s*(-?[0-9]+(?:\.[0-9]+)?)\s+([A-Z]{3})\s*$")
 
 TEMPLATE = Template(
@@ -231,10 +231,10 @@ def pledge_status(entries: list, year: int, as_of: datetime.date | None = None) 
             paid_x, paid_chf = got.by_currency.get(currency, (ZERO, ZERO))
             if paid_x > 0:
                 if pledged is not None:
-                    pledged += (amount * paid_chf / paid_x).quantize(CENT)
+                    pledged += cents(amount * paid_chf / paid_x)
                 rates = [r for r in (_pledge_rate(p, price_map) for p in mine if p.currency == currency) if r]
                 if rates:
-                    fx_difference = (fx_difference or ZERO) + (paid_chf - paid_x * rates[0]).quantize(CENT)
+                    fx_difference = (fx_difference or ZERO) + cents(paid_chf - paid_x * rates[0])
             else:
                 pledged = None
             fx_pending |= paid_x < amount
@@ -456,7 +456,7 @@ def to_json(p: Pledge) -> dict:
         "pledge_id": p.pledge_id,
         "state_party": p.state_party,
         "wp_year": p.wp_year,
-        "amount": f"{p.amount:.2f}",
+        "amount": text(p.amount),
         "currency": p.currency,
         "expected": p.expected.isoformat() if p.expected else None,
         "work_plan": p.work_plan,

@@ -13,11 +13,12 @@ template -o FILE``) and reads it back. The rules of a read:
 * a workbook with any problem raises ``ExcelErrors``: the caller writes
   nothing (all-or-nothing, like every change to the books).
 
-The field parsers (``parse_money``, ``parse_date``, ``parse_year``) are also
-what the CLI uses for the same values typed on the command line, so a value
-means the same wherever it is entered. Money never passes through a binary
-float: a numeric cell (which openpyxl returns as ``float``) is converted via
-its shortest round-trip ``repr`` and must have at most two decimals.
+The field parsers (``parse_money``, which is ``ledger.money.parse``,
+``parse_date``, ``parse_year``) are also what the CLI uses for the same values
+typed on the command line, so a value means the same wherever it is entered.
+Money never passes through a binary float: a numeric cell (which openpyxl
+returns as ``float``) is converted via its shortest round-trip ``repr`` and
+must have at most two decimals.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ import re
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 
-CENT = Decimal("0.01")
+from ledger.money import parse as parse_money  # money cells and --amount read alike
+
 _ISO3 = re.compile(r"^[A-Z]{3}$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
@@ -54,38 +55,6 @@ class ExcelErrors(Exception):
 
 
 # --- field parsers (cells and command-line values) ----------------------------
-
-
-def parse_money(value: Any, *, allow_negative: bool = False, allow_zero: bool = False) -> Decimal:
-    """An amount with at most two decimals, as Decimal quantised to cents.
-
-    Accepts Decimal, int, a numeric cell (float, via ``repr``) or text such
-    as ``520000``, ``520'000.00`` or ``520 000.50``. Raises ValueError(why).
-    """
-    if isinstance(value, bool) or value is None:
-        raise ValueError("not an amount")
-    if isinstance(value, Decimal):
-        number = value
-    elif isinstance(value, int):
-        number = Decimal(value)
-    elif isinstance(value, (str, float)):
-        text = value if isinstance(value, str) else repr(value)
-        text = re.sub(r"[\s'\u2019\u00a0\u202f_]", "", text)
-        try:
-            number = Decimal(text)
-        except InvalidOperation:
-            raise ValueError(f"{value!s}: not an amount") from None
-    else:
-        raise ValueError(f"{value!s}: not an amount")  # noqa: TRY004 - parsers raise ValueError(why)
-    if not number.is_finite():
-        raise ValueError(f"{value!s}: not an amount")
-    if number.as_tuple().exponent < -2 and number != number.quantize(CENT):
-        raise ValueError(f"{value!s}: more than two decimals")
-    if number < 0 and not allow_negative:
-        raise ValueError(f"{value!s}: must not be negative")
-    if number == 0 and not allow_zero:
-        raise ValueError(f"{value!s}: must not be zero")
-    return number.quantize(CENT)
 
 
 def parse_date(value: Any) -> datetime.date:
