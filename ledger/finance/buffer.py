@@ -86,12 +86,10 @@ class BufferMovement:
     closes_year: int | None
 
 
-def _raw(value):
-    return value.value if isinstance(value, ValueType) else value
-
-
 def _parse_policy(entry: data.Custom) -> BufferPolicy | None:
-    values = [_raw(v) for v in entry.values or ()]
+    from ledger.plugins.isu_rules import custom_values
+
+    values = custom_values(entry)
     if len(values) != 2 or values[0] not in KINDS:
         return None
     kind, value = values

@@ -114,15 +114,11 @@ class PledgeStatus:
 # --- reading -----------------------------------------------------------------
 
 
-def _raw(value):
-    return value.value if isinstance(value, ValueType) else value
-
-
 def parse_pledge(entry: data.Custom) -> Pledge | None:
     """A ``custom "isu-pledge"`` entry as a Pledge (None if malformed)."""
-    from ledger.plugins.isu_rules import as_year
+    from ledger.plugins.isu_rules import as_year, custom_values
 
-    values = [_raw(v) for v in entry.values or ()]
+    values = custom_values(entry)
     if len(values) != 3 or not isinstance(values[0], str) or not isinstance(values[2], Amount):
         return None
     year = as_year(values[1])

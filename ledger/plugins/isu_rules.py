@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from beancount.core import data
+from beancount.parser.grammar import ValueType
 
 from ledger import conventions
 
@@ -50,6 +51,15 @@ class IsuRuleError(NamedTuple):
     source: dict[str, Any]
     message: str
     entry: Any
+
+
+def custom_values(entry: data.Custom) -> list[Any]:
+    """The Python values of a custom directive's arguments.
+
+    The parser gives ``ValueType(value, dtype)`` tuples; code building a
+    Custom entry might pass plain values. Accept both.
+    """
+    return [v.value if isinstance(v, ValueType) else v for v in entry.values or ()]
 
 
 def as_year(value: Any) -> int | None:

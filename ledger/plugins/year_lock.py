@@ -33,7 +33,7 @@ from beancount.parser.grammar import ValueType
 
 from ledger import conventions
 from ledger import fingerprint as fp
-from ledger.plugins.isu_rules import MAX_YEAR, MIN_YEAR, as_year
+from ledger.plugins.isu_rules import MAX_YEAR, MIN_YEAR, as_year, custom_values
 
 __plugins__ = ("validate_year_lock",)
 
@@ -59,20 +59,9 @@ class YearLockError(NamedTuple):
     entry: Any
 
 
-def _raw(value: Any) -> Any:
-    """The Python value of a custom directive argument.
-
-    The parser gives ``ValueType(value, dtype)`` tuples; code building a
-    Custom entry might pass plain values. Accept both.
-    """
-    if isinstance(value, ValueType):
-        return value.value
-    return value
-
-
 def parse_sign_off(entry: data.Custom) -> tuple[SignOff | None, str | None]:
     """``(SignOff, None)`` for a well-formed sign-off, else ``(None, why not)``."""
-    values = [_raw(v) for v in entry.values or ()]
+    values = custom_values(entry)
     if len(values) != 4:
         return None, f"sign-off has {len(values)} values; {_USAGE}"
     raw_year, auditor, opinion_date, fingerprint = values
