@@ -310,56 +310,73 @@ def read_rows(path: Path | str, template: Template) -> list[Row]:
     path = Path(path)
     wb = _open(path)
     try:
-        if template.sheet not in wb.sheetnames:
-            raise ExcelErrors([f"{path}: no sheet named {template.sheet!r} (sheets: {', '.join(wb.sheetnames)})"])
-        ws = wb[template.sheet]
-        rows_iter = ws.iter_rows(values_only=True)
-        header = next(rows_iter, None) or ()
-        where = f"{path}:{template.sheet}"
-        positions: dict[str, int] = {}
-        found = {_norm_header(h): i for i, h in enumerate(header) if h is not None}
-        problems = []
-        for column in template.columns:
-            index = found.get(_norm_header(column.header))
-            if index is None:
-                if column.required:
-                    problems.append(f"{where}!1: column {column.header!r} is missing from the header row")
-                continue
-            positions[column.key] = index
-        if problems:
-            raise ExcelErrors(problems)
-        letters = {key: get_column_letter(i + 1) for key, i in positions.items()}
-        headers = {c.key: c.header for c in template.columns}
-        errors: list[str] = []
-        rows: list[Row] = []
-        for number, cells in enumerate(rows_iter, start=2):
-            cells = tuple(cells or ())
-            raw = {key: (cells[i] if i < len(cells) else None) for key, i in positions.items()}
-            raw = {k: (None if isinstance(v, str) and not v.strip() else v) for k, v in raw.items()}
-            if all(v is None for v in raw.values()):
-                continue
-            row = Row(number, {}, where, letters, headers, errors)
-            for column in template.columns:
-                value = raw.get(column.key)
-                if value is None:
-                    if column.required:
-                        row.error(column.key, "is empty")
-                    row.values[column.key] = None
-                    continue
-                try:
-                    row.values[column.key] = PARSERS[column.kind](value)
-                except ValueError as exc:
-                    row.error(column.key, str(exc))
-                    row.values[column.key] = None
-                allowed = template.choices.get(column.key)
-                if allowed and row.values[column.key] is not None and row.values[column.key] not in allowed:
-                    row.error(column.key, f"{value!s}: not one of {', '.join(allowed)}")
-            rows.append(row)
-        if not rows and not errors:
-            raise ExcelErrors([f"{where}: no data rows (fill in the sheet below the header row)"])
-        return rows
+        return _read_sheet(path, wb, template)
     finally:
         wb.close()
+
+
+def _read_sheet(path: Path, wb: Any, template: Template) -> list[Row]:
+    """``read_rows`` on an open workbook (openpyxl parses the sheet as it goes)."""
+    if template.sheet not in wb.sheetnames:
+        raise ExcelErrors([f"{path}: no sheet named {template.sheet!r} (sheets: {', '.join(wb.sheetnames)})"])
+    rows_iter = wb[template.sheet].iter_rows(values_only=True)
+    where = f"{path}:{template.sheet}"
+    positions = _column_positions(next(rows_iter, None) or (), template, where)
+    letters = {key: get_column_letter(i + 1) for key, i in positions.items()}
+    headers = {c.key: c.header for c in template.columns}
+    errors: list[str] = []
+    rows: list[Row] = []
+    for number, cells in enumerate(rows_iter, start=2):
+        raw = _cells_by_key(cells or (), positions)
+        if all(v is None for v in raw.values()):
+            continue
+        row = Row(number, {}, where, letters, headers, errors)
+        for column in template.columns:
+            row.values[column.key] = _cell_value(row, column, raw.get(column.key), template.choices.get(column.key))
+        rows.append(row)
+    if not rows and not errors:
+        raise ExcelErrors([f"{where}: no data rows (fill in the sheet below the header row)"])
+    return rows
+
+
+def _column_positions(header: Sequence[Any], template: Template, where: str) -> dict[str, int]:
+    """Column key -> index in the sheet, found by header text; every required
+    column missing from the header row is one problem, raised together."""
+    found = {_norm_header(h): i for i, h in enumerate(header) if h is not None}
+    positions: dict[str, int] = {}
+    problems = []
+    for column in template.columns:
+        index = found.get(_norm_header(column.header))
+        if index is not None:
+            positions[column.key] = index
+        elif column.required:
+            problems.append(f"{where}!1: column {column.header!r} is missing from the header row")
+    if problems:
+        raise ExcelErrors(problems)
+    return positions
+
+
+def _cells_by_key(cells: Sequence[Any], positions: dict[str, int]) -> dict[str, Any]:
+    """The row's cells by column key; blank text and cells past the row's end are None."""
+    raw = {key: (cells[i] if i < len(cells) else None) for key, i in positions.items()}
+    return {k: (None if isinstance(v, str) and not v.strip() else v) for k, v in raw.items()}
+
+
+def _cell_value(row: Row, column: Column, value: Any, allowed: Sequence[str] | None) -> Any:
+    """One cell converted by its column's kind; a problem is reported on the
+    row and the value is None."""
+    if value is None:
+        if column.required:
+            row.error(column.key, "is empty")
+        return None
+    try:
+        converted = PARSERS[column.kind](value)
+    except ValueError as exc:
+        row.error(column.key, str(exc))
+        return None
+    if allowed and converted is not None and converted not in allowed:
+        row.error(column.key, f"{value!s}: not one of {', '.join(allowed)}")
+    return converted
 
 
 def raise_errors(rows: Sequence[Row]) -> None:
