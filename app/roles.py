@@ -1,7 +1,7 @@
 """Who may do what: one table of permissions, read by every page, the API
 and the Fava guard, so a role's reach is decided in exactly one place.
 
-The roles (DESIGN.md section 1): finance staff import and reconcile;
+The roles: finance staff import and reconcile;
 auditors browse the books (Fava), read everything and sign off a closed
 year; the Coordinating Committee downloads reports; admins run accounts
 and can do what finance does, but never sign off in an auditor's name.

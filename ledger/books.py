@@ -17,14 +17,14 @@ import importlib.resources
 import re
 import shutil
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 from beancount.core import amount, data
 from stdnum import iban as stdnum_iban
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, ValidationError
 
-from ledger import conventions
+from ledger import conventions, money
 from ledger.store import gitrepo
 from ledger.store.writer import atomic_write, render_entries, year_file_header
 
@@ -90,14 +90,11 @@ def normalise_iban(iban: str) -> str:
 
 
 def parse_amount(text: str | Decimal) -> Decimal:
-    """A CHF amount with at most two decimals (``612408.15``, ``-12.5``)."""
+    """A CHF amount with at most two decimals (``612408.15``, ``-12.5``, ``0``)."""
     try:
-        value = Decimal(str(text).strip().replace("'", "").replace("_", ""))
-    except InvalidOperation:
-        raise InitRefused(f"{text}: not an amount") from None
-    if not value.is_finite() or value.as_tuple().exponent < -2:
-        raise InitRefused(f"{text}: not an amount in CHF with at most two decimals")
-    return value.quantize(Decimal("0.01"))
+        return money.parse(text, allow_negative=True, allow_zero=True)
+    except ValueError as exc:
+        raise InitRefused(f"--opening-balance {exc}") from None
 
 
 def parse_date(text: str | datetime.date) -> datetime.date:
@@ -172,57 +169,76 @@ def init_ledger(
     an opening balance without its date (or the reverse)."""
     ledger_dir = Path(ledger_dir).absolute()
     iban = normalise_iban(iban)
-    if (opening_balance is None) != (as_of is None):
-        raise InitRefused("--opening-balance: needs --as-of DATE (and --as-of needs --opening-balance)")
-    balance = parse_amount(opening_balance) if opening_balance is not None else None
-    as_of_date = parse_date(as_of) if as_of is not None else None
-    if as_of_date is not None and as_of_date < OPEN_DATE:
-        raise InitRefused(f"{as_of_date}: the ledger starts on {OPEN_DATE}")
+    opening = _opening(opening_balance, as_of)
     if (ledger_dir / conventions.MAIN_FILE).exists() or (ledger_dir / ".git").exists():
         raise InitRefused(f"{ledger_dir}: already holds a ledger")
     if ledger_dir.exists() and (not ledger_dir.is_dir() or any(ledger_dir.iterdir())):
         raise InitRefused(f"{ledger_dir}: exists and is not an empty directory")
-    registry = _packaged_registry()
+    files = _ledger_files(iban, opening)
+    desc = f"opening balance {opening[0]} {conventions.CURRENCY} as of {opening[1]}" if opening else "no opening balance"
+    message = f"init ledger ({desc})\n\nUser: {user}\nAction: init\nIBAN: {iban}\n"
 
     created = not ledger_dir.exists()
     ledger_dir.mkdir(parents=True, exist_ok=True)
     try:
         gitrepo.init(ledger_dir)
-        files: dict[str, bytes] = {
-            conventions.MAIN_FILE: MAIN_TEXT.encode("utf-8"),
-            conventions.ACCOUNTS_FILE: (
-                "; The ISU chart of accounts (written by isu-ledger init).\n\n"
-                + render_entries(chart_of_accounts(iban))
-            ).encode("utf-8"),
-            conventions.REGISTRY_FILE: registry,
-            conventions.RULES_FILE: RULES_HEADER.encode("utf-8"),
-            f"{conventions.DOCUMENTS_DIR}/.keep": b"",
-            ".gitignore": GITIGNORE_TEXT.encode("utf-8"),
-        }
-        by_year: dict[int, list] = {}
-        if balance is not None:
-            for entry in opening_entries(balance, as_of_date):
-                by_year.setdefault(entry.date.year, []).append(entry)
-        else:
-            # The glob include must match a file, or Beancount reports an error.
-            by_year[datetime.date.today().year] = []
-        for year, entries in sorted(by_year.items()):
-            text = year_file_header(year) + ("\n" + render_entries(entries) if entries else "")
-            files[f"{conventions.TXN_DIR}/{year}.beancount"] = text.encode("utf-8")
         for rel, content in files.items():
             atomic_write(ledger_dir / rel, content)
         gitrepo.add(ledger_dir, sorted(files))
-        desc = f"opening balance {balance} {conventions.CURRENCY} as of {as_of_date}" if balance is not None else "no opening balance"
-        sha = gitrepo.commit(
-            ledger_dir,
-            f"init ledger ({desc})\n\nUser: {user}\nAction: init\nIBAN: {iban}\n",
-            user,
-        )
+        sha = gitrepo.commit(ledger_dir, message, user)
     except BaseException:
-        if created:
-            shutil.rmtree(ledger_dir, ignore_errors=True)
-        else:
-            for child in ledger_dir.iterdir():
-                shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
+        _remove_written(ledger_dir, created)
         raise
     return InitResult(ledger_dir=ledger_dir, iban=iban, commit=sha)
+
+
+def _opening(opening_balance: Decimal | str | None, as_of: datetime.date | str | None) -> tuple[Decimal, datetime.date] | None:
+    """The opening balance and its date, both or neither."""
+    if (opening_balance is None) != (as_of is None):
+        raise InitRefused("--opening-balance: needs --as-of DATE (and --as-of needs --opening-balance)")
+    if opening_balance is None or as_of is None:
+        return None
+    balance = parse_amount(opening_balance)
+    as_of_date = parse_date(as_of)
+    if as_of_date < OPEN_DATE:
+        raise InitRefused(f"{as_of_date}: the ledger starts on {OPEN_DATE}")
+    return balance, as_of_date
+
+
+def _ledger_files(iban: str, opening: tuple[Decimal, datetime.date] | None) -> dict[str, bytes]:
+    """Every file of a new ledger, by path relative to its directory."""
+    files: dict[str, bytes] = {
+        conventions.MAIN_FILE: MAIN_TEXT.encode("utf-8"),
+        conventions.ACCOUNTS_FILE: (
+            "; The ISU chart of accounts (written by isu-ledger init).\n\n"
+            + render_entries(chart_of_accounts(iban))
+        ).encode("utf-8"),
+        conventions.REGISTRY_FILE: _packaged_registry(),
+        conventions.RULES_FILE: RULES_HEADER.encode("utf-8"),
+        f"{conventions.DOCUMENTS_DIR}/.keep": b"",
+        ".gitignore": GITIGNORE_TEXT.encode("utf-8"),
+    }
+    by_year: dict[int, list] = {}
+    if opening is not None:
+        for entry in opening_entries(*opening):
+            by_year.setdefault(entry.date.year, []).append(entry)
+    else:
+        # The glob include must match a file, or Beancount reports an error.
+        by_year[datetime.date.today().year] = []
+    for year, entries in sorted(by_year.items()):
+        text = year_file_header(year) + ("\n" + render_entries(entries) if entries else "")
+        files[f"{conventions.TXN_DIR}/{year}.beancount"] = text.encode("utf-8")
+    return files
+
+
+def _remove_written(ledger_dir: Path, created: bool) -> None:
+    """Undo a failed init: the directory if init created it, else its content
+    (it was empty before)."""
+    if created:
+        shutil.rmtree(ledger_dir, ignore_errors=True)
+        return
+    for child in ledger_dir.iterdir():
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child)
+        else:
+            child.unlink()

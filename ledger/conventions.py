@@ -112,7 +112,7 @@ CUSTOM_PLEDGE = "isu-pledge"
 META_KIND = "isu_kind"
 KINDS = ("recognition", "close", "correction", "opening", "pledge", "manual", "expenditure", "buffer")
 
-# --- Part 3: year end and decisions (appended) -------------------------------
+# --- Year end and decisions ---------------------------------------------------
 CUSTOM_YEAR_CLOSED = "isu-year-closed"  # custom "isu-year-closed" YEAR, figures as metadata
 META_DECISION = "decision"  # the decision a budget, buffer move or policy cites
 META_DECIDED = "decided"  # date of that decision (budget revisions are ordered by it)

@@ -103,7 +103,7 @@ def _plugin_sources() -> list[Path]:
     return sources
 
 
-def _key(ledger_dir: Path, included: tuple[str, ...]) -> tuple:
+def _dependency_key(ledger_dir: Path, included: tuple[str, ...]) -> tuple:
     """What a load depends on, as (path, mtime, size, inode) of each file."""
     names = {conventions.MAIN_FILE, conventions.ACCOUNTS_FILE, conventions.REGISTRY_FILE, conventions.RULES_FILE}
     names.update(included)
@@ -174,7 +174,7 @@ def _fingerprint(ledger_dir: Path, rels: list[str]) -> str:
     return digest.hexdigest()
 
 
-def _parse(ledger_dir: Path) -> Books:
+def _load_uncached(ledger_dir: Path) -> Books:
     global _parses
     main = ledger_dir / conventions.MAIN_FILE
     entries, errors, options_map = bc_loader._load([(str(main), True)], None, None, None)
@@ -199,12 +199,12 @@ def load_books(ledger_dir: Path | str) -> Books:
     ledger_dir = Path(ledger_dir).resolve()
     with _lock:
         kept = _loads.get(ledger_dir)
-        before = _key(ledger_dir, kept[1].files if kept else ())
+        before = _dependency_key(ledger_dir, kept[1].files if kept else ())
         if kept is not None and kept[0] == before:
             return kept[1]
         _reload_changed_plugins(kept[0] if kept else None, before)
-        books = _parse(ledger_dir)
-        key = _key(ledger_dir, books.files)
+        books = _load_uncached(ledger_dir)
+        key = _dependency_key(ledger_dir, books.files)
         if [s[0] for s in key[0]] == [s[0] for s in before[0]]:
             # The same files: keep the key taken before the parse, so a file
             # changed during the parse makes the next call parse again.

@@ -65,7 +65,7 @@ def normalise_account(account: str | None) -> str:
     return "".join((account or "").split()).upper()
 
 
-def _check(rule: Rule) -> str | None:
+def _rule_problem(rule: Rule) -> str | None:
     """The problem with a rule, or None."""
     account = normalise_account(rule.payer_account)
     if not account and not normalise(rule.payer_name or ""):
@@ -115,7 +115,7 @@ def parse_rules(text: str, source: str = "registry/rules.csv") -> list[Rule]:
                 created_at=cells[5],
                 note=cells[6],
             )
-            problem = _check(rule)
+            problem = _rule_problem(rule)
             if problem:
                 raise RulesError(f"{source}:{line}: {problem}")
             if rule.key in seen:
@@ -133,7 +133,7 @@ def render_rules(rules: list[Rule]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     for rule in rules:
-        problem = _check(rule)
+        problem = _rule_problem(rule)
         if problem:
             raise RulesError(f"rule for {rule.payer_account or rule.payer_name!r}: {problem}")
         writer.writerow(
@@ -152,7 +152,7 @@ def render_rules(rules: list[Rule]) -> str:
 
 def add_rule(rules: list[Rule], rule: Rule) -> list[Rule]:
     """A new list with ``rule`` added, replacing a rule for the same payer in place."""
-    problem = _check(rule)
+    problem = _rule_problem(rule)
     if problem:
         raise RulesError(problem)
     out = list(rules)

@@ -25,8 +25,9 @@ from decimal import Decimal
 from beancount.core import data
 
 from ledger import conventions
+from ledger.money import ZERO, cents
 
-from reports.base import ZERO, header, is_recognition, money, wp_year_of
+from reports.base import header, is_recognition, wp_year_of
 from reports.budget import budget_report
 from reports.buffer import buffer_report, remaining_share
 from reports.contributions import contributions_report
@@ -34,9 +35,11 @@ from reports.model import PRELIMINARY, AnnualReport, Forecast, FundBalance, Note
 
 
 @dataclass
-class _Books:
-    """The booking-date figures of the year, gathered in one pass."""
+class _YearFigures:
+    """The booking-date figures of a year (see the module docstring), added
+    up one transaction at a time by ``add``."""
 
+    year: int
     opening: Decimal = ZERO  # net assets before 1 January
     closing: Decimal = ZERO  # net assets at as_of
     contributions_booked: Decimal = ZERO
@@ -56,106 +59,112 @@ class _Books:
     corrections: int = 0
     unidentified_count: int = 0
 
-
-def _is_net_asset(account: str) -> bool:
-    return account.startswith(("Assets:", "Liabilities:"))
-
-
-def _gather(entries: list, year: int, as_of: datetime.date) -> _Books:  # noqa: C901
-    start = datetime.date(year, 1, 1)
-    b = _Books()
-    for entry in entries:
-        if entry.date > as_of:
-            break
-        if not isinstance(entry, data.Transaction):
-            continue
-        in_year = entry.date >= start
-        kind = (entry.meta or {}).get(conventions.META_KIND)
-        if in_year and kind == "correction":
-            b.corrections += 1
+    def add(self, entry: data.Transaction) -> None:
+        """Count one transaction dated by as_of: every one moves the balances,
+        those dated in the year also the income and expenditure."""
+        in_year = entry.date.year >= self.year  # from 1 January to as_of
+        if in_year and (entry.meta or {}).get(conventions.META_KIND) == "correction":
+            self.corrections += 1
         receipt = any(conventions.is_contribution_account(p.account) for p in entry.postings)
         for posting in entry.postings:
             if posting.units is None:
                 continue
-            number, account = posting.units.number, posting.account
-            if _is_net_asset(account):
-                b.closing += number
-                if not in_year:
-                    b.opening += number
-            if account == conventions.BUFFER:
-                b.buffer_closing -= number
-                if not in_year:
-                    b.buffer_opening -= number
+            self._add_to_balances(posting.account, posting.units.number, in_year)
+            if in_year:
+                self._add_to_result(entry, posting, receipt)
+
+    def _add_to_balances(self, account: str, number: Decimal, in_year: bool) -> None:
+        if account.startswith(("Assets:", "Liabilities:")):  # net assets
+            self.closing += number
             if not in_year:
-                continue
-            meta = posting.meta or {}
-            if account == conventions.UNIDENTIFIED:
-                b.unidentified -= number
-                b.unidentified_count += 1
-            elif account.startswith(conventions.CONTRIBUTIONS + ":"):
-                b.contributions_booked -= number
-                if is_recognition(entry):
-                    b.recognised -= number
-                wp_year = wp_year_of(meta)
-                if not is_recognition(entry) and (meta.get(conventions.META_DESIGNATED_YEAR) is not None or (wp_year and wp_year < year)):
-                    b.late.append((meta.get(conventions.META_STATE_PARTY), wp_year, meta.get(conventions.META_DESIGNATED_YEAR), money(-number)))
-                instructed = str(meta.get(conventions.META_INSTRUCTED) or "")
-                if instructed and not instructed.endswith(conventions.CURRENCY):
-                    b.fx_receipts += 1
-                    b.fx_chf -= number
-                    b.fx_currencies.add(instructed.split()[-1])
-            elif account.startswith("Income:"):  # interest, and any other income account
-                b.interest -= number
-            elif account == conventions.BANK_CHARGES:
-                b.charges += number
-                if receipt:
-                    b.charges_on_receipts += number
-            elif account.startswith(conventions.EXPENSES + ":"):
-                b.expenditure += number
-            elif account.startswith("Expenses:"):
-                b.expenditure += number
-            elif account.startswith("Equity:"):
-                b.other_equity -= number
-    return b
+                self.opening += number
+        if account == conventions.BUFFER:
+            self.buffer_closing -= number
+            if not in_year:
+                self.buffer_opening -= number
+
+    def _add_to_result(self, entry: data.Transaction, posting: data.Posting, receipt: bool) -> None:
+        number, account = posting.units.number, posting.account
+        if account == conventions.UNIDENTIFIED:
+            self.unidentified -= number
+            self.unidentified_count += 1
+        elif account.startswith(conventions.CONTRIBUTIONS + ":"):
+            self._add_contribution(entry, number, posting.meta or {})
+        elif account.startswith("Income:"):  # interest, and any other income account
+            self.interest -= number
+        elif account == conventions.BANK_CHARGES:
+            self.charges += number
+            if receipt:
+                self.charges_on_receipts += number
+        elif account.startswith("Expenses:"):  # the budget lines, and any other expense account
+            self.expenditure += number
+        elif account.startswith("Equity:"):
+            self.other_equity -= number
+
+    def _add_contribution(self, entry: data.Transaction, number: Decimal, meta: dict) -> None:
+        self.contributions_booked -= number
+        recognition = is_recognition(entry)
+        if recognition:
+            self.recognised -= number
+        wp_year = wp_year_of(meta)
+        designated = meta.get(conventions.META_DESIGNATED_YEAR)
+        if not recognition and (designated is not None or (wp_year and wp_year < self.year)):
+            self.late.append((meta.get(conventions.META_STATE_PARTY), wp_year, designated, cents(-number)))
+        instructed = str(meta.get(conventions.META_INSTRUCTED) or "")
+        if instructed and not instructed.endswith(conventions.CURRENCY):
+            self.fx_receipts += 1
+            self.fx_chf -= number
+            self.fx_currencies.add(instructed.split()[-1])
 
 
-def _notes(report_year: int, b: _Books, contributions, advance_next: Decimal) -> tuple[Note, ...]:
-    m = money
+def _year_figures(entries: list, year: int, as_of: datetime.date) -> _YearFigures:
+    """The booking-date figures of ``year``: one pass over the transactions
+    dated by ``as_of`` (the entries are sorted by date)."""
+    figures = _YearFigures(year)
+    for entry in entries:
+        if entry.date > as_of:
+            break
+        if isinstance(entry, data.Transaction):
+            figures.add(entry)
+    return figures
+
+
+def _notes(report_year: int, figures: _YearFigures, contributions, advance_next: Decimal) -> tuple[Note, ...]:
     notes = [
         Note("Basis of preparation",
              "Modified cash basis: contributions are income when received, attributed to the State Party and "
              "work-plan year; pledges are shown against receipts and are not income. Figures in CHF."),
         Note("Foreign currency",
-             f"{b.fx_receipts} receipt(s) instructed in {', '.join(sorted(b.fx_currencies)) or 'no foreign currency'} "
+             f"{figures.fx_receipts} receipt(s) instructed in {', '.join(sorted(figures.fx_currencies)) or 'no foreign currency'} "
              "are booked at the CHF amount the bank credited; instructed amounts and rates are kept as metadata.",
-             m(b.fx_chf)),
+             cents(figures.fx_chf)),
         Note("Bank charges",
              "Charges deducted by the bank from receipts are expenditure; contributions are shown gross "
-             f"(charges on receipts CHF {m(b.charges_on_receipts)}).", m(b.charges)),
+             f"(charges on receipts CHF {cents(figures.charges_on_receipts)}).", cents(figures.charges)),
         Note("Deferrals",
              f"Contributions received for {report_year + 1} are deferred (liability) and recognised on "
              f"1 January {report_year + 1}; contributions received earlier for {report_year} and recognised "
-             f"this year: CHF {m(b.recognised)}.", advance_next),
+             f"this year: CHF {cents(figures.recognised)}.", advance_next),
         Note("Unidentified receipts",
-             f"{b.unidentified_count} receipt(s) booked in suspense pending identification of the State Party.",
-             m(b.unidentified)),
+             f"{figures.unidentified_count} receipt(s) booked in suspense pending identification of the State Party.",
+             cents(figures.unidentified)),
     ]
-    if b.late:
+    if figures.late:
         parts = "; ".join(
             f"{state} CHF {amount}" + (f" (meant for {int(designated)})" if designated is not None else f" for {wp}")
-            for state, wp, designated, amount in b.late
+            for state, wp, designated, amount in figures.late
         )
         notes.append(Note("Contributions for prior years",
                           f"Receipts booked this year for earlier work-plan years: {parts}.",
-                          m(sum((a for *_, a in b.late), ZERO))))
-    if b.corrections:
-        notes.append(Note("Corrections to prior years", f"{b.corrections} correction transaction(s) booked this year."))
+                          cents(sum((a for *_, a in figures.late), ZERO))))
+    if figures.corrections:
+        notes.append(Note("Corrections to prior years", f"{figures.corrections} correction transaction(s) booked this year."))
     notes.append(Note(
         "Work-plan year and booking basis",
         f"Contributions for work-plan year {report_year} (CHF {contributions.total_received}) and contribution "
-        f"income booked in {report_year} (CHF {m(b.contributions_booked)}) differ by the advances and late "
+        f"income booked in {report_year} (CHF {cents(figures.contributions_booked)}) differ by the advances and late "
         "payments in the notes above.",
-        m(contributions.total_received - b.contributions_booked)))
+        cents(contributions.total_received - figures.contributions_booked)))
     return tuple(notes)
 
 
@@ -166,40 +175,40 @@ def annual_report(books, year: int, as_of: datetime.date | None = None, *, commi
     contributions = contributions_report(books, year, as_of, commit=commit)
     budget = budget_report(books, year, as_of, commit=commit)
     buffer = buffer_report(books, year, as_of, commit=commit, budget=budget, contributions=contributions)
-    b = _gather(books.entries, year, as_of)
-    income = money(b.contributions_booked + b.unidentified + b.interest)
-    expenditure = money(b.expenditure + b.charges)
+    figures = _year_figures(books.entries, year, as_of)
+    income = cents(figures.contributions_booked + figures.unidentified + figures.interest)
+    expenditure = cents(figures.expenditure + figures.charges)
     surplus = income - expenditure
     fund = FundBalance(
-        opening=money(b.opening),
+        opening=cents(figures.opening),
         income=income,
         expenditure=expenditure,
         surplus=surplus,
-        other_equity=money(b.other_equity),
-        closing=money(b.closing),
-        buffer_opening=money(b.buffer_opening),
-        buffer_closing=money(b.buffer_closing),
-        unrestricted_closing=money(b.closing - b.buffer_closing),
+        other_equity=cents(figures.other_equity),
+        closing=cents(figures.closing),
+        buffer_opening=cents(figures.buffer_opening),
+        buffer_closing=cents(figures.buffer_closing),
+        unrestricted_closing=cents(figures.closing - figures.buffer_closing),
     )
     forecast = None
     if head.status == PRELIMINARY:
         forecast = Forecast(
-            remaining_expenditure=money(budget.total_final * remaining_share(year, as_of)),
+            remaining_expenditure=cents(budget.total_final * remaining_share(year, as_of)),
             outstanding_pledges=contributions.total_outstanding,
             scenarios=buffer.scenarios,
         )
     return AnnualReport(
         header=head,
         contributions=contributions,
-        contributions_booked=money(b.contributions_booked),
-        unidentified=money(b.unidentified),
-        interest=money(b.interest),
+        contributions_booked=cents(figures.contributions_booked),
+        unidentified=cents(figures.unidentified),
+        interest=cents(figures.interest),
         total_income=income,
         budget=budget,
-        bank_charges=money(b.charges),
+        bank_charges=cents(figures.charges),
         total_expenditure=expenditure,
         fund_balance=fund,
         buffer=buffer,
         forecast=forecast,
-        notes=_notes(year, b, contributions, contributions.total_advance_next_year),
+        notes=_notes(year, figures, contributions, contributions.total_advance_next_year),
     )

@@ -1,4 +1,4 @@
-"""What every report shares: its header, the as-of date, money rounding.
+"""What every report shares: its header and the as-of date.
 
 Receipts are read through ``ledger.receipts`` (re-exported here): the one
 rule for what a State Party has paid for a work-plan year.
@@ -8,32 +8,25 @@ rule for what a State Party has paid for a work-plan year.
 from __future__ import annotations
 
 import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 
 from beancount.core import data
 
 from ledger import conventions
 from ledger import fingerprint as fp
+from ledger.money import rounded
 from ledger.plugins.year_lock import locked_years
 from ledger.receipts import contribution_postings, is_recognition, wp_year_of  # noqa: F401  (re-exported)
 
 from reports.model import AUDITED, PRELIMINARY, Audit, ReportHeader
 
-ZERO = Decimal("0.00")
-CENT = Decimal("0.01")
-
-
-def money(value: Decimal) -> Decimal:
-    """Rounded to the centime (half up, as the bank rounds)."""
-    return (value + ZERO).quantize(CENT, rounding=ROUND_HALF_UP)
-
 
 def ratio(numerator: Decimal, denominator: Decimal, places: str = "0.01") -> Decimal | None:
-    """numerator / denominator rounded, or None when the denominator is zero."""
+    """numerator / denominator rounded half up, or None when the denominator is zero."""
     if not denominator:
         return None
-    return (numerator / denominator).quantize(Decimal(places), rounding=ROUND_HALF_UP)
+    return rounded(numerator / denominator, places)
 
 
 def year_end(year: int) -> datetime.date:
@@ -41,7 +34,7 @@ def year_end(year: int) -> datetime.date:
 
 
 def default_as_of(entries: list, year: int) -> datetime.date:
-    """The latest date in the books for ``year`` (DESIGN.md section 5).
+    """The latest date in the books for ``year`` (the default of ``--as-of``).
 
     A signed-off year is reported as at 31 December. Otherwise the latest
     transaction, balance or custom entry dated in the year; a year with no

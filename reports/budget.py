@@ -17,8 +17,9 @@ from beancount.core import data
 
 from ledger.finance import budgets
 from ledger import conventions
+from ledger.money import ZERO, cents
 
-from reports.base import ZERO, header, money, ratio
+from reports.base import header, ratio
 from reports.model import BudgetLine, BudgetReport
 
 
@@ -49,9 +50,9 @@ def budget_report(books, year: int, as_of: datetime.date | None = None, *, commi
     lines = []
     for account in accounts:
         plan = planned.get(account)
-        original = money(plan.original if plan else ZERO)
-        final = money(plan.final if plan else ZERO)
-        spent = money(actual.get(account, ZERO))
+        original = cents(plan.original if plan else ZERO)
+        final = cents(plan.final if plan else ZERO)
+        spent = cents(actual.get(account, ZERO))
         lines.append(BudgetLine(
             line=budgets.line_name(account),
             account=account,
@@ -64,8 +65,8 @@ def budget_report(books, year: int, as_of: datetime.date | None = None, *, commi
     return BudgetReport(
         header=head,
         lines=tuple(lines),
-        total_original=money(sum((line.original for line in lines), ZERO)),
-        total_final=money(sum((line.final for line in lines), ZERO)),
-        total_actual=money(sum((line.actual for line in lines), ZERO)),
-        total_difference=money(sum((line.difference for line in lines), ZERO)),
+        total_original=cents(sum((line.original for line in lines), ZERO)),
+        total_final=cents(sum((line.final for line in lines), ZERO)),
+        total_actual=cents(sum((line.actual for line in lines), ZERO)),
+        total_difference=cents(sum((line.difference for line in lines), ZERO)),
     )

@@ -23,8 +23,9 @@ from beancount.core import data
 from ledger.finance import buffer as buf
 from ledger import conventions
 from ledger.finance.yearend import year_result
+from ledger.money import ZERO, cents
 
-from reports.base import ZERO, header, money, ratio, year_end
+from reports.base import header, ratio, year_end
 from reports.model import BufferMovement, BufferPolicy, BufferReport, BufferScenario
 
 MONTHS = Decimal(12)
@@ -41,14 +42,14 @@ def buffer_trend(entries: list, as_of: datetime.date) -> dict[int, Decimal]:
             for posting in entry.postings:
                 if posting.account == conventions.BUFFER and posting.units is not None:
                     balance -= posting.units.number
-                    out[entry.date.year] = money(balance)
+                    out[entry.date.year] = cents(balance)
     return out
 
 
 def year_end_buffer(before: Decimal, target: Decimal | None, surplus: Decimal) -> Decimal:
     """The buffer after close-year with ``surplus`` (negative: a deficit),
     as ``ledger.finance.yearend.plan_close`` books it."""
-    return money(before + buf.close_allocation(before, target, surplus))
+    return cents(before + buf.close_allocation(before, target, surplus))
 
 
 def scenarios(before: Decimal, target: Decimal | None, income: Decimal, spent: Decimal,
@@ -56,8 +57,8 @@ def scenarios(before: Decimal, target: Decimal | None, income: Decimal, spent: D
     """Both forecasts, from the buffer ``before`` the year's movements."""
     out = []
     for name, extra in (("all_pledges_paid", outstanding), ("no_pledges_paid", ZERO)):
-        year_income = money(income + extra)
-        year_spending = money(spent + remaining)
+        year_income = cents(income + extra)
+        year_spending = cents(spent + remaining)
         surplus = year_income - year_spending
         end = year_end_buffer(before, target, surplus)
         out.append(BufferScenario(name, year_income, year_spending, surplus, end, ratio(end, target or ZERO)))
@@ -90,7 +91,7 @@ def buffer_report(books, year: int, as_of: datetime.date | None = None, *, commi
     rule = buf.policy(entries, as_of)
     target = buf.target(entries, year, as_of)
     trend = buffer_trend(entries, as_of)
-    balance = money(buf.balance(entries, as_of))
+    balance = cents(buf.balance(entries, as_of))
     earlier = [y for y in trend if y < year]
     running = trend[max(earlier)] if earlier else ZERO
     moves = []
@@ -98,22 +99,22 @@ def buffer_report(books, year: int, as_of: datetime.date | None = None, *, commi
         if m.date > as_of:
             break
         running += m.amount
-        moves.append(BufferMovement(m.date, money(m.amount), money(running), m.narration, m.decision))
-    monthly = money(buf.expenditure_12_months(entries, as_of) / MONTHS)
+        moves.append(BufferMovement(m.date, cents(m.amount), cents(running), m.narration, m.decision))
+    monthly = cents(buf.expenditure_12_months(entries, as_of) / MONTHS)
     forecast: tuple[BufferScenario, ...] = ()
     if as_of < year_end(year):
         budget = budget or budget_report(books, year, as_of, commit=commit)
         contributions = contributions or contributions_report(books, year, as_of, commit=commit)
         outstanding = contributions.total_outstanding
         income, spent, _ = year_result([e for e in entries if e.date <= as_of], year)
-        remaining = money(budget.total_final * remaining_share(year, as_of))
+        remaining = cents(budget.total_final * remaining_share(year, as_of))
         already = sum((m.amount for m in moves), ZERO)
-        forecast = scenarios(balance - already, target, money(income), money(spent), remaining, outstanding)
+        forecast = scenarios(balance - already, target, cents(income), cents(spent), remaining, outstanding)
     return BufferReport(
         header=head,
         policy=None if rule is None else BufferPolicy(rule.kind, rule.value, rule.decision, rule.date),
         balance=balance,
-        target=money(target) if target is not None else ZERO,
+        target=cents(target) if target is not None else ZERO,
         funded_ratio=ratio(balance, target) if target else None,
         monthly_expenditure=monthly,
         months_covered=buf.months_covered(entries, as_of),

@@ -15,6 +15,8 @@ from reportlab.graphics.charts.lineplots import LinePlot
 from reportlab.graphics.shapes import Drawing, String
 from reportlab.lib import colors
 
+from ledger.money import rounded
+
 from reports.model import AnnualReport, BudgetReport, BufferReport, ContributionsReport
 
 PALETTE = (colors.HexColor("#1f4e79"), colors.HexColor("#c55a11"), colors.HexColor("#548235"))
@@ -70,7 +72,7 @@ def chart_specs(report) -> list[ChartSpec]:
 def _numbers(values) -> list:
     # ReportLab's charts need plain numbers for geometry; the figures
     # themselves are printed from the Decimal model, never from these.
-    return [int(v.to_integral_value()) for v in values]
+    return [int(rounded(v, 1)) for v in values]
 
 
 def drawing(spec: ChartSpec, width: float = 480, height: float = 240) -> Drawing:

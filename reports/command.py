@@ -67,14 +67,14 @@ def build(books, name: str, year: int, as_of: datetime.date | None, *, commit: s
     key = (name, year, as_of, state_party, commit)
     memo = getattr(books, "memo", None)
     if memo is None:  # books not loaded by load_books
-        return _build(books, name, year, as_of, commit=commit, state_party=state_party)
+        return _compute_report(books, name, year, as_of, commit=commit, state_party=state_party)
     report = memo.get(key)
     if report is None:
-        report = memo[key] = _build(books, name, year, as_of, commit=commit, state_party=state_party)
+        report = memo[key] = _compute_report(books, name, year, as_of, commit=commit, state_party=state_party)
     return report
 
 
-def _build(books, name: str, year: int, as_of: datetime.date | None, *, commit: str | None,
+def _compute_report(books, name: str, year: int, as_of: datetime.date | None, *, commit: str | None,
            state_party: str | None = None):
     if name == "statement":
         if not state_party:

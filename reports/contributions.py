@@ -14,7 +14,10 @@ the next year and the whole States x years history, by the same counting rule
 from __future__ import annotations
 
 import datetime
+import functools
 from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
@@ -22,8 +25,9 @@ from beancount.core import data
 
 from ledger import conventions
 from ledger.finance import pledges
+from ledger.money import ZERO, cents
 
-from reports.base import ZERO, contribution_postings, display_name, header, money, year_end
+from reports.base import contribution_postings, display_name, header, year_end
 from reports.model import ContributionRow, ContributionsReport, HistoryRow
 
 
@@ -38,7 +42,30 @@ def unidentified_in(entries: list, year: int, as_of: datetime.date) -> Decimal:
         for posting in entry.postings:
             if posting.account == conventions.UNIDENTIFIED and posting.units is not None:
                 total -= posting.units.number
-    return money(total)
+    return cents(total)
+
+
+@dataclass
+class _Received:
+    """Receipts by ``as_of``, counted once: CHF by work-plan year and State,
+    the bank receipts of the year per State, and the advances paid by the
+    year's end for the next year."""
+
+    by_year: dict[int, dict[str, Decimal]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(Decimal)))
+    receipts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    advance: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+
+
+def _received(entries: list, year: int, as_of: datetime.date) -> _Received:
+    got = _Received()
+    advance_cutoff = min(as_of, year_end(year))
+    for entry, posting, state, wp_year in contribution_postings(entries, as_of):
+        got.by_year[wp_year][state] -= posting.units.number
+        if wp_year == year and (entry.meta or {}).get(conventions.META_KIND) != "recognition":
+            got.receipts[state] += 1
+        if wp_year == year + 1 and entry.date <= advance_cutoff:
+            got.advance[state] -= posting.units.number
+    return got
 
 
 def contributions_report(books, year: int, as_of: datetime.date | None = None, *,
@@ -51,66 +78,75 @@ def contributions_report(books, year: int, as_of: datetime.date | None = None, *
     """
     head = header(books, "contributions", year, as_of, commit)
     as_of = head.as_of
-    entries = books.entries
-    received: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    receipts: dict[str, int] = defaultdict(int)
-    advance_cutoff = min(as_of, year_end(year))
-    advance: dict[str, Decimal] = defaultdict(Decimal)
-    for entry, posting, state, wp_year in contribution_postings(entries, as_of):
-        received[wp_year][state] -= posting.units.number
-        if wp_year == year and (entry.meta or {}).get(conventions.META_KIND) != "recognition":
-            receipts[state] += 1
-        if wp_year == year + 1 and entry.date <= advance_cutoff:
-            advance[state] -= posting.units.number
-    status = {row.state_party: row for row in pledges.pledge_status(entries, year, as_of)}
-
-    ledger_dir = ledger_dir or getattr(books, "ledger_dir", None)
-    names: dict[str, str] = {}
-
-    def name(iso3: str) -> str:
-        if iso3 not in names:
-            names[iso3] = display_name(ledger_dir, iso3)
-        return names[iso3]
-
+    got = _received(books.entries, year, as_of)
+    status = {row.state_party: row for row in pledges.pledge_status(books.entries, year, as_of)}
+    name = _names(ledger_dir or getattr(books, "ledger_dir", None))
     states = sorted({*(s for s, r in status.items() if r.pledge_ids or r.received),
-                     *(s for s, v in advance.items() if v)})
-    rows = []
-    for state in states:
-        row = status.get(state)
-        got = money(row.received if row else ZERO)
-        pledged = None if row is not None and row.pledged is None else money(row.pledged if row else ZERO)
-        rows.append(ContributionRow(
-            state_party=state,
-            name=name(state),
-            pledged=pledged,
-            received=got,
-            outstanding=None if pledged is None else money(row.outstanding if row else ZERO),
-            advance_next_year=money(advance.get(state, ZERO)),
-            receipts=receipts.get(state, 0),
-            pledged_original={c: money(a) for c, a in sorted(row.pledged_original.items())} if row else {},
-            fx_pending=bool(row and row.fx_pending),
-        ))
+                     *(s for s, v in got.advance.items() if v)})
+    rows = tuple(_row(state, name(state), status.get(state), got) for state in states)
+    years, history = _history(got.by_year, year, name)
+    return ContributionsReport(
+        header=head,
+        rows=rows,
+        unidentified=unidentified_in(books.entries, year, as_of),
+        total_pledged=_total(r.pledged for r in rows),
+        total_received=_total(r.received for r in rows),
+        total_outstanding=_total(r.outstanding for r in rows),
+        total_advance_next_year=_total(r.advance_next_year for r in rows),
+        history_years=years,
+        history=history,
+        history_totals={y: _total(h.by_year[y] for h in history) for y in years},
+    )
 
+
+def _names(ledger_dir: Path | str | None) -> Callable[[str], str]:
+    """The display name of a State, looked up once per State."""
+
+    @functools.cache
+    def name(iso3: str) -> str:
+        return display_name(ledger_dir, iso3)
+
+    return name
+
+
+def _row(state: str, name: str, status: pledges.PledgeStatus | None, got: _Received) -> ContributionRow:
+    """A State's row; a State without a pledge has pledged and outstanding
+    zero, one whose foreign-currency pledge has no rate yet ``None``."""
+    if status is None:
+        pledged, received, outstanding, original = ZERO, ZERO, ZERO, {}
+    else:
+        pledged, received, outstanding, original = status.pledged, status.received, status.outstanding, status.pledged_original
+    return ContributionRow(
+        state_party=state,
+        name=name,
+        pledged=None if pledged is None else cents(pledged),
+        received=cents(received),
+        outstanding=None if pledged is None else cents(outstanding),
+        advance_next_year=cents(got.advance.get(state, ZERO)),
+        receipts=got.receipts.get(state, 0),
+        pledged_original={c: cents(a) for c, a in sorted(original.items())},
+        fx_pending=bool(status and status.fx_pending),
+    )
+
+
+def _history(received: dict[int, dict[str, Decimal]], year: int,
+             name: Callable[[str], str]) -> tuple[tuple[int, ...], tuple[HistoryRow, ...]]:
+    """The work-plan years up to ``year`` with a receipt, and each State's
+    receipts in them."""
     years = tuple(sorted(y for y in received if y <= year and any(received[y].values())))
-    history_states = sorted({s for y in years for s, v in received[y].items() if v})
+    states = sorted({s for y in years for s, v in received[y].items() if v})
     history = tuple(
         HistoryRow(
             state_party=s,
             name=name(s),
-            by_year={y: money(received[y].get(s, ZERO)) for y in years},
-            total=money(sum((received[y].get(s, ZERO) for y in years), ZERO)),
+            by_year={y: cents(received[y].get(s, ZERO)) for y in years},
+            total=_total(received[y].get(s, ZERO) for y in years),
         )
-        for s in history_states
+        for s in states
     )
-    return ContributionsReport(
-        header=head,
-        rows=tuple(rows),
-        unidentified=unidentified_in(entries, year, as_of),
-        total_pledged=money(sum((r.pledged for r in rows if r.pledged is not None), ZERO)),
-        total_received=money(sum((r.received for r in rows), ZERO)),
-        total_outstanding=money(sum((r.outstanding for r in rows if r.outstanding is not None), ZERO)),
-        total_advance_next_year=money(sum((r.advance_next_year for r in rows), ZERO)),
-        history_years=years,
-        history=history,
-        history_totals={y: money(sum((h.by_year[y] for h in history), ZERO)) for y in years},
-    )
+    return years, history
+
+
+def _total(amounts: Iterable[Decimal | None]) -> Decimal:
+    """The sum in cents of the amounts that are known (``None`` left out)."""
+    return cents(sum((a for a in amounts if a is not None), ZERO))

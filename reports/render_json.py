@@ -1,4 +1,4 @@
-"""JSON: the contract of DESIGN.md section 5 (keys may be added, never renamed).
+"""JSON: the contract of ``report --format json`` (keys may be added, never renamed).
 
 Amounts are two-decimal strings, ratios strings, dates ISO, States alpha-3.
 An amount that is not known (a foreign-currency pledge not yet valued) is
@@ -12,6 +12,8 @@ import json
 from decimal import Decimal
 from typing import Any
 
+from ledger import money
+
 from reports.model import (
     AnnualReport,
     BudgetReport,
@@ -23,7 +25,7 @@ from reports.model import (
 
 
 def amount(value: Decimal | None) -> str | None:
-    return None if value is None else f"{value:.2f}"
+    return None if value is None else money.text(value)
 
 
 def text(value: Decimal | None) -> str | None:

@@ -17,6 +17,8 @@ from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, LongTable, Paragraph, SimpleDocTemplate, Spacer, TableStyle
 from xml.sax.saxutils import escape
 
+from ledger import money
+
 from reports.charts import chart_specs, drawing
 from reports.model import AUDITED, Table
 from reports.tables import report_tables, title
@@ -29,7 +31,7 @@ def cell_text(value) -> str:
     if value is None:
         return ""
     if isinstance(value, Decimal):
-        return f"{value:,.2f}" if value.as_tuple().exponent == -2 else str(value)
+        return money.grouped(value) if value.as_tuple().exponent == -2 else str(value)
     if isinstance(value, datetime.date):
         return value.isoformat()
     return str(value)
@@ -62,7 +64,7 @@ def _table(table: Table, width: float) -> list:
     return [KeepTogether(parts[:2]), *parts[2:], Spacer(1, 5 * mm)]
 
 
-def _identity(report) -> list:
+def _provenance(report) -> list:
     h = report.header
     lines = [f"Work-plan year {h.year} — as of {h.as_of.isoformat()} — amounts in {h.currency}",
              f"Ledger fingerprint (SHA-256): {h.ledger_sha256}", f"Ledger commit: {h.commit or 'not in git'}"]
@@ -95,7 +97,7 @@ def render_pdf(report) -> bytes:
         canvas.drawCentredString(A4[0] / 2, 10 * mm, f"Page {document.page}")
         canvas.restoreState()
 
-    story = [Paragraph(escape(title(report)), _STYLES["Title"]), *_identity(report)]
+    story = [Paragraph(escape(title(report)), _STYLES["Title"]), *_provenance(report)]
     for spec in chart_specs(report):
         story += [drawing(spec, width=doc.width), Spacer(1, 5 * mm)]
     for table in report_tables(report):

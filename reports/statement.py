@@ -15,10 +15,13 @@ from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
 
+from beancount.core import data
+
 from ledger import conventions
 from ledger.finance import pledges
+from ledger.money import ZERO, cents
 
-from reports.base import ZERO, contribution_postings, display_name, header, is_recognition, money
+from reports.base import contribution_postings, display_name, header, is_recognition
 from reports.model import StatementReceipt, StatementReport, StatementYear
 
 
@@ -28,45 +31,69 @@ def statement_report(books, year: int, state_party: str, as_of: datetime.date | 
     ``year`` (and the advance it paid for the next), receipts by ``as_of``."""
     state_party = state_party.upper()
     head = header(books, "statement", year, as_of, commit, state_party=state_party)
-    receipts: dict[int, list[StatementReceipt]] = defaultdict(list)
-    for entry, posting, state, wp_year in contribution_postings(books.entries, head.as_of):
-        if state != state_party or wp_year > year + 1 or is_recognition(entry):
-            continue
-        meta, emeta = posting.meta or {}, entry.meta or {}
-        designated = meta.get(conventions.META_DESIGNATED_YEAR)
-        receipts[wp_year].append(StatementReceipt(
-            date=entry.date,
-            wp_year=wp_year,
-            amount=money(-posting.units.number),
-            bank_ref=str(meta.get(conventions.META_BANK_REF) or emeta.get(conventions.META_BANK_REF) or ""),
-            payer=str(meta.get(conventions.META_PAYER) or entry.payee or ""),
-            remittance=str(meta.get(conventions.META_REMITTANCE) or entry.narration or ""),
-            instructed=str(meta.get(conventions.META_INSTRUCTED) or ""),
-            rate=str(meta.get(conventions.META_RATE) or ""),
-            designated_year=int(designated) if designated is not None else None,
-            reversal_of=str(meta.get(conventions.META_REVERSAL_OF) or ""),
-        ))
-    years = []
-    pledged_years = {p.wp_year for p in pledges.pledges(books.entries) if p.state_party == state_party and p.date <= head.as_of}
-    for wp_year in sorted(set(receipts) | {y for y in pledged_years if y <= year + 1}):
-        status = next((s for s in pledges.pledge_status(books.entries, wp_year, head.as_of) if s.state_party == state_party), None)
-        got = money(sum((r.amount for r in receipts.get(wp_year, ())), ZERO))
-        if status is None:
-            pledged = ZERO
-        else:
-            pledged = None if status.pledged is None else money(status.pledged)
-        years.append(StatementYear(
-            wp_year=wp_year,
-            pledged=pledged,
-            received=got,
-            outstanding=None if pledged is None else max(pledged - got, ZERO),
-            receipts=tuple(receipts.get(wp_year, ())),
-        ))
+    receipts = receipts_by_year(books.entries, state_party, year, head.as_of)
+    pledged_years = {p.wp_year for p in pledges.pledges(books.entries)
+                     if p.state_party == state_party and p.date <= head.as_of and p.wp_year <= year + 1}
+    years = tuple(
+        _statement_year(books.entries, state_party, wp_year, tuple(receipts.get(wp_year, ())), head.as_of)
+        for wp_year in sorted(set(receipts) | pledged_years)
+    )
     return StatementReport(
         header=head,
         name=display_name(ledger_dir or getattr(books, "ledger_dir", None), state_party),
-        years=tuple(years),
-        total_received=money(sum((y.received for y in years), ZERO)),
+        years=years,
+        total_received=cents(sum((y.received for y in years), ZERO)),
+    )
+
+
+def receipts_by_year(entries: list, state_party: str, year: int, as_of: datetime.date) -> dict[int, list[StatementReceipt]]:
+    """The State's receipts by ``as_of`` for work-plan years up to ``year + 1``,
+    by work-plan year (recognitions are not receipts; reversals are)."""
+    receipts: dict[int, list[StatementReceipt]] = defaultdict(list)
+    for entry, posting, state, wp_year in contribution_postings(entries, as_of):
+        if state == state_party and wp_year <= year + 1 and not is_recognition(entry):
+            receipts[wp_year].append(_receipt(entry, posting, wp_year))
+    return receipts
+
+
+def _receipt(entry: data.Transaction, posting: data.Posting, wp_year: int) -> StatementReceipt:
+    """One receipt line; the posting's metadata first, then the transaction's."""
+    meta, emeta = posting.meta or {}, entry.meta or {}
+
+    def text(key: str, fallback: object = None) -> str:
+        return str(meta.get(key) or fallback or "")
+
+    designated = meta.get(conventions.META_DESIGNATED_YEAR)
+    return StatementReceipt(
+        date=entry.date,
+        wp_year=wp_year,
+        amount=cents(-posting.units.number),
+        bank_ref=text(conventions.META_BANK_REF, emeta.get(conventions.META_BANK_REF)),
+        payer=text(conventions.META_PAYER, entry.payee),
+        remittance=text(conventions.META_REMITTANCE, entry.narration),
+        instructed=text(conventions.META_INSTRUCTED),
+        rate=text(conventions.META_RATE),
+        designated_year=int(designated) if designated is not None else None,
+        reversal_of=text(conventions.META_REVERSAL_OF),
+    )
+
+
+def _statement_year(entries: list, state_party: str, wp_year: int, receipts: tuple[StatementReceipt, ...],
+                    as_of: datetime.date) -> StatementYear:
+    """One work-plan year: the pledge (None while a foreign-currency pledge
+    has no rate; zero without a pledge) against the receipts."""
+    status = next((s for s in pledges.pledge_status(entries, wp_year, as_of) if s.state_party == state_party), None)
+    received = cents(sum((r.amount for r in receipts), ZERO))
+    if status is None:
+        pledged = ZERO
+    else:
+        pledged = None if status.pledged is None else cents(status.pledged)
+    return StatementYear(
+        wp_year=wp_year,
+        pledged=pledged,
+        received=received,
+        outstanding=None if pledged is None else max(pledged - received, ZERO),
+        receipts=receipts,
     )
 
 

@@ -1,7 +1,7 @@
 """``isu-ledger``: the command line, a click group over the ledger's functions.
 
-The commands, their arguments, exit codes and JSON are the contract of
-DESIGN.md section 5 (0 done; 1 ``check`` found errors; 2 bad input or
+The commands, their arguments, exit codes and JSON are a contract users
+and scripts rely on (exit 0 done; 1 ``check`` found errors; 2 bad input or
 refused). Each family of commands is one module here; this one holds the
 group and ``main``, the console script.
 

@@ -3,7 +3,7 @@ how a refusal is said, and the small helpers of the commands that write.
 
 A command refuses by raising: its own ``Refused`` or a refusal of the
 function it calls (``as_refusal`` knows them all). Either ends as one line
-on standard error and exit 2, nothing written (DESIGN.md section 5).
+on standard error and exit 2, nothing written.
 """
 
 from __future__ import annotations

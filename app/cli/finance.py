@@ -11,6 +11,8 @@ from pathlib import Path
 
 import click
 
+from ledger import money
+
 from app.cli.base import YEAR, Environment, Refused, dry_run_note, echo_json, load, pass_env, today, write
 
 DATE_HELP = "date of the decision (default today)"
@@ -109,8 +111,8 @@ def add(env: Environment, state_party: str, amount: str, currency: str, year: in
     plan = plan_pledges(books.entries, specs, today())
     write(env, f"pledge add {spec.state_party}", plan.new)
     for entry in plan.new:
-        money = entry.values[2].value
-        click.echo(f"{entry.meta['pledge_id']}: {entry.values[0].value} {entry.values[1].value} {money.number:.2f} {money.currency}")
+        pledged = entry.values[2].value
+        click.echo(f"{entry.meta['pledge_id']}: {entry.values[0].value} {entry.values[1].value} {money.text(pledged.number)} {pledged.currency}")
 
 
 @pledge.command("list")
@@ -128,7 +130,7 @@ def pledge_list(env: Environment, year: int | None, as_json: bool) -> None:
     for p in found:
         expected = p.expected.isoformat() if p.expected else "-"
         schedule = f"  schedule {p.schedule}" if p.schedule else ""
-        click.echo(f"{p.pledge_id:<16} {p.state_party} {p.wp_year} {p.amount:>14,.2f} {p.currency}  expected {expected}{schedule}")
+        click.echo(f"{p.pledge_id:<16} {p.state_party} {p.wp_year} {money.grouped(p.amount):>14} {p.currency}  expected {expected}{schedule}")
     click.echo(f"{len(found)} pledge(s)")
 
 
@@ -174,10 +176,10 @@ def _budget_json(line) -> dict:
         "line": line.line,
         "account": line.account,
         "wp_year": line.wp_year,
-        "original": f"{line.original:.2f}",
-        "final": f"{line.final:.2f}",
+        "original": money.text(line.original),
+        "final": money.text(line.final),
         "decisions": [
-            {"decided": d.decided.isoformat(), "amount": f"{d.amount:.2f}", "decision": d.decision} for d in line.decisions
+            {"decided": d.decided.isoformat(), "amount": money.text(d.amount), "decision": d.decision} for d in line.decisions
         ],
     }
 
@@ -196,15 +198,15 @@ def budget_set(env: Environment, year: int, line: str, amount: str, decision: st
     from ledger.finance.budgets import BudgetItem, plan_budget
 
     books = load(env)
-    money = _value(workbooks.parse_money, amount, "--amount")
+    chf = _value(workbooks.parse_money, amount, "--amount")
     decided = _date(date)
-    entries = plan_budget(books.entries, [BudgetItem(year, line, money, work_plan)], decision, decided)
+    entries = plan_budget(books.entries, [BudgetItem(year, line, chf, work_plan)], decision, decided)
     if not entries:
-        click.echo(f"{line} {year}: already {money:,.2f} CHF; unchanged")
+        click.echo(f"{line} {year}: already {money.grouped(chf)} CHF; unchanged")
         return
     write(env, f"budget set {line} {year}", entries)
     account = entries[0].values[0].value
-    click.echo(f"{account} {year}: {money:,.2f} CHF ({' '.join(decision.split())}, {decided})")
+    click.echo(f"{account} {year}: {money.grouped(chf)} CHF ({' '.join(decision.split())}, {decided})")
 
 
 @budget.command("list")
@@ -220,9 +222,9 @@ def budget_list(env: Environment, year: int, as_json: bool) -> None:
         echo_json([_budget_json(line) for line in lines])
         return
     for line in lines:
-        revised = f"  (original {line.original:,.2f}; {len(line.decisions) - 1} revision(s))" if line.revised else ""
-        click.echo(f"{line.line:<16} {line.final:>14,.2f}{revised}")
-    click.echo(f"{'total':<16} {total(lines):>14,.2f} CHF")
+        revised = f"  (original {money.grouped(line.original)}; {len(line.decisions) - 1} revision(s))" if line.revised else ""
+        click.echo(f"{line.line:<16} {money.grouped(line.final):>14}{revised}")
+    click.echo(f"{'total':<16} {money.grouped(total(lines)):>14} CHF")
 
 
 @budget.command("template")
@@ -327,14 +329,14 @@ def _movement(env: Environment, amount: str, decision: str, date: str, draw: boo
 
     books = load(env)
     try:
-        money = workbooks.parse_money(amount)
+        chf = workbooks.parse_money(amount)
         day = workbooks.parse_date(date)
     except ValueError as exc:
         raise Refused(str(exc)) from None
-    entry = plan_movement(books.entries, money, decision, day, draw)
-    write(env, f"buffer {'draw' if draw else 'allocate'} {money}", [entry])
+    entry = plan_movement(books.entries, chf, decision, day, draw)
+    write(env, f"buffer {'draw' if draw else 'allocate'} {chf}", [entry])
     after = balance(books.entries + [entry], day)
-    click.echo(f"{entry.narration}: {money:,.2f} CHF on {day}; buffer {after:,.2f} CHF")
+    click.echo(f"{entry.narration}: {money.grouped(chf)} CHF on {day}; buffer {money.grouped(after)} CHF")
 
 
 @buffer.command()

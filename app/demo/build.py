@@ -37,7 +37,7 @@ from pathlib import Path
 from app.demo import statements as S
 from app.demo.scenario import AUDITOR, Scenario, YearPlan, build_scenario
 from app.roles import ROLES
-from ledger import conventions
+from ledger import conventions, money
 
 DEFAULT_SEED = 2020
 FIRST_YEAR = 2020
@@ -235,7 +235,7 @@ class _Builder:
         for item in review_items(load_books(self.dir).entries):
             meta = item.posting.meta or {}
             ref = item.txn.meta.get(conventions.META_BANK_REF)
-            truth = self.sc.truth.get((ref, f"{-item.posting.units.number:.2f}"))
+            truth = self.sc.truth.get((ref, money.text(-item.posting.units.number)))
             if truth is None:
                 raise DemoError(f"review item {item.id} ({ref}, {meta.get(conventions.META_PAYER)}): the story does not know who paid")
             state, wp_year, remember = truth

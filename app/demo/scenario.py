@@ -23,12 +23,13 @@ import random
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from stdnum import iban as stdnum_iban
 from stdnum import numdb
 
-from ledger import conventions
+from ledger import conventions, money
+from ledger.money import ZERO, cents, rounded
 from app.demo.statements import (
     CODE_DOMESTIC_RECEIPT,
     CODE_FEE,
@@ -46,8 +47,6 @@ from app.demo.statements import (
 from ledger.finance.pledges import PledgeSpec
 from ledger.registry import Registry
 
-CENT = Decimal("0.01")
-ZERO = Decimal("0.00")
 AUDITOR = "A. Auditor, Example Audit SA"
 GICHD_NAME = "GICHD GENEVA INTERNATIONAL CENTRE FOR HUMANITARIAN DEMINING"
 
@@ -117,10 +116,6 @@ def _last_business_day(year: int, month: int) -> datetime.date:
 
 def _ascii(text: str) -> str:
     return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch)).upper()
-
-
-def _money(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def uniform(rng: random.Random, low: str, high: str) -> Decimal:
@@ -325,7 +320,7 @@ def _cutoff(today: datetime.date) -> datetime.date:
 
 def _round_nicely(value: Decimal, currency: str) -> Decimal:
     step = Decimal(10000) if currency in ("NOK", "SEK", "DKK") and value > 100000 else Decimal(1000) if value >= 20000 else Decimal(500)
-    return max(step, (value / step).quantize(Decimal(1), rounding=ROUND_HALF_UP) * step)
+    return max(step, rounded(value / step, 1) * step)
 
 
 class _Story:
@@ -359,7 +354,7 @@ class _Story:
         for s in states:
             if s in SCHEDULES:
                 amount, currency = SCHEDULES[s]
-                chf = amount if currency == "CHF" else _money(amount * rate(currency, year))
+                chf = amount if currency == "CHF" else cents(amount * rate(currency, year))
                 out[s] = (chf, amount, currency)
                 fixed += chf
         tiers = {"L": ("9", "20"), "M": ("3", "7"), "S": ("0.3", "1.6")}
@@ -371,14 +366,14 @@ class _Story:
             currency = payer.currency
             r = Decimal(1) if currency == "CHF" else rate(currency, year)
             instructed = _round_nicely(chf / r, currency)
-            out[s] = (_money(instructed * r) if currency != "CHF" else instructed, instructed, currency)
+            out[s] = (cents(instructed * r) if currency != "CHF" else instructed, instructed, currency)
         return out
 
     def budget_total(self, year: int) -> Decimal:
         return Decimal(self.rng.randrange(1020, 1160)) * 1000
 
     def lines(self, total: Decimal) -> dict[str, Decimal]:
-        lines = {k: (total * v).quantize(Decimal(1000)) for k, v in BUDGET_SHARES.items()}
+        lines = {k: rounded(total * v, 1) for k, v in BUDGET_SHARES.items()}
         lines["Staff"] += total - sum(lines.values())
         return lines
 
@@ -443,13 +438,16 @@ class _Story:
         booked = self._booked(year, role, fx, batch_day)
         r_fx = None
         if fx:
+            # A bank's rate has six decimals. This draw keeps Decimal's default
+            # (half-even) rounding: it is not an amount, and the demo books and
+            # their golden reports are generated from exactly these rates.
             r_fx = (rate(currency, year) * uniform(rng, "0.996", "1.004")).quantize(Decimal("0.000001"))
-            gross = _money(instructed * r_fx)
+            gross = cents(instructed * r_fx)
         text = remittance(payer.language, year, rng)
         receipt = Receipt(state, year, booked, gross, payer.party, text, (instructed, currency) if fx else None, r_fx,
                           group=role)
         if role == "charges":
-            receipt.charges = Decimal(rng.randrange(15, 46)).quantize(CENT)
+            receipt.charges = cents(rng.randrange(15, 46))
         if role.startswith("ambiguous"):
             self._name_no_state(receipt, payer, role)
         return receipt
@@ -496,11 +494,11 @@ class _Story:
         name, ends = meeting(year)
         revised = dict(lines)
         if year == self.deficit_year:
-            revised["Meetings"] = (lines["Meetings"] * Decimal("1.30")).quantize(Decimal(1000))
-            revised["Travel"] = (lines["Travel"] * Decimal("1.15")).quantize(Decimal(1000))
+            revised["Meetings"] = rounded(lines["Meetings"] * Decimal("1.30"), 1)
+            revised["Travel"] = rounded(lines["Travel"] * Decimal("1.15"), 1)
         else:
             for line in ("Travel", "Meetings"):
-                revised[line] = (lines[line] * uniform(self.rng, "0.90", "1.04")).quantize(Decimal(1000))
+                revised[line] = rounded(lines[line] * uniform(self.rng, "0.90", "1.04"), 1)
         plan.revision = (revised, f"approved by the {name}", ends)
         return sum(revised.values(), ZERO)
 
@@ -569,7 +567,7 @@ class _Story:
                 if share is None:
                     continue
                 noise = {"Staff": ("0.98", "1.02"), "GICHDServices": ("0.99", "1.01"), "Travel": ("0.6", "1.4")}.get(line, ("0.8", "1.2"))
-                amount = _money(budget * spend * share * uniform(rng, *noise))
+                amount = cents(budget * spend * share * uniform(rng, *noise))
                 n += 1
                 what = f"{labels[line]} {end:%B %Y}" if share == Decimal(1) / 12 else f"{labels[line]} {end:%B %Y} (quarter {(month - 1) // 3 + 1})"
                 if line == "Meetings":
@@ -580,7 +578,7 @@ class _Story:
                 n += 1
                 plan.expenditure.append({"date": end, "line": "Travel", "description": f"Refund of an unused travel advance {end:%B %Y}",
                                          "amount": -Decimal("1250.00"), "reference": f"EXP-{year}-{n:04d}"})
-        return _money(sum((r["amount"] for r in plan.expenditure), ZERO))
+        return cents(sum((r["amount"] for r in plan.expenditure), ZERO))
 
 
 def build_scenario(seed: int, first_year: int, today: datetime.date, opening: Decimal = Decimal("612408.15")) -> Scenario:
@@ -640,7 +638,7 @@ def _statements(story: _Story, years: dict[int, YearPlan], receipts: list[Receip
     for (day, group), members in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1])):
         add(day, 1, group, members)
     for year, amount in spend.items():
-        monthly = (amount / 12).quantize(Decimal(100))
+        monthly = rounded(amount / 12, 1)
         for month in range(1, 13):
             add(_weekday(datetime.date(year, month, 24)), 3, "gichd", monthly)
             if month % 3 == 0:
@@ -666,7 +664,7 @@ def _statements(story: _Story, years: dict[int, YearPlan], receipts: list[Receip
                 years[year].notifications.append((statement, entry))
             members = payload if isinstance(payload, list) else [payload] if what == "receipt" else []
             for r in members:
-                truth[(ref, f"{r.gross:.2f}")] = (r.state, r.wp_year, r.remember)
+                truth[(ref, money.text(r.gross))] = (r.state, r.wp_year, r.remember)
         years[year].statements.append(statement)
         balance = statement.closing
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)

@@ -23,6 +23,8 @@ from decimal import Decimal
 
 from lxml import etree
 
+from ledger import money
+
 ZERO = Decimal("0.00")
 ISU_IBAN = "CH4500240240FP1006276"
 ISU_OWNER = "Centre international de deminage humanitaire - Geneve"
@@ -111,7 +113,8 @@ class MonthStatement:
 
 
 def amount_text(value: Decimal) -> str:
-    return f"{abs(value):.2f}"
+    """The unsigned two-decimal amount bank files write (the sign is a field of its own)."""
+    return money.text(abs(value))
 
 
 # --- camt (ISO 20022 XML) ------------------------------------------------------
@@ -387,13 +390,7 @@ _CSV = {
 def _chf(value: Decimal) -> str:
     """UBS CSV amounts: apostrophe thousands separators, debits negative."""
     sign = "-" if value < 0 else ""
-    whole, cents = amount_text(value).split(".")
-    groups = []
-    while len(whole) > 3:
-        groups.insert(0, whole[-3:])
-        whole = whole[:-3]
-    groups.insert(0, whole)
-    return f"{sign}{chr(39).join(groups)}.{cents}"
+    return sign + money.grouped(abs(value)).replace(",", "'")
 
 
 def _cell(text: str) -> str:

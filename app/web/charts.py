@@ -9,13 +9,15 @@ are Decimal; only the pixel geometry is rounded.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
+
+from ledger.money import rounded
 
 ZERO = Decimal(0)
 
 
 def _px(value: Decimal) -> str:
-    return str(value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+    return str(rounded(value, "0.1"))
 
 
 @dataclass(frozen=True)
@@ -73,8 +75,8 @@ def gauge(title: str, value: Decimal, target: Decimal | None, width: int = 360) 
     ratio = value / target
     shown = min(max(ratio, ZERO), Decimal(1))
     level = "ok" if ratio >= 1 else "mid" if ratio >= Decimal("0.5") else "low"
-    percent = f"{(ratio * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)}%"
-    return Gauge(title, value, target, ratio.quantize(Decimal("0.01")), percent, _px(shown * width), width, level)
+    percent = f"{rounded(ratio * 100, 1)}%"
+    return Gauge(title, value, target, rounded(ratio), percent, _px(shown * width), width, level)
 
 
 @dataclass(frozen=True)

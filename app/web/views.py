@@ -11,9 +11,9 @@ from pathlib import Path
 
 from flask import abort, current_app
 
-from app.web.auth import current_user
+import ledger.money
 
-CENT = Decimal("0.01")
+from app.web.auth import current_user
 
 
 def ledger_dir() -> Path:
@@ -38,11 +38,12 @@ def money(value) -> str:
     """``1234567.5`` -> ``1,234,567.50`` (display only; JSON uses plain two-decimal strings)."""
     if value is None or value == "":
         return "—"
-    return f"{Decimal(value).quantize(CENT):,}"
+    return ledger.money.grouped(Decimal(value))
 
 
 def money_text(value: Decimal | None) -> str | None:
-    return None if value is None else str(Decimal(value).quantize(CENT))
+    """The API's two-decimal string (``null`` stays ``None``)."""
+    return None if value is None else ledger.money.text(value)
 
 
 def book_years(entries) -> list[int]:

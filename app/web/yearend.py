@@ -19,6 +19,7 @@ from app.web.views import (
     books,
     form_year,
     ledger_dir,
+    money_text,
     parse_date,
     refusals_audited,
 )
@@ -68,7 +69,7 @@ def years_status() -> list[dict]:
         out.append({
             "year": year,
             "closed": figures is not None,
-            "figures": {k: (None if v is None else f"{v:.2f}") for k, v in (figures or {}).items()},
+            "figures": {k: money_text(v) for k, v in (figures or {}).items()},
             "signed_off": lock is not None,
             "auditor": lock.auditor if lock else None,
             "on_behalf_of": on_behalf_of(lock) if lock else None,

@@ -38,6 +38,7 @@ from beancount.parser.grammar import ValueType
 
 from ledger import conventions
 from ledger.finance.workbooks import Column, ExcelErrors, Template, raise_errors, read_rows
+from ledger.money import ZERO
 
 PERIOD = "yearly"
 
@@ -157,7 +158,7 @@ def budget_lines(entries: Iterable, year: int, as_of: datetime.date | None = Non
 
 def total(lines: Iterable[BudgetLine]) -> Decimal:
     """The final budget of a year (sum of its lines)."""
-    return sum((line.final for line in lines), Decimal("0.00"))
+    return sum((line.final for line in lines), ZERO)
 
 
 def budget_entry(

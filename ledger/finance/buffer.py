@@ -42,9 +42,8 @@ from beancount.core.amount import Amount
 from beancount.parser.grammar import ValueType
 
 from ledger import conventions
-from ledger.finance.workbooks import CENT
+from ledger.money import ZERO, cents, grouped, parse, rounded
 
-ZERO = Decimal("0.00")
 KINDS = ("amount", "share", "months")
 MAX_MONTHS = Decimal(36)
 
@@ -87,12 +86,10 @@ class BufferMovement:
     closes_year: int | None
 
 
-def _raw(value):
-    return value.value if isinstance(value, ValueType) else value
-
-
 def _parse_policy(entry: data.Custom) -> BufferPolicy | None:
-    values = [_raw(v) for v in entry.values or ()]
+    from ledger.plugins.isu_rules import custom_values
+
+    values = custom_values(entry)
     if len(values) != 2 or values[0] not in KINDS:
         return None
     kind, value = values
@@ -147,10 +144,10 @@ def target(entries: list, year: int, as_of: datetime.date | None = None) -> Deci
     if rule is None:
         return None
     if rule.kind == "amount":
-        return rule.value.quantize(CENT)
+        return cents(rule.value)
     if rule.kind == "share":
-        return (rule.value * total(budget_lines(entries, year, as_of))).quantize(CENT)
-    return (rule.value * expenditure_12_months(entries, as_of) / 12).quantize(CENT)
+        return cents(rule.value * total(budget_lines(entries, year, as_of)))
+    return cents(rule.value * expenditure_12_months(entries, as_of) / 12)
 
 
 def balance(entries: Iterable, as_of: datetime.date) -> Decimal:
@@ -194,7 +191,7 @@ def months_covered(entries: list, as_of: datetime.date) -> Decimal | None:
     monthly = expenditure_12_months(entries, as_of) / 12
     if monthly <= 0:
         return None
-    return (balance(entries, as_of) / monthly).quantize(Decimal("0.1"))
+    return rounded(balance(entries, as_of) / monthly, "0.1")
 
 
 # --- entries --------------------------------------------------------------------
@@ -221,10 +218,8 @@ def parse_policy_value(kind: str, text: str) -> Decimal:
     if kind == "months" and value > MAX_MONTHS:
         raise BufferRefused(f"--value {text}: more than {MAX_MONTHS} months")
     if kind == "amount":
-        from ledger.finance.workbooks import parse_money
-
         try:
-            value = parse_money(raw)
+            value = parse(raw)
         except ValueError as exc:
             raise BufferRefused(f"--value {exc}") from None
     return value
@@ -306,7 +301,7 @@ def plan_movement(entries: list, amount: Decimal, decision: str, date: datetime.
         available = _lowest_balance_from(entries, date)
         if amount > available:
             raise BufferRefused(
-                f"--amount {amount}: the buffer holds {available:,.2f} CHF on {date}; it cannot go below zero"
+                f"--amount {amount}: the buffer holds {grouped(available)} CHF on {date}; it cannot go below zero"
             )
         amount = -amount
     return movement_entry(amount, decision, date)

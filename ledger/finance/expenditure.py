@@ -39,8 +39,8 @@ from beancount.core.amount import Amount
 from ledger import conventions
 from ledger.finance.budgets import budget_accounts, line_account
 from ledger.finance.workbooks import Column, ExcelErrors, Template, raise_errors, read_rows
+from ledger.money import ZERO, grouped
 
-ZERO = Decimal("0.00")
 PAYEE = "GICHD"
 META_GICHD_REF = "gichd_ref"
 META_SOURCE = "source"
@@ -223,12 +223,12 @@ def clearing_lines(periods: Sequence[ClearingPeriod]) -> list[str]:
     lines = [f"{'period':<8} {'transferred':>14} {'reported':>14} {'difference':>14} {'balance':>14}"]
     for p in periods:
         lines.append(
-            f"{p.period:<8} {p.transferred:>14,.2f} {p.reported:>14,.2f} {p.difference:>14,.2f} {p.balance:>14,.2f}"
+            f"{p.period:<8} {grouped(p.transferred):>14} {grouped(p.reported):>14} {grouped(p.difference):>14} {grouped(p.balance):>14}"
         )
     if periods:
         t = sum((p.transferred for p in periods), ZERO)
         r = sum((p.reported for p in periods), ZERO)
-        lines.append(f"{'total':<8} {t:>14,.2f} {r:>14,.2f} {t - r:>14,.2f} {periods[-1].balance:>14,.2f}")
+        lines.append(f"{'total':<8} {grouped(t):>14} {grouped(r):>14} {grouped(t - r):>14} {grouped(periods[-1].balance):>14}")
     return lines
 
 

@@ -1,6 +1,6 @@
 """Pledges: what States Parties announced they will pay, shown against receipts.
 
-A pledge is not income (modified cash basis, DESIGN.md section 2.7); it is
+A pledge is not income (modified cash basis: income when received); it is
 recorded for predictability as a ledger entry, so it is versioned, locked
 with its year and visible to the auditor::
 
@@ -41,15 +41,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import NamedTuple
 
 from beancount.core import data
 from beancount.core.amount import Amount
 from beancount.parser.grammar import ValueType
 
 from ledger import conventions
-from ledger.finance.workbooks import CENT, Column, ExcelErrors, Template, raise_errors, read_rows
+from ledger.finance.workbooks import Column, ExcelErrors, Template, raise_errors, read_rows
+from ledger.money import ZERO, cents, text
 
-ZERO = Decimal("0.00")
 _INSTRUCTED = re.compile(r"^\s*(-?[0-9]+(?:\.[0-9]+)?)\s+([A-Z]{3})\s*$")
 
 TEMPLATE = Template(
@@ -114,15 +115,11 @@ class PledgeStatus:
 # --- reading -----------------------------------------------------------------
 
 
-def _raw(value):
-    return value.value if isinstance(value, ValueType) else value
-
-
 def parse_pledge(entry: data.Custom) -> Pledge | None:
     """A ``custom "isu-pledge"`` entry as a Pledge (None if malformed)."""
-    from ledger.plugins.isu_rules import as_year
+    from ledger.plugins.isu_rules import as_year, custom_values
 
-    values = [_raw(v) for v in entry.values or ()]
+    values = custom_values(entry)
     if len(values) != 3 or not isinstance(values[0], str) or not isinstance(values[2], Amount):
         return None
     year = as_year(values[1])
@@ -215,44 +212,62 @@ def pledge_status(entries: list, year: int, as_of: datetime.date | None = None) 
     paid = receipts_by_state(entries, year, as_of)
     price_map = prices.build_price_map(entries) if any(isinstance(e, data.Price) for e in entries) else None
     states = sorted({p.state_party for p in year_pledges} | set(paid))
-    rows = []
-    for state in states:
-        mine = [p for p in year_pledges if p.state_party == state]
-        got = paid.get(state, _Paid())
-        original: dict[str, Decimal] = {}
-        for p in mine:
-            original[p.currency] = original.get(p.currency, ZERO) + p.amount
-        pledged: Decimal | None = original.get(conventions.CURRENCY, ZERO)
-        fx_pending = False
-        fx_difference: Decimal | None = None
-        for currency, amount in sorted(original.items()):
-            if currency == conventions.CURRENCY:
-                continue
-            paid_x, paid_chf = got.by_currency.get(currency, (ZERO, ZERO))
-            if paid_x > 0:
-                if pledged is not None:
-                    pledged += (amount * paid_chf / paid_x).quantize(CENT)
-                rates = [r for r in (_pledge_rate(p, price_map) for p in mine if p.currency == currency) if r]
-                if rates:
-                    fx_difference = (fx_difference or ZERO) + (paid_chf - paid_x * rates[0]).quantize(CENT)
-            else:
-                pledged = None
-            fx_pending |= paid_x < amount
+    return [
+        _state_status(state, year, [p for p in year_pledges if p.state_party == state], paid.get(state, _Paid()), price_map)
+        for state in states
+    ]
+
+
+def _state_status(state: str, year: int, mine: list[Pledge], got: _Paid, price_map) -> PledgeStatus:
+    """One State's pledges for ``year`` (possibly none) against its receipts."""
+    original: dict[str, Decimal] = {}
+    for p in mine:
+        original[p.currency] = original.get(p.currency, ZERO) + p.amount
+    value = _value_in_chf(original, mine, got, price_map)
+    if not mine:
+        pledged, outstanding = ZERO, ZERO
+    else:
+        pledged = value.pledged
         outstanding = None if pledged is None else max(pledged - got.chf, ZERO)
-        rows.append(
-            PledgeStatus(
-                state_party=state,
-                wp_year=year,
-                pledged=pledged if mine else ZERO,
-                pledged_original=original,
-                received=got.chf,
-                outstanding=outstanding if mine else ZERO,
-                fx_pending=fx_pending,
-                fx_difference=fx_difference,
-                pledge_ids=tuple(p.pledge_id for p in mine),
-            )
-        )
-    return rows
+    return PledgeStatus(
+        state_party=state,
+        wp_year=year,
+        pledged=pledged,
+        pledged_original=original,
+        received=got.chf,
+        outstanding=outstanding,
+        fx_pending=value.fx_pending,
+        fx_difference=value.fx_difference,
+        pledge_ids=tuple(p.pledge_id for p in mine),
+    )
+
+
+class _ValueInChf(NamedTuple):
+    pledged: Decimal | None  # None while a currency pledged has no payment in it
+    fx_pending: bool  # some currency pledged is not fully paid yet
+    fx_difference: Decimal | None  # None without a rate known when pledging
+
+
+def _value_in_chf(original: dict[str, Decimal], mine: list[Pledge], got: _Paid, price_map) -> _ValueInChf:
+    """The CHF value of a State's pledges: CHF as pledged, another currency at
+    the rate the State's own payments in it achieved (module docstring)."""
+    pledged: Decimal | None = original.get(conventions.CURRENCY, ZERO)
+    fx_pending = False
+    fx_difference: Decimal | None = None
+    for currency, amount in sorted(original.items()):
+        if currency == conventions.CURRENCY:
+            continue
+        paid_x, paid_chf = got.by_currency.get(currency, (ZERO, ZERO))
+        fx_pending |= paid_x < amount
+        if paid_x <= 0:
+            pledged = None
+            continue
+        if pledged is not None:
+            pledged += cents(amount * paid_chf / paid_x)
+        rates = [r for r in (_pledge_rate(p, price_map) for p in mine if p.currency == currency) if r]
+        if rates:
+            fx_difference = (fx_difference or ZERO) + cents(paid_chf - paid_x * rates[0])
+    return _ValueInChf(pledged, fx_pending, fx_difference)
 
 
 # --- writing -------------------------------------------------------------------
@@ -456,7 +471,7 @@ def to_json(p: Pledge) -> dict:
         "pledge_id": p.pledge_id,
         "state_party": p.state_party,
         "wp_year": p.wp_year,
-        "amount": f"{p.amount:.2f}",
+        "amount": text(p.amount),
         "currency": p.currency,
         "expected": p.expected.isoformat() if p.expected else None,
         "work_plan": p.work_plan,

@@ -13,11 +13,12 @@ template -o FILE``) and reads it back. The rules of a read:
 * a workbook with any problem raises ``ExcelErrors``: the caller writes
   nothing (all-or-nothing, like every change to the books).
 
-The field parsers (``parse_money``, ``parse_date``, ``parse_year``) are also
-what the CLI uses for the same values typed on the command line, so a value
-means the same wherever it is entered. Money never passes through a binary
-float: a numeric cell (which openpyxl returns as ``float``) is converted via
-its shortest round-trip ``repr`` and must have at most two decimals.
+The field parsers (``parse_money``, which is ``ledger.money.parse``,
+``parse_date``, ``parse_year``) are also what the CLI uses for the same values
+typed on the command line, so a value means the same wherever it is entered.
+Money never passes through a binary float: a numeric cell (which openpyxl
+returns as ``float``) is converted via its shortest round-trip ``repr`` and
+must have at most two decimals.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ import re
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 
-CENT = Decimal("0.01")
+from ledger.money import parse as parse_money  # money cells and --amount read alike
+
 _ISO3 = re.compile(r"^[A-Z]{3}$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
@@ -54,38 +55,6 @@ class ExcelErrors(Exception):
 
 
 # --- field parsers (cells and command-line values) ----------------------------
-
-
-def parse_money(value: Any, *, allow_negative: bool = False, allow_zero: bool = False) -> Decimal:
-    """An amount with at most two decimals, as Decimal quantised to cents.
-
-    Accepts Decimal, int, a numeric cell (float, via ``repr``) or text such
-    as ``520000``, ``520'000.00`` or ``520 000.50``. Raises ValueError(why).
-    """
-    if isinstance(value, bool) or value is None:
-        raise ValueError("not an amount")
-    if isinstance(value, Decimal):
-        number = value
-    elif isinstance(value, int):
-        number = Decimal(value)
-    elif isinstance(value, (str, float)):
-        text = value if isinstance(value, str) else repr(value)
-        text = re.sub(r"[\s'\u2019\u00a0\u202f_]", "", text)
-        try:
-            number = Decimal(text)
-        except InvalidOperation:
-            raise ValueError(f"{value!s}: not an amount") from None
-    else:
-        raise ValueError(f"{value!s}: not an amount")  # noqa: TRY004 - parsers raise ValueError(why)
-    if not number.is_finite():
-        raise ValueError(f"{value!s}: not an amount")
-    if number.as_tuple().exponent < -2 and number != number.quantize(CENT):
-        raise ValueError(f"{value!s}: more than two decimals")
-    if number < 0 and not allow_negative:
-        raise ValueError(f"{value!s}: must not be negative")
-    if number == 0 and not allow_zero:
-        raise ValueError(f"{value!s}: must not be zero")
-    return number.quantize(CENT)
 
 
 def parse_date(value: Any) -> datetime.date:
@@ -375,52 +344,64 @@ def _read_sheet(path: Path, wb: Any, template: Template) -> list[Row]:
     """``read_rows`` on an open workbook (openpyxl parses the sheet as it goes)."""
     if template.sheet not in wb.sheetnames:
         raise ExcelErrors([f"{path}: no sheet named {template.sheet!r} (sheets: {', '.join(wb.sheetnames)})"])
-    ws = wb[template.sheet]
-    rows_iter = ws.iter_rows(values_only=True)
-    header = next(rows_iter, None) or ()
+    rows_iter = wb[template.sheet].iter_rows(values_only=True)
     where = f"{path}:{template.sheet}"
-    positions: dict[str, int] = {}
-    found = {_norm_header(h): i for i, h in enumerate(header) if h is not None}
-    problems = []
-    for column in template.columns:
-        index = found.get(_norm_header(column.header))
-        if index is None:
-            if column.required:
-                problems.append(f"{where}!1: column {column.header!r} is missing from the header row")
-            continue
-        positions[column.key] = index
-    if problems:
-        raise ExcelErrors(problems)
+    positions = _column_positions(next(rows_iter, None) or (), template, where)
     letters = {key: get_column_letter(i + 1) for key, i in positions.items()}
     headers = {c.key: c.header for c in template.columns}
     errors: list[str] = []
     rows: list[Row] = []
     for number, cells in enumerate(rows_iter, start=2):
-        cells = tuple(cells or ())
-        raw = {key: (cells[i] if i < len(cells) else None) for key, i in positions.items()}
-        raw = {k: (None if isinstance(v, str) and not v.strip() else v) for k, v in raw.items()}
+        raw = _cells_by_key(cells or (), positions)
         if all(v is None for v in raw.values()):
             continue
         row = Row(number, {}, where, letters, headers, errors)
         for column in template.columns:
-            value = raw.get(column.key)
-            if value is None:
-                if column.required:
-                    row.error(column.key, "is empty")
-                row.values[column.key] = None
-                continue
-            try:
-                row.values[column.key] = PARSERS[column.kind](value)
-            except ValueError as exc:
-                row.error(column.key, str(exc))
-                row.values[column.key] = None
-            allowed = template.choices.get(column.key)
-            if allowed and row.values[column.key] is not None and row.values[column.key] not in allowed:
-                row.error(column.key, f"{value!s}: not one of {', '.join(allowed)}")
+            row.values[column.key] = _cell_value(row, column, raw.get(column.key), template.choices.get(column.key))
         rows.append(row)
     if not rows and not errors:
         raise ExcelErrors([f"{where}: no data rows (fill in the sheet below the header row)"])
     return rows
+
+
+def _column_positions(header: Sequence[Any], template: Template, where: str) -> dict[str, int]:
+    """Column key -> index in the sheet, found by header text; every required
+    column missing from the header row is one problem, raised together."""
+    found = {_norm_header(h): i for i, h in enumerate(header) if h is not None}
+    positions: dict[str, int] = {}
+    problems = []
+    for column in template.columns:
+        index = found.get(_norm_header(column.header))
+        if index is not None:
+            positions[column.key] = index
+        elif column.required:
+            problems.append(f"{where}!1: column {column.header!r} is missing from the header row")
+    if problems:
+        raise ExcelErrors(problems)
+    return positions
+
+
+def _cells_by_key(cells: Sequence[Any], positions: dict[str, int]) -> dict[str, Any]:
+    """The row's cells by column key; blank text and cells past the row's end are None."""
+    raw = {key: (cells[i] if i < len(cells) else None) for key, i in positions.items()}
+    return {k: (None if isinstance(v, str) and not v.strip() else v) for k, v in raw.items()}
+
+
+def _cell_value(row: Row, column: Column, value: Any, allowed: Sequence[str] | None) -> Any:
+    """One cell converted by its column's kind; a problem is reported on the
+    row and the value is None."""
+    if value is None:
+        if column.required:
+            row.error(column.key, "is empty")
+        return None
+    try:
+        converted = PARSERS[column.kind](value)
+    except ValueError as exc:
+        row.error(column.key, str(exc))
+        return None
+    if allowed and converted is not None and converted not in allowed:
+        row.error(column.key, f"{value!s}: not one of {', '.join(allowed)}")
+    return converted
 
 
 def raise_errors(rows: Sequence[Row]) -> None:

@@ -51,6 +51,7 @@ from beancount.parser.grammar import ValueType
 from ledger.finance import buffer as buf
 from ledger import conventions
 from ledger.fingerprint import year_fingerprint
+from ledger.money import grouped
 from ledger.plugins.isu_rules import as_year
 from ledger.plugins.year_lock import SignOff, locked_years, sign_off_entry
 
@@ -181,19 +182,19 @@ class ClosePlan:
 
     def lines(self) -> list[str]:
         f = self.figures
-        target = "no policy" if f.get("buffer_target") is None else f"{f['buffer_target']:,.2f}"
+        target = "no policy" if f.get("buffer_target") is None else grouped(f["buffer_target"])
         lines = [
             (
-                f"{self.year}: income {f['income']:,.2f}, expenditure {f['expenditure']:,.2f}, "
-                f"{'surplus' if f['surplus'] >= 0 else 'deficit'} {abs(f['surplus']):,.2f} CHF"
+                f"{self.year}: income {grouped(f['income'])}, expenditure {grouped(f['expenditure'])}, "
+                f"{'surplus' if f['surplus'] >= 0 else 'deficit'} {grouped(abs(f['surplus']))} CHF"
             ),
             (
-                f"  to the buffer {f['to_buffer']:,.2f} (target {target}, balance after "
-                f"{f['buffer_balance']:,.2f}); carried forward {f['carried_forward']:,.2f}"
+                f"  to the buffer {grouped(f['to_buffer'])} (target {target}, balance after "
+                f"{grouped(f['buffer_balance'])}); carried forward {grouped(f['carried_forward'])}"
             ),
         ]
         if self.recognised:
-            lines.append(f"  advances recognised in {self.year + 1}: {self.recognised:,.2f} CHF")
+            lines.append(f"  advances recognised in {self.year + 1}: {grouped(self.recognised)} CHF")
         return lines
 
 

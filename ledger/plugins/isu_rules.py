@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from beancount.core import data
+from beancount.parser.grammar import ValueType
 
 from ledger import conventions
 
@@ -50,6 +51,15 @@ class IsuRuleError(NamedTuple):
     source: dict[str, Any]
     message: str
     entry: Any
+
+
+def custom_values(entry: data.Custom) -> list[Any]:
+    """The Python values of a custom directive's arguments.
+
+    The parser gives ``ValueType(value, dtype)`` tuples; code building a
+    Custom entry might pass plain values. Accept both.
+    """
+    return [v.value if isinstance(v, ValueType) else v for v in entry.values or ()]
 
 
 def as_year(value: Any) -> int | None:
@@ -72,7 +82,7 @@ def as_year(value: Any) -> int | None:
     return year if MIN_YEAR <= year <= MAX_YEAR else None
 
 
-def _show(value: Any) -> str:
+def _as_ledger_text(value: Any) -> str:
     """A metadata value as it would be written in the ledger."""
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
@@ -129,7 +139,7 @@ class _Checker:
             self.error(
                 meta,
                 entry,
-                f"{conventions.META_KIND} {_show(kind)} is not one of {', '.join(conventions.KINDS)}",
+                f"{conventions.META_KIND} {_as_ledger_text(kind)} is not one of {', '.join(conventions.KINDS)}",
             )
         has_bank_ref = bool(meta.get(conventions.META_BANK_REF))
         for posting in entry.postings:
@@ -151,13 +161,13 @@ class _Checker:
             self.error(pmeta, entry, f"{where} has no {conventions.META_STATE_PARTY}")
         elif not isinstance(state_party, str):
             self.error(
-                pmeta, entry, f"{where}: {conventions.META_STATE_PARTY} {_show(state_party)} is not a code"
+                pmeta, entry, f"{where}: {conventions.META_STATE_PARTY} {_as_ledger_text(state_party)} is not a code"
             )
         elif self.codes is not None and state_party not in self.codes:
             self.error(
                 pmeta,
                 entry,
-                f"{conventions.META_STATE_PARTY} {_show(state_party)} is not in the registry "
+                f"{conventions.META_STATE_PARTY} {_as_ledger_text(state_party)} is not in the registry "
                 f"({conventions.REGISTRY_FILE})",
             )
 
@@ -166,13 +176,13 @@ class _Checker:
             self.error(pmeta, entry, f"{where} has no {conventions.META_WORK_PLAN}")
         elif not isinstance(work_plan, str) or not work_plan:
             self.error(
-                pmeta, entry, f"{where}: {conventions.META_WORK_PLAN} {_show(work_plan)} is not a work plan"
+                pmeta, entry, f"{where}: {conventions.META_WORK_PLAN} {_as_ledger_text(work_plan)} is not a work plan"
             )
         elif account != conventions.ADVANCE and conventions.contribution_account(work_plan) != account:
             self.error(
                 pmeta,
                 entry,
-                f"{where}: {conventions.META_WORK_PLAN} {_show(work_plan)} belongs to "
+                f"{where}: {conventions.META_WORK_PLAN} {_as_ledger_text(work_plan)} belongs to "
                 f"{conventions.contribution_account(work_plan)}, not {account}",
             )
 
@@ -184,7 +194,7 @@ class _Checker:
             self.error(
                 pmeta,
                 entry,
-                f"{where}: {conventions.META_WP_YEAR} {_show(raw_year)} is not a year "
+                f"{where}: {conventions.META_WP_YEAR} {_as_ledger_text(raw_year)} is not a year "
                 f"(a whole number from {MIN_YEAR} to {MAX_YEAR})",
             )
         else:
@@ -240,7 +250,7 @@ class _Checker:
                 self.error(
                     pmeta,
                     entry,
-                    f"{conventions.META_DESIGNATED_YEAR} {_show(designated)} is not a year "
+                    f"{conventions.META_DESIGNATED_YEAR} {_as_ledger_text(designated)} is not a year "
                     f"(a whole number from {MIN_YEAR} to {MAX_YEAR})",
                 )
             elif designated_year >= wp_year:
@@ -266,7 +276,7 @@ class _Checker:
                 pmeta,
                 entry,
                 f"unidentified posting to {conventions.UNIDENTIFIED} carries {conventions.META_STATE_PARTY} "
-                f"{_show(pmeta[conventions.META_STATE_PARTY])}: attribute it to "
+                f"{_as_ledger_text(pmeta[conventions.META_STATE_PARTY])}: attribute it to "
                 f"{conventions.CONTRIBUTIONS}:<work plan> or remove the {conventions.META_STATE_PARTY}",
             )
 

@@ -33,7 +33,7 @@ from beancount.parser.grammar import ValueType
 
 from ledger import conventions
 from ledger import fingerprint as fp
-from ledger.plugins.isu_rules import MAX_YEAR, MIN_YEAR, as_year
+from ledger.plugins.isu_rules import MAX_YEAR, MIN_YEAR, as_year, custom_values
 
 __plugins__ = ("validate_year_lock",)
 
@@ -59,20 +59,9 @@ class YearLockError(NamedTuple):
     entry: Any
 
 
-def _raw(value: Any) -> Any:
-    """The Python value of a custom directive argument.
-
-    The parser gives ``ValueType(value, dtype)`` tuples; code building a
-    Custom entry might pass plain values. Accept both.
-    """
-    if isinstance(value, ValueType):
-        return value.value
-    return value
-
-
 def parse_sign_off(entry: data.Custom) -> tuple[SignOff | None, str | None]:
     """``(SignOff, None)`` for a well-formed sign-off, else ``(None, why not)``."""
-    values = [_raw(v) for v in entry.values or ()]
+    values = custom_values(entry)
     if len(values) != 4:
         return None, f"sign-off has {len(values)} values; {_USAGE}"
     raw_year, auditor, opinion_date, fingerprint = values
@@ -99,7 +88,7 @@ def parse_sign_off(entry: data.Custom) -> tuple[SignOff | None, str | None]:
     return SignOff(year, auditor.strip(), opinion_date, fingerprint, entry), None
 
 
-def _scan(entries) -> tuple[dict[int, SignOff], list[YearLockError]]:
+def _read_sign_offs(entries) -> tuple[dict[int, SignOff], list[YearLockError]]:
     """The first valid sign-off of each year, and an error for every bad or repeated one."""
     locked: dict[int, SignOff] = {}
     errors: list[YearLockError] = []
@@ -132,7 +121,7 @@ def locked_years(entries) -> dict[int, SignOff]:
     The writer and the year-close code refuse a dated write into any of these
     years; a malformed sign-off locks nothing (``bean-check`` reports it).
     """
-    return _scan(entries)[0]
+    return _read_sign_offs(entries)[0]
 
 
 def sign_off_entry(
@@ -174,7 +163,7 @@ def validate_year_lock(entries, options_map, config=None):
     """Recompute the fingerprint of every signed-off year; entries pass unchanged."""
     del options_map, config
     try:
-        locked, errors = _scan(entries)
+        locked, errors = _read_sign_offs(entries)
         if not locked:
             return entries, errors
         by_year: dict[int, list] = {year: [] for year in locked}

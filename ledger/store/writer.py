@@ -118,33 +118,43 @@ def _comparable(value: Any, base: str = _PARSE_BASE) -> Any:
     against its directory)."""
     kind = type(value)
     if kind is data.Transaction:  # the bulk of every import: compared field by field, no reflection
-        return (
-            "Transaction", value.date, value.flag, value.payee, value.narration,
-            frozenset(value.tags or ()), frozenset(value.links or ()), _meta_comparable(value.meta),
-            [
-                (p.account, p.units, p.cost, p.price, p.flag, _meta_comparable(p.meta))
-                for p in value.postings
-            ],
-        )  # fmt: skip
+        return _comparable_transaction(value)
     if isinstance(value, data.Document):
         resolved = os.path.normpath(os.path.join(os.path.dirname(base), value.filename))
         value = value._replace(filename=resolved)
     if isinstance(value, dict):
         return _meta_comparable(value)
     if isinstance(value, tuple) and hasattr(value, "_fields"):
-        items = {f: getattr(value, f) for f in value._fields}
-        if "meta" in items:
-            items["meta"] = _meta_comparable(items["meta"])
-        for key in ("postings", "values"):
-            if key in items and items[key] is not None:
-                items[key] = [_comparable(v) for v in items[key]]
-        for key in ("tags", "links"):
-            if key in items:
-                items[key] = frozenset(items[key] or ())
-        return (type(value).__name__, items)
+        return _comparable_record(value)
     if isinstance(value, tuple):
         return tuple(_comparable(v) for v in value)
     return value
+
+
+def _comparable_transaction(txn: data.Transaction) -> tuple:
+    return (
+        "Transaction", txn.date, txn.flag, txn.payee, txn.narration,
+        frozenset(txn.tags or ()), frozenset(txn.links or ()), _meta_comparable(txn.meta),
+        [
+            (p.account, p.units, p.cost, p.price, p.flag, _meta_comparable(p.meta))
+            for p in txn.postings
+        ],
+    )  # fmt: skip
+
+
+def _comparable_record(value: tuple) -> tuple[str, dict]:
+    """A named tuple (any other directive, a posting, an amount) by its
+    fields, with metadata, postings and values made comparable in turn."""
+    items = {f: getattr(value, f) for f in value._fields}
+    if "meta" in items:
+        items["meta"] = _meta_comparable(items["meta"])
+    for key in ("postings", "values"):
+        if items.get(key) is not None:
+            items[key] = [_comparable(v) for v in items[key]]
+    for key in ("tags", "links"):
+        if key in items:
+            items[key] = frozenset(items[key] or ())
+    return (type(value).__name__, items)
 
 
 def render_entry(entry: Any) -> str:
@@ -543,7 +553,7 @@ class LedgerWriter:
                 raise WriteRefused(f"{rel}: is a ledger file not committed through isu-ledger")
 
     # -- staging --------------------------------------------------------------
-    def _touch(self, rel: str) -> _Pending:
+    def _pending_file(self, rel: str) -> _Pending:
         if not self._active:
             raise RuntimeError("LedgerWriter used outside its with-block")
         pending = self._pending.get(rel)
@@ -558,7 +568,7 @@ class LedgerWriter:
     def write_file(self, rel: str | os.PathLike, content: bytes) -> None:
         """Write any file of the ledger directory (ledger-relative path)."""
         rel = safe_relpath(self.ledger_dir, rel)
-        pending = self._touch(rel)
+        pending = self._pending_file(rel)
         if pending.entry_edits:
             raise ValueError(f"{rel}: already has entry edits in this write")
         pending.raw = bytes(content)
@@ -567,7 +577,7 @@ class LedgerWriter:
         self.write_file(rel, text.encode("utf-8"))
 
     def _entry_file(self, rel: str) -> _Pending:
-        pending = self._touch(rel)
+        pending = self._pending_file(rel)
         if pending.raw is not None:
             raise ValueError(f"{rel}: already rewritten whole in this write")
         return pending
@@ -675,53 +685,64 @@ class LedgerWriter:
 
     # -- commit ---------------------------------------------------------------
     def _write_check_commit(self) -> None:
+        """Write the changed files (journalled), check the whole ledger, commit;
+        on any failure put every file back as it was."""
         if not self._pending:
             return
         new_bytes = {rel: p.result(rel) for rel, p in self._pending.items()}
-        before = {rel: p.base for rel, p in self._pending.items()}
-        changed = [rel for rel in new_bytes if new_bytes[rel] != before[rel]]
+        changed = [rel for rel in new_bytes if new_bytes[rel] != self._pending[rel].base]
         if not changed:
             return
-        if gitrepo.head(self.ledger_dir) != self._head:
-            raise WriteRefused(f"{self.ledger_dir}: the ledger was committed to by someone else during this write")
-        for rel in changed:
-            if _read(self.ledger_dir / rel) != before[rel]:
-                raise WriteRefused(f"{rel}: changed on disk since this write started")
-        before = {rel: before[rel] for rel in changed}
+        before = {rel: self._pending[rel].base for rel in changed}
+        self._refuse_moved_ledger(before)
         try:
             _write_journal(self.ledger_dir, self._head, self.user, self.action, before)
         except OSError as exc:  # disk full, file size limit: atomic_write left nothing behind
             raise WriteRefused(_cannot_write(conventions.JOURNAL_FILE, exc)) from exc
         writing = None
         try:
-            created_year_file = False
             for rel in changed:
                 writing = rel
                 atomic_write(self.ledger_dir / rel, new_bytes[rel])
-                created_year_file |= before[rel] is None and rel.endswith(".beancount")
             writing = None
-            if created_year_file:
+            if any(before[rel] is None and rel.endswith(".beancount") for rel in changed):
                 # A new file matching the glob include changes no included
                 # file: touch main so Fava and Beancount's pickle cache reload.
                 os.utime(self.ledger_dir / conventions.MAIN_FILE)
-            from ledger.check import check_ledger  # late: check imports the loader
-
-            errors = check_ledger(self.ledger_dir, recover=False)
-            if errors:
-                raise CheckFailed(errors)
-            gitrepo.add(self.ledger_dir, changed)
-            message = f"{self.action}\n\nUser: {self.user}\nAction: {self.action}\nFiles: {', '.join(changed)}\n"
-            self.commit = gitrepo.commit(self.ledger_dir, message, self.user)
+            self._check_and_commit(changed)
         except BaseException as exc:
-            _restore(self.ledger_dir, before)
-            try:
-                gitrepo.unstage(self.ledger_dir, changed)
-            except gitrepo.GitError:
-                pass
-            _remove_journal(self.ledger_dir)
+            self._roll_back(before)
             if writing is not None and isinstance(exc, OSError):
                 raise WriteRefused(_cannot_write(writing, exc)) from exc
             raise
+        _remove_journal(self.ledger_dir)
+
+    def _refuse_moved_ledger(self, before: dict[str, bytes | None]) -> None:
+        """Refuse when the ledger moved under this write: a commit by someone
+        else, or a file to change no longer holding the bytes this write read."""
+        if gitrepo.head(self.ledger_dir) != self._head:
+            raise WriteRefused(f"{self.ledger_dir}: the ledger was committed to by someone else during this write")
+        for rel, old in before.items():
+            if _read(self.ledger_dir / rel) != old:
+                raise WriteRefused(f"{rel}: changed on disk since this write started")
+
+    def _check_and_commit(self, changed: list[str]) -> None:
+        from ledger.check import check_ledger  # late: check imports the loader
+
+        errors = check_ledger(self.ledger_dir, recover=False)
+        if errors:
+            raise CheckFailed(errors)
+        gitrepo.add(self.ledger_dir, changed)
+        message = f"{self.action}\n\nUser: {self.user}\nAction: {self.action}\nFiles: {', '.join(changed)}\n"
+        self.commit = gitrepo.commit(self.ledger_dir, message, self.user)
+
+    def _roll_back(self, before: dict[str, bytes | None]) -> None:
+        """The files as they were, nothing staged, no journal left."""
+        _restore(self.ledger_dir, before)
+        try:
+            gitrepo.unstage(self.ledger_dir, list(before))
+        except gitrepo.GitError:
+            pass
         _remove_journal(self.ledger_dir)
 
 
