@@ -24,21 +24,7 @@ PACKAGES = ("ledger", "importers", "reports", "app")
 LIMIT = 20  # a function must score below this
 
 # (file, function as radon names it: "Class.method" or "function") -> why it may still score LIMIT or more.
-COMPLEX_PENDING: dict[tuple[str, str], str] = {
-    # The registry's CSV reader: being split with the registry's name matching.
-    ("ledger/registry.py", "parse_csv"): "registry split",
-    # The bank side (issue #14: _book_entry split by case along docs/booking.md, the parsers, identify, import).
-    ("importers/booking.py", "_book_entry"): "importers split",
-    ("importers/booking.py", "book_statement"): "importers split",
-    ("importers/booking.py", "Originals.find"): "importers split",
-    ("importers/identify.py", "_reach"): "importers split",
-    ("importers/importing.py", "_import_once"): "importers split",
-    ("importers/importing.py", "_check_continuity"): "importers split",
-    ("importers/parse/camt.py", "_CamtParser.entry"): "importers split",
-    ("importers/parse/mt940.py", "_entry"): "importers split",
-    ("importers/parse/ubs_csv.py", "parse_ubs_csv"): "importers split",
-    ("importers/parse/ubs_csv.py", "_add_row"): "importers split",
-}
+COMPLEX_PENDING: dict[tuple[str, str], str] = {}
 
 # Rounding or two-decimal formatting outside ledger.money: a quantize, a
 # rounding mode, or an f-string amount format such as ``{x:,.2f}``.
