@@ -63,6 +63,7 @@ class Refused(click.ClickException):
 def _refusals() -> tuple[type[BaseException], ...]:
     """The exceptions by which the product refuses a request or a file (not bugs)."""
     from app.demo.build import DemoError
+    from app.web.serving import ConfigError
     from app.web.users import UserError
     from importers.importing import ImportRefused
     from importers.model import BadFile
@@ -77,7 +78,7 @@ def _refusals() -> tuple[type[BaseException], ...]:
     from reports.command import ReportRefused
 
     return (BadFile, InitRefused, WriteRefused, GitError, ImportRefused, ReviewRefused, ReportRefused, UserError,
-            DemoError, BudgetRefused, BufferRefused, PledgeRefused, YearEndRefused, UnicodeDecodeError)
+            DemoError, BudgetRefused, BufferRefused, PledgeRefused, YearEndRefused, UnicodeDecodeError, ConfigError)
 
 
 _FILE_ERRORS = (FileNotFoundError, IsADirectoryError, PermissionError)

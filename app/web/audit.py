@@ -33,7 +33,7 @@ def record(action: str, outcome: str, detail: str = "", *, commit: str | None = 
     event = AuditEvent(
         user_name=(user.name if user else user_name or None),
         role=user.role if user else None,
-        action=action[:60],
+        action=storable(action)[:60],
         outcome=outcome,
         detail=detail[:4000],
         ip=client_ip()[:64] if request else None,
@@ -73,6 +73,7 @@ def events(page_text: str | None = None, action: str | None = None) -> tuple[lis
     query = select(AuditEvent)
     count = select(func.count(AuditEvent.id))
     if action:
+        action = storable(action)  # a NUL cannot be in a stored action (and PostgreSQL refuses it in a query)
         query = query.where(AuditEvent.action == action)
         count = count.where(AuditEvent.action == action)
     total = db().scalar(count) or 0

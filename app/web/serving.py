@@ -14,6 +14,10 @@ from typing import Any
 SECRET_FILE = ".isu-secret"  # git-ignored (ledger/books.py GITIGNORE_TEXT)
 
 
+class ConfigError(ValueError):
+    """A setting in the environment that cannot be used; ``str()`` is one line."""
+
+
 def secret_key(ledger_dir: Path, env: Mapping[str, str]) -> str:
     """``ISU_SECRET_KEY``, else a random key created once in the ledger
     directory's ``.isu-secret`` (mode 0600) so sessions survive a restart."""
@@ -75,7 +79,7 @@ def trusted_proxies(env: Mapping[str, str]) -> int:
     address login throttling counts it by."""
     text = (env.get("ISU_TRUSTED_PROXIES") or "0").strip()
     if not (text.isascii() and text.isdigit() and int(text) <= 10):
-        raise ValueError(f"ISU_TRUSTED_PROXIES={text[:20]!r}: the number of reverse proxies in front of the app (0 to 10)")
+        raise ConfigError(f"ISU_TRUSTED_PROXIES={text[:20]!r}: the number of reverse proxies in front of the app (0 to 10)")
     return int(text)
 
 

@@ -514,3 +514,9 @@ def test_the_sqlite_database_and_its_journal_are_private(cli, ledger, monkeypatc
         assert loose.stat().st_mode & 0o777 == 0o600
     finally:
         os.umask(old_umask)
+
+
+def test_serve_refuses_a_bad_trusted_proxies_setting_in_one_line(cli, ledger, monkeypatch):
+    monkeypatch.setenv("ISU_TRUSTED_PROXIES", "all")
+    code, out, err = cli(ledger, "serve", "--host", "203.0.113.1", "--port", "5999")  # never bindable: no server starts
+    assert (code, out) == (2, "") and err == "isu-ledger: ISU_TRUSTED_PROXIES='all': the number of reverse proxies in front of the app (0 to 10)\n"
