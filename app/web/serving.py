@@ -1,6 +1,7 @@
 """What ``isu-ledger serve`` and ``isu-ledger user ...`` need from the app:
 the configuration from the environment (read here, by the CLI, never at
-import time) and the secret key kept beside the books."""
+import time), the secret key kept beside the books, and the gunicorn
+server that runs the app."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from gunicorn.app.base import BaseApplication
 
 SECRET_FILE = ".isu-secret"  # git-ignored (ledger/books.py GITIGNORE_TEXT)
 
@@ -70,3 +73,62 @@ def user_session(ledger_dir: Path, env: Mapping[str, str]):
     from app.web.db import open_database
 
     return open_database(database_url(ledger_dir, env))()
+
+
+def migrate(url: str) -> None:
+    """Bring the database schema up to date once, in the server's master
+    process: the workers then find it current (their own check is a read),
+    so two workers never race to create the same tables."""
+    from app.web.db import make_engine, upgrade
+
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+
+
+# The access log: gunicorn's default (combined log format) plus the worker's
+# process id and the time taken, in milliseconds.
+ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(p)s %(M)sms'
+
+
+class Server(BaseApplication):
+    """gunicorn running ``create_wsgi(config)``: ``workers`` processes of
+    ``threads`` threads (the gthread worker), each process building its own
+    app after the fork (no preload), so every worker opens its own database
+    engine and its own Fava; the books and the SQLite file are shared on
+    disk, and the ledger writer's flock serialises writes across them.
+
+    Only the settings given here apply: no gunicorn.conf.py, no
+    GUNICORN_CMD_ARGS, no control socket."""
+
+    def __init__(self, config: dict[str, Any], *, host: str, port: int, workers: int, threads: int,
+                 trusted_proxies: str | None = None):
+        self.app_config = config
+        self.options: dict[str, Any] = {
+            "bind": [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"],
+            "workers": workers,
+            "threads": threads,
+            "worker_class": "gthread",
+            "preload_app": False,
+            "accesslog": "-",
+            "access_log_format": ACCESS_LOG_FORMAT,
+            "errorlog": "-",
+            "proc_name": "isu-ledger",
+            "timeout": 120,  # seconds of silence before a worker is replaced (a pack builds in seconds)
+            "control_socket_disable": True,
+        }
+        if trusted_proxies:
+            self.options["forwarded_allow_ips"] = trusted_proxies
+        super().__init__(prog="isu-ledger serve")
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            if key in self.cfg.settings:  # a setting older gunicorns lack is left out
+                self.cfg.set(key, value)
+
+    def load(self):
+        from app.web import create_wsgi
+
+        return create_wsgi(self.app_config)
