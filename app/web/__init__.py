@@ -15,7 +15,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
@@ -30,6 +30,7 @@ DEFAULTS: dict[str, Any] = {
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
     "WTF_CSRF_SSL_STRICT": False,  # Referer checks break behind some proxies; the token suffices
     "UPLOAD_DIR": None,  # where uploads wait between preview and confirm (default: system temp)
+    "REPORT_BUILDS_PER_USER": 1,  # packs and PDFs one user may have building at once (app.web.report_builds)
 }
 
 csrf = CSRFProtect()
@@ -111,7 +112,11 @@ def _setup_errors(app: Flask) -> None:
 
     @app.errorhandler(Refused)
     def refused(exc: Refused):
-        return respond(exc.status, str(exc))
+        response, status = respond(exc.status, str(exc))
+        if getattr(exc, "retry_after", None):  # 429: when to try again
+            response = make_response(response, status)
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response, status
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

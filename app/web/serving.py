@@ -56,16 +56,21 @@ def server_config(ledger_dir: Path, host: str, env: Mapping[str, str]) -> dict[s
 
     Session cookies are ``Secure`` unless the server listens on loopback
     only, where plain http is the only way in; ``ISU_SECURE_COOKIES=1|0``
-    overrides (e.g. ``1`` behind a TLS proxy on the same machine)."""
+    overrides (e.g. ``1`` behind a TLS proxy on the same machine).
+    ``ISU_REPORT_BUILDS`` sets how many packs and PDFs one user may have
+    building at once (default 1)."""
     secure = not is_loopback(host)
     if env.get("ISU_SECURE_COOKIES") in ("0", "1"):
         secure = env["ISU_SECURE_COOKIES"] == "1"
-    return {
+    config = {
         "LEDGER_DIR": Path(ledger_dir),
         "SECRET_KEY": secret_key(ledger_dir, env),
         "DATABASE_URL": database_url(ledger_dir, env),
         "SESSION_COOKIE_SECURE": secure,
     }
+    if env.get("ISU_REPORT_BUILDS", "").isdigit() and int(env["ISU_REPORT_BUILDS"]) >= 1:
+        config["REPORT_BUILDS_PER_USER"] = int(env["ISU_REPORT_BUILDS"])
+    return config
 
 
 def user_session(ledger_dir: Path, env: Mapping[str, str]):
