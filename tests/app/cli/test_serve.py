@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 import requests
 
-
 REPO = Path(__file__).resolve().parents[3]
 ISU_LEDGER = Path(sys.executable).with_name("isu-ledger")
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
