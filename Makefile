@@ -22,11 +22,13 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 ## make run: books in ./books (the demo books when missing: it prints the demo web accounts), checked,
-## served on http://127.0.0.1:5000 (Fava at /fava/)
+## served through gunicorn on http://127.0.0.1:5000 (Fava at /fava/); WORKERS=N THREADS=N to change
+## the default 2 worker processes x 4 threads
 run: $(STAMP)
 	@test -f $(BOOKS)/main.beancount || $(BIN)/isu-ledger demo $(BOOKS)
 	$(BIN)/isu-ledger --ledger $(BOOKS) check
-	$(BIN)/isu-ledger --ledger $(BOOKS) serve --host $(HOST) --port $(PORT)
+	$(BIN)/isu-ledger --ledger $(BOOKS) serve --host $(HOST) --port $(PORT) \
+	    $(if $(WORKERS),--workers $(WORKERS)) $(if $(THREADS),--threads $(THREADS))
 
 ## make test: lint (ruff), the import layers (import-linter), then the whole test suite
 test: $(STAMP)

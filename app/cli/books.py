@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import click
 
+from app.cli import backup
 from app.cli.base import PROG, Environment, echo_json, pass_env
 
 
@@ -27,12 +28,15 @@ def init(env: Environment, iban: str | None, opening_balance: str | None, as_of:
 @click.command()
 @click.pass_context
 def check(ctx: click.Context) -> None:
-    """bean-check plus the ISU rules; exit 1 when it finds errors."""
+    """bean-check plus the ISU rules; exit 1 when it finds errors. A backup
+    remote behind the books is a warning line (the exit code stays)."""
     from ledger.check import check_ledger
 
     env = ctx.find_object(Environment)
     errors = check_ledger(env.ledger_dir)
     for line in errors:
+        click.echo(line, err=True)
+    for line in backup.warnings(env.ledger_dir):  # warnings only: the exit code is the books' own
         click.echo(line, err=True)
     if errors:
         click.echo(f"{PROG}: {len(errors)} error(s) in {env.ledger_dir}", err=True)

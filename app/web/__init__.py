@@ -34,6 +34,7 @@ DEFAULTS: dict[str, Any] = {
     # trusts (Werkzeug's ProxyFix, that many hops). 0: none - the client
     # address is the socket's, and a forged X-Forwarded-For changes nothing.
     "TRUSTED_PROXIES": 0,
+    "REPORT_BUILDS_PER_USER": 1,  # packs and PDFs one user may have building at once (app.web.report_builds)
 }
 
 # The app's pages: nothing but our own files, never inside a frame.
@@ -144,7 +145,11 @@ def _setup_errors(app: Flask) -> None:
 
     @app.errorhandler(Refused)
     def refused(exc: Refused):
-        return respond(exc.status, str(exc))
+        response, status = respond(exc.status, str(exc))
+        if getattr(exc, "retry_after", None):  # 429: when to try again
+            response = make_response(response, status)
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response, status
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

@@ -1,8 +1,9 @@
 """The dashboard: the year's position at a glance - received against budget
 and pledges, the financial security buffer against its target, the bank
-balance, the last import and the review queue. Every figure comes from the
-report models (``reports/``) that feed the downloads, so the page and the
-Committee's PDF cannot disagree."""
+balance, the last import and the review queue, and whether every backup
+remote holds the books. Every figure comes from the report models
+(``reports/``) that feed the downloads, so the page and the Committee's PDF
+cannot disagree."""
 
 from __future__ import annotations
 
@@ -96,6 +97,16 @@ def position(year: int) -> dict:
     }
 
 
+def backup_status() -> list | None:
+    """The backup remotes (level or behind, and why); None when git cannot say."""
+    from ledger.store import backup
+
+    try:
+        return backup.status(ledger_dir())
+    except gitrepo.GitError:
+        return None
+
+
 @bp.get("/")
 @require("dashboard")
 def index():
@@ -108,6 +119,7 @@ def index():
         pos=pos,
         year=year,
         last=last_import(),
+        backups=backup_status(),
         monthly=charts.bar_chart(f"Receipts by month, {year} (CHF)", receipts_by_month(b.entries, year)),
         versus=charts.pair_chart(
             "Received vs budget (CHF)", "received", "budget",

@@ -5,10 +5,11 @@ for the same books."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request
 
+from app.web import report_builds
 from app.web.audit import record
-from app.web.auth import require
+from app.web.auth import current_user, require
 from app.web.views import Refused, book_years, books, default_year, ledger_dir, parse_year
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -26,26 +27,43 @@ PREVIEW_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; fra
 
 
 def make(name: str, year: int, fmt: str, as_of: str | None = None, state_party: str | None = None) -> tuple[bytes, str]:
-    """The rendered report and its download file name; Refused on bad input."""
+    """The rendered report and its download file name; Refused on bad input,
+    TooManyBuilds (429) when the user is building as many as allowed. The
+    pack and PDFs are built once per commit (``report_builds``)."""
     from reports import command
 
     if name not in NAMES and name != "pack":
         raise Refused(f"{name}: unknown report ({', '.join(NAMES)}, pack)", 404)
     if fmt not in FORMATS:
         raise Refused(f"{fmt}: unknown format ({', '.join(FORMATS)})")
+    state_party = (state_party or "").upper() or None
     try:
         when = command.parse_as_of(as_of) if as_of else None
         loaded, commit = command.load(ledger_dir())
         if name == "pack":
             from reports.pack import build_pack
 
-            pack = build_pack(loaded, year, when, commit=commit)
-            return pack.data, f"isu-report-pack-{year}.zip"
-        report = command.build(loaded, name, year, when, commit=commit, state_party=(state_party or "").upper() or None)
-        content = command.render(report, fmt)
+            def build() -> bytes:
+                return build_pack(loaded, year, when, commit=commit).data
+        else:
+            report = command.build(loaded, name, year, when, commit=commit, state_party=state_party)
+
+            def build() -> bytes:
+                return command.render(report, fmt)
+
+        if report_builds.expensive(name, fmt) and commit is not None:
+            key = None
+            if report_builds.committed(ledger_dir()):
+                key = report_builds.cache_key(commit, loaded.fingerprint, name, year, when, "zip" if name == "pack" else fmt, state_party)
+            content = report_builds.built(ledger_dir(), key, build, user_id=current_user().id,
+                                          limit=current_app.config["REPORT_BUILDS_PER_USER"])
+        else:
+            content = build()
     except command.ReportRefused as exc:
         raise Refused(str(exc)) from None
-    suffix = f"-{state_party.upper()}" if name == "statement" and state_party else ""
+    if name == "pack":
+        return content, f"isu-report-pack-{year}.zip"
+    suffix = f"-{state_party}" if name == "statement" and state_party else ""
     return content, f"isu-{name}{suffix}-{year}.{fmt}"
 
 
@@ -83,9 +101,4 @@ def index():
 def get(name: str):
     args = request.args
     year = parse_year(args.get("year"), fallback=default_year(books().entries))
-    try:
-        return download(name, year, args.get("format", "html"), args.get("as_of") or None, args.get("state_party") or None)
-    except Refused as exc:
-        from flask import abort
-
-        abort(exc.status, str(exc))
+    return download(name, year, args.get("format", "html"), args.get("as_of") or None, args.get("state_party") or None)

@@ -1,6 +1,7 @@
 """What ``isu-ledger serve`` and ``isu-ledger user ...`` need from the app:
 the configuration from the environment (read here, by the CLI, never at
-import time) and the secret key kept beside the books."""
+import time), the secret key kept beside the books, and the gunicorn
+server that runs the app."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from gunicorn.app.base import BaseApplication
 
 SECRET_FILE = ".isu-secret"  # git-ignored (ledger/books.py GITIGNORE_TEXT)
 
@@ -59,17 +62,21 @@ def server_config(ledger_dir: Path, host: str, env: Mapping[str, str]) -> dict[s
     only, where plain http is the only way in; ``ISU_SECURE_COOKIES=1|0``
     overrides (e.g. ``1`` behind a TLS proxy on the same machine).
     ``ISU_TRUSTED_PROXIES`` (``trusted_proxies``) says how many reverse
-    proxies' X-Forwarded-For entries to trust."""
+    proxies' X-Forwarded-For entries to trust; ``ISU_REPORT_BUILDS`` how many
+    packs and PDFs one user may have building at once (default 1)."""
     secure = not is_loopback(host)
     if env.get("ISU_SECURE_COOKIES") in ("0", "1"):
         secure = env["ISU_SECURE_COOKIES"] == "1"
-    return {
+    config = {
         "LEDGER_DIR": Path(ledger_dir),
         "SECRET_KEY": secret_key(ledger_dir, env),
         "DATABASE_URL": database_url(ledger_dir, env),
         "SESSION_COOKIE_SECURE": secure,
         "TRUSTED_PROXIES": trusted_proxies(env),
     }
+    if env.get("ISU_REPORT_BUILDS", "").isdigit() and int(env["ISU_REPORT_BUILDS"]) >= 1:
+        config["REPORT_BUILDS_PER_USER"] = int(env["ISU_REPORT_BUILDS"])
+    return config
 
 
 def trusted_proxies(env: Mapping[str, str]) -> int:
@@ -88,3 +95,59 @@ def user_session(ledger_dir: Path, env: Mapping[str, str]):
     from app.web.db import open_database
 
     return open_database(database_url(ledger_dir, env))()
+
+
+def migrate(url: str) -> None:
+    """Bring the database schema up to date once, in the server's master
+    process: the workers then find it current (their own check is a read),
+    so two workers never race to create the same tables."""
+    from app.web.db import make_engine, upgrade
+
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+
+
+# The access log: gunicorn's default (combined log format) plus the worker's
+# process id and the time taken, in milliseconds.
+ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(p)s %(M)sms'
+
+
+class Server(BaseApplication):
+    """gunicorn running ``create_wsgi(config)``: ``workers`` processes of
+    ``threads`` threads (the gthread worker), each process building its own
+    app after the fork (no preload), so every worker opens its own database
+    engine and its own Fava; the books and the SQLite file are shared on
+    disk, and the ledger writer's flock serialises writes across them.
+
+    Only the settings given here apply: no gunicorn.conf.py, no
+    GUNICORN_CMD_ARGS, no control socket."""
+
+    def __init__(self, config: dict[str, Any], *, host: str, port: int, workers: int, threads: int):
+        self.app_config = config
+        self.options: dict[str, Any] = {
+            "bind": [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"],
+            "workers": workers,
+            "threads": threads,
+            "worker_class": "gthread",
+            "preload_app": False,
+            "accesslog": "-",
+            "access_log_format": ACCESS_LOG_FORMAT,
+            "errorlog": "-",
+            "proc_name": "isu-ledger",
+            "timeout": 120,  # seconds of silence before a worker is replaced (a pack builds in seconds)
+            "control_socket_disable": True,
+        }
+        super().__init__(prog="isu-ledger serve")
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            if key in self.cfg.settings:  # a setting older gunicorns lack is left out
+                self.cfg.set(key, value)
+
+    def load(self):
+        from app.web import create_wsgi
+
+        return create_wsgi(self.app_config)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import signal
 import subprocess
 from pathlib import Path
 
@@ -181,3 +182,50 @@ def cat_blob(repo: Path | str, blob: str) -> bytes:
 
 def log(repo: Path | str, *args: str) -> str:
     return run(repo, "log", *args)
+
+
+def git_dir(repo: Path | str) -> Path:
+    """The repository's own directory (``.git``, wherever it lives)."""
+    return Path(run(repo, "rev-parse", "--absolute-git-dir").strip())
+
+
+_CREDENTIALS = re.compile(r"(://)[^/@\s]+@")
+
+
+def push(repo: Path | str, remote: str, refspec: str, *, timeout: float) -> None:
+    """``git push remote refspec``, given at most ``timeout`` seconds.
+
+    Never forced: a backup that moved on its own is refused by git, not
+    overwritten. git and whatever it started (ssh, the remote's
+    receive-pack) run in their own process group, killed whole at the
+    timeout. Raises GitError with one line (credentials in a URL masked).
+    """
+    cmd = [
+        "git", "-c", "core.hooksPath=/dev/null", "-C", str(repo),
+        "push", "--quiet", "--no-verify", remote, refspec,
+    ]
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=_env(), start_new_session=True)
+    try:
+        _, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.communicate()
+        raise GitError(f"git push {remote} failed: no answer within {timeout:g} s") from None
+    if proc.returncode != 0:
+        reason = _CREDENTIALS.sub(r"\1***@", _push_reason(err.decode("utf-8", "replace")) or f"exit {proc.returncode}")
+        raise GitError(f"git push {remote} failed: {' '.join(reason.split())}")
+
+
+def _push_reason(stderr: str) -> str | None:
+    """The line of a failed push's output that says why: a rejected ref, else
+    git's first fatal or error line (the advice that follows says less)."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    for marker in ("[rejected]", "[remote rejected]", "fatal:", "error:"):
+        for line in lines:
+            if marker in line if marker.startswith("[") else line.startswith(marker):
+                return line
+    return lines[-1] if lines else None

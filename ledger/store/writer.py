@@ -10,6 +10,8 @@ registry edits — goes through :class:`LedgerWriter`, so every change is
 * **checked**: the whole ledger is loaded with the ISU plugins after the
   write; any error restores the previous bytes and raises ``CheckFailed``;
 * **committed**: one git commit naming the user (as author) and the action;
+* **backed up**: after the commit, outside the lock, pushed to the backup
+  remotes (``ledger.store.backup``); a failed push never fails the write;
 * **crash-safe**: before touching a file the previous bytes of every file
   are journalled (fsynced) - by reference (git blob id and sha256) for a file
   as committed in HEAD, by value for new and untracked ones; a journal left
@@ -42,7 +44,7 @@ from beancount.parser import parser, printer
 from beancount.utils.misc_utils import escape_string
 
 from ledger import conventions
-from ledger.store import gitrepo
+from ledger.store import backup, gitrepo
 
 DEFAULT_TIMEOUT = 30.0
 
@@ -543,6 +545,11 @@ class LedgerWriter:
             self._active = False
             self._pending.clear()
             self._lock.release()
+        if self.commit is not None:
+            # Outside the lock, and never raising: a backup remote that is down
+            # cannot fail this booking nor hold up another; this call waits at
+            # most the push timeout (ledger.store.backup).
+            backup.after_commit(self.ledger_dir)
         return False
 
     def _require_clean_tree(self) -> None:
