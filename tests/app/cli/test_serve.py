@@ -38,7 +38,7 @@ def server(ledger, tmp_path, password):
     """``isu-ledger serve`` on a free port with 2 workers of 2 threads, an
     auditor account, a fresh SQLite database (migrated by the master)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ISU_", "GUNICORN"))}
-    subprocess.run([str(ISU_LEDGER), "--ledger", str(ledger), "user", "add", "auditor", "--role", "auditor"],
+    subprocess.run([str(ISU_LEDGER), "--ledger", str(ledger), "user", "add", "auditor", "--role", "auditor", "--full-name", "A. Auditor"],
                    input=password + "\n", text=True, check=True, env=env, capture_output=True)
     port = free_port()
     log = (tmp_path / "access.log").open("w")
