@@ -145,11 +145,10 @@ def _setup_errors(app: Flask) -> None:
 
     @app.errorhandler(Refused)
     def refused(exc: Refused):
-        response, status = respond(exc.status, str(exc))
+        response = respond(exc.status, str(exc))
         if getattr(exc, "retry_after", None):  # 429: when to try again
-            response = make_response(response, status)
             response.headers["Retry-After"] = str(exc.retry_after)
-        return response, status
+        return response
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
