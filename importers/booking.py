@@ -42,10 +42,10 @@ from beancount.core.amount import Amount
 
 from importers.model import Detail, Entry, ParseResult, Statement
 from ledger import conventions
+from ledger.money import padded as money
 from ledger.names import normalise
 
 ZERO = Decimal(0)
-CENT = Decimal("0.01")
 
 GICHD_NAMES = (
     "gichd",
@@ -210,14 +210,8 @@ def _norm_account(value: str | None) -> str:
 # --- small helpers ----------------------------------------------------------------
 
 
-def money(value: Decimal) -> Decimal:
-    """A CHF amount with at least two decimals (``38`` -> ``38.00``), never rounded."""
-    if value.as_tuple().exponent > -2:
-        return value.quantize(CENT)
-    return value
-
-
 def money_text(value: Decimal) -> str:
+    """An amount as the bank gave it (``ledger.money.padded``), as text."""
     return str(money(value))
 
 

@@ -37,6 +37,13 @@ def cents(value: Decimal | int) -> Decimal:
     return result if result else ZERO
 
 
+def padded(value: Decimal) -> Decimal:
+    """An amount as the bank gave it, with at least two decimals (``38`` ->
+    ``38.00``) and never rounded: what booking writes to the ledger."""
+    value = _exact(value)
+    return value.quantize(CENT) if value.as_tuple().exponent > -2 else value
+
+
 def text(value: Decimal | int) -> str:
     """The two-decimal string of an amount: ``1234.5`` -> ``"1234.50"``."""
     return f"{cents(value):f}"

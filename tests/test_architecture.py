@@ -37,10 +37,8 @@ MONEY_EXCEPTIONS = {
 
 # file -> why it may still round or format money itself.
 MONEY_PENDING: dict[str, str] = {
-    "ledger/registry.py": "a name-match score rounded to 0.01: with the registry split",
-    "importers/booking.py": "importers split",
-    "importers/identify.py": "importers split",
-    "importers/parse/serialize.py": "importers split (rounds half-even: becomes ledger.money's half-up)",
+    "ledger/registry.py": "a name-match score rounded to 0.01: a score, not an amount",
+    "importers/identify.py": "confidence scores rounded to 0.01: a score, not an amount",
 }
 
 

@@ -8,18 +8,17 @@ stable for users, goldens and diffs.
 from __future__ import annotations
 
 import datetime
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 
 from importers.model import Balance, Detail, Entry, Money, ParseResult, Statement
-
-_CENT = Decimal("0.01")
+from ledger import money
 
 
 def money_text(value: Decimal | None) -> str | None:
-    """Two-decimal string; more precise amounts are rounded half-even (banker's)."""
+    """Two-decimal string (``ledger.money.text``: half up)."""
     if value is None:
         return None
-    return str(value.quantize(_CENT, rounding=ROUND_HALF_EVEN))
+    return money.text(value)
 
 
 def _date(value: datetime.date | None) -> str | None:
