@@ -1,9 +1,10 @@
 """Web accounts: create, change password, disable, authenticate.
 
 Shared by ``isu-ledger user add|passwd|set|disable`` and the login page, so
-the rules (password length, roles, login throttling) hold whichever way in. Passwords
-are stored as werkzeug's scrypt hashes; there is no default password - the
-demo creates its accounts with generated passwords and prints them.
+the rules (password length, roles, login throttling) hold whichever way in.
+Passwords are stored as werkzeug's scrypt hashes; there is no default
+password - the demo creates its accounts with generated passwords and
+prints them.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ class UserError(Exception):
 
 class TooManyAttempts(Exception):
     """Login refused without checking the password: too many recent failures
-    from this address (for this account); ``wait`` is how long to wait."""
+    from this address (for this account); ``seconds`` is how long to wait."""
 
     def __init__(self, wait: datetime.timedelta):
         self.seconds = max(int(-(-wait.total_seconds() // 1)), 1)  # whole seconds, rounded up
