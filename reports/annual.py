@@ -27,11 +27,13 @@ from beancount.core import data
 from ledger import conventions
 from ledger.money import ZERO, cents
 
-from reports.base import header, is_recognition, wp_year_of
+from reports.base import header, is_recognition, wp_year_of, year_end
 from reports.budget import budget_report
 from reports.buffer import buffer_report, remaining_share
 from reports.contributions import contributions_report
+from reports.financial import YearBasis, financial_statements
 from reports.model import PRELIMINARY, AnnualReport, Forecast, FundBalance, Note
+from reports.note_facts import note_facts, states_parties
 
 
 @dataclass
@@ -45,9 +47,11 @@ class _YearFigures:
     contributions_booked: Decimal = ZERO
     unidentified: Decimal = ZERO
     interest: Decimal = ZERO
+    negative_interest: Decimal = ZERO  # interest the bank charged: an expense
     charges: Decimal = ZERO
     charges_on_receipts: Decimal = ZERO
-    expenditure: Decimal = ZERO
+    expenditure: Decimal = ZERO  # the budget lines (Expenses:Budget:*)
+    other_expenditure: Decimal = ZERO  # any other expense account
     other_equity: Decimal = ZERO
     buffer_opening: Decimal = ZERO
     buffer_closing: Decimal = ZERO
@@ -90,14 +94,18 @@ class _YearFigures:
             self.unidentified_count += 1
         elif account.startswith(conventions.CONTRIBUTIONS + ":"):
             self._add_contribution(entry, number, posting.meta or {})
+        elif account.startswith("Income:") and number > 0:  # interest charged by the bank
+            self.negative_interest += number
         elif account.startswith("Income:"):  # interest, and any other income account
             self.interest -= number
         elif account == conventions.BANK_CHARGES:
             self.charges += number
             if receipt:
                 self.charges_on_receipts += number
-        elif account.startswith("Expenses:"):  # the budget lines, and any other expense account
+        elif account.startswith(conventions.EXPENSES + ":"):
             self.expenditure += number
+        elif account.startswith("Expenses:"):
+            self.other_expenditure += number
         elif account.startswith("Equity:"):
             self.other_equity -= number
 
@@ -168,6 +176,41 @@ def _notes(report_year: int, figures: _YearFigures, contributions, advance_next:
     return tuple(notes)
 
 
+def _fund(figures: _YearFigures) -> FundBalance:
+    income = cents(figures.contributions_booked + figures.unidentified + figures.interest)
+    expenditure = cents(figures.expenditure + figures.other_expenditure + figures.charges + figures.negative_interest)
+    return FundBalance(
+        opening=cents(figures.opening),
+        income=income,
+        expenditure=expenditure,
+        surplus=income - expenditure,
+        other_equity=cents(figures.other_equity),
+        closing=cents(figures.closing),
+        buffer_opening=cents(figures.buffer_opening),
+        buffer_closing=cents(figures.buffer_closing),
+        unrestricted_closing=cents(figures.closing - figures.buffer_closing),
+    )
+
+
+def _basis(figures: _YearFigures, as_of: datetime.date, budget) -> YearBasis:
+    return YearBasis(
+        year=figures.year, as_of=as_of, fund=_fund(figures),
+        contributions_booked=cents(figures.contributions_booked), unidentified=cents(figures.unidentified),
+        interest=cents(figures.interest), negative_interest=cents(figures.negative_interest),
+        bank_charges=cents(figures.charges), other_expenditure=cents(figures.other_expenditure), budget=budget,
+    )
+
+
+def _prior(books, year: int, commit: str | None) -> YearBasis | None:
+    """The prior year's figures at its 31 December, when the books hold it."""
+    first = next((e.date.year for e in books.entries if isinstance(e, data.Transaction)), None)
+    if first is None or first >= year:
+        return None
+    as_of = year_end(year - 1)
+    budget = budget_report(books, year - 1, as_of, commit=commit)
+    return _basis(_year_figures(books.entries, year - 1, as_of), as_of, budget)
+
+
 def annual_report(books, year: int, as_of: datetime.date | None = None, *, commit: str | None = None) -> AnnualReport:
     """The Annual Financial Report of ``year`` as of ``as_of``."""
     head = header(books, "annual", year, as_of, commit)
@@ -176,20 +219,8 @@ def annual_report(books, year: int, as_of: datetime.date | None = None, *, commi
     budget = budget_report(books, year, as_of, commit=commit)
     buffer = buffer_report(books, year, as_of, commit=commit, budget=budget, contributions=contributions)
     figures = _year_figures(books.entries, year, as_of)
-    income = cents(figures.contributions_booked + figures.unidentified + figures.interest)
-    expenditure = cents(figures.expenditure + figures.charges)
-    surplus = income - expenditure
-    fund = FundBalance(
-        opening=cents(figures.opening),
-        income=income,
-        expenditure=expenditure,
-        surplus=surplus,
-        other_equity=cents(figures.other_equity),
-        closing=cents(figures.closing),
-        buffer_opening=cents(figures.buffer_opening),
-        buffer_closing=cents(figures.buffer_closing),
-        unrestricted_closing=cents(figures.closing - figures.buffer_closing),
-    )
+    this = _basis(figures, as_of, budget)
+    fund = this.fund
     forecast = None
     if head.status == PRELIMINARY:
         forecast = Forecast(
@@ -197,18 +228,24 @@ def annual_report(books, year: int, as_of: datetime.date | None = None, *, commi
             outstanding_pledges=contributions.total_outstanding,
             scenarios=buffer.scenarios,
         )
+    facts = note_facts(books, head, figures, contributions, buffer)
+    statements = financial_statements(books, head, this, _prior(books, year, commit), contributions, buffer, facts,
+                                      states_parties(books))
     return AnnualReport(
         header=head,
         contributions=contributions,
-        contributions_booked=cents(figures.contributions_booked),
-        unidentified=cents(figures.unidentified),
-        interest=cents(figures.interest),
-        total_income=income,
+        contributions_booked=this.contributions_booked,
+        unidentified=this.unidentified,
+        interest=this.interest,
+        total_income=fund.income,
         budget=budget,
-        bank_charges=cents(figures.charges),
-        total_expenditure=expenditure,
+        bank_charges=this.bank_charges,
+        total_expenditure=fund.expenditure,
         fund_balance=fund,
         buffer=buffer,
         forecast=forecast,
         notes=_notes(year, figures, contributions, contributions.total_advance_next_year),
+        statements=statements,
+        negative_interest=this.negative_interest,
+        other_expenditure=this.other_expenditure,
     )

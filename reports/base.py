@@ -58,11 +58,14 @@ def header(books, report: str, year: int, as_of: datetime.date | None, commit: s
     sign_off = locked.get(year)
     audit = None
     if sign_off is not None:
+        meta = sign_off.entry.meta or {}
         audit = Audit(
             auditor=sign_off.auditor,
             opinion_date=sign_off.opinion_date,
             fingerprint=sign_off.fingerprint,
             fingerprint_ok=fp.year_fingerprint(books.entries, year) == sign_off.fingerprint,
+            opinion=str(meta.get("opinion") or "unmodified"),
+            firm=str(meta["on_behalf_of"]) if meta.get("on_behalf_of") else None,
         )
     if as_of is None:
         as_of = default_as_of(books.entries, year)

@@ -13,11 +13,14 @@ from reportlab.graphics.charts.barcharts import HorizontalBarChart, VerticalBarC
 from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.charts.lineplots import LinePlot
 from reportlab.graphics.shapes import Drawing, String
+from reportlab.graphics.widgets.markers import makeMarker
 from reportlab.lib import colors
+from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from ledger.money import rounded
 
 from reports.model import AnnualReport, BudgetReport, BufferReport, ContributionsReport
+from reports.tables import line_label
 
 PALETTE = (colors.HexColor("#1f4e79"), colors.HexColor("#c55a11"), colors.HexColor("#548235"))
 MAX_BARS = 20
@@ -36,7 +39,7 @@ def contributions_chart(r: ContributionsReport) -> ChartSpec | None:
     if not rows:
         return None
     return ChartSpec("hbar", f"Received for {r.header.year} by State Party (CHF, largest {len(rows)})",
-                     tuple(x.state_party for x in rows),
+                     tuple(x.name for x in rows),
                      (("Received", tuple(x.received for x in rows)),
                       ("Pledged", tuple(x.pledged or Decimal(0) for x in rows))))
 
@@ -44,7 +47,7 @@ def contributions_chart(r: ContributionsReport) -> ChartSpec | None:
 def budget_chart(r: BudgetReport) -> ChartSpec | None:
     if not r.lines:
         return None
-    return ChartSpec("bar", f"Budget and actual {r.header.year} (CHF)", tuple(b.line for b in r.lines),
+    return ChartSpec("bar", f"Budget and actual {r.header.year} (CHF)", tuple(line_label(b.line) for b in r.lines),
                      (("Final budget", tuple(b.final for b in r.lines)), ("Actual", tuple(b.actual for b in r.lines))))
 
 
@@ -82,8 +85,10 @@ def drawing(spec: ChartSpec, width: float = 480, height: float = 240) -> Drawing
     d.add(String(0, height - 12, spec.title, fontName="Helvetica-Bold", fontSize=10))
     if spec.kind in ("bar", "hbar"):
         chart = HorizontalBarChart() if spec.kind == "hbar" else VerticalBarChart()
-        chart.x, chart.y = (60, 30) if spec.kind == "hbar" else (60, 40)
-        chart.width, chart.height = width - 80, height - 70
+        # Room for the longest category label (State names in full) left of the bars.
+        left = 10 + max(stringWidth(c, "Helvetica", 7) for c in spec.categories) if spec.kind == "hbar" else 60
+        chart.x, chart.y = (left, 30) if spec.kind == "hbar" else (60, 60)
+        chart.width, chart.height = width - left - 20, height - (70 if spec.kind == "hbar" else 100)
         chart.data = [_numbers(values) for _, values in spec.series]
         chart.categoryAxis.categoryNames = list(spec.categories)
         chart.categoryAxis.labels.fontSize = 7
@@ -97,11 +102,17 @@ def drawing(spec: ChartSpec, width: float = 480, height: float = 240) -> Drawing
             chart.bars[i].fillColor = PALETTE[i % len(PALETTE)]
         d.add(chart)
     else:
+        # A time axis to scale: the categories are years, plotted at their value.
+        years = [int(c) for c in spec.categories]
         chart = LinePlot()
         chart.x, chart.y, chart.width, chart.height = 60, 30, width - 80, height - 70
-        chart.data = [list(enumerate(_numbers(values))) for _, values in spec.series]
-        chart.xValueAxis.valueSteps = list(range(len(spec.categories)))
-        chart.xValueAxis.labelTextFormat = lambda i: spec.categories[int(i)] if 0 <= int(i) < len(spec.categories) else ""
+        chart.data = [list(zip(years, _numbers(values), strict=True)) for _, values in spec.series]
+        chart.xValueAxis.valueMin, chart.xValueAxis.valueMax = years[0] - 0.5, years[-1] + 0.5
+        chart.xValueAxis.valueSteps = years
+        chart.xValueAxis.labelTextFormat = lambda v: str(int(v))
+        chart.xValueAxis.labels.fontSize = 7
+        chart.yValueAxis.labels.fontSize = 7
+        chart.lines[0].symbol = makeMarker("FilledCircle", size=3)
         chart.yValueAxis.valueMin = 0
         chart.yValueAxis.labelTextFormat = lambda v: f"{v:,.0f}"
         chart.lines[0].strokeColor = PALETTE[0]

@@ -19,7 +19,7 @@ from decimal import Decimal
 PRELIMINARY = "preliminary"
 AUDITED = "audited"
 
-Cell = str | int | Decimal | datetime.date | None
+Cell = "str | int | Decimal | datetime.date | Percent | None"
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,8 @@ class Audit:
     opinion_date: datetime.date
     fingerprint: str  # as signed
     fingerprint_ok: bool  # the year's entries still hash to it
+    opinion: str = "unmodified"  # unmodified | qualified | adverse | disclaimer
+    firm: str | None = None  # the firm or office the auditor signed for
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,21 @@ class Table:
     rows: tuple[tuple[Cell, ...], ...]
     totals: tuple[Cell, ...] | None = None
     note: str = ""
+    bold_rows: tuple[int, ...] = ()  # indexes into ``rows`` of subtotals and totals
+
+
+@dataclass(frozen=True)
+class Section:
+    """A headed part of a report: text paragraphs, then tables.
+
+    A cell or figure that is ``None`` has no value ("—" when shown); an empty
+    string is a blank cell."""
+
+    key: str
+    title: str  # unique within the report
+    paragraphs: tuple[str, ...] = ()
+    tables: tuple[Table, ...] = ()
+    level: int = 1  # 1: a part of the report, 2: within the part before it
 
 
 # --- contributions ------------------------------------------------------------
@@ -251,3 +268,122 @@ class AnnualReport:
     buffer: BufferReport
     forecast: Forecast | None
     notes: tuple[Note, ...] = field(default=())
+    statements: FinancialStatements | None = None
+    negative_interest: Decimal = Decimal("0.00")  # interest charged by the bank (an expense)
+    other_expenditure: Decimal = Decimal("0.00")  # expense accounts outside the budget lines
+
+
+# --- the financial statements (IPSAS-style) ------------------------------------
+#
+# The Annual Financial Report as published: the Director's statement, the
+# auditor's report, Statements I-IV with prior-year comparatives, numbered
+# notes and annexes. Each is plain data; ``reports.tables`` lays them out.
+
+
+@dataclass(frozen=True)
+class Percent:
+    """A ratio shown as a percentage (0.8734 -> "87.3 %"); a table cell type."""
+
+    fraction: Decimal
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of a statement: a label and its figures (current year, prior year)."""
+
+    label: str
+    amount: Decimal | None
+    prior: Decimal | None = None
+    level: int = 0  # 0: an item, 1: a subtotal, 2: a total
+    note: int | None = None  # the number of the note that explains it
+
+
+@dataclass(frozen=True)
+class FinancialPosition:
+    """Statement I at the reporting date, reconciled to the bank statement."""
+
+    assets: tuple[Line, ...]
+    liabilities: tuple[Line, ...]
+    net_assets: Line
+    fund_balance: tuple[Line, ...]  # buffer, unrestricted, total
+    bank_balance: Decimal  # the ledger's bank account at the reporting date
+    bank_statement_balance: Decimal | None  # the last statement's closing balance by then
+    bank_statement_date: datetime.date | None
+
+
+@dataclass(frozen=True)
+class FinancialPerformance:
+    """Statement II: receipts and expenditure of the year, prior year beside."""
+
+    income: tuple[Line, ...]
+    total_income: Line
+    expenditure: tuple[Line, ...]  # by budget line, then charges
+    total_expenditure: Line
+    surplus: Line
+
+
+@dataclass(frozen=True)
+class NetAssetsMovement:
+    label: str
+    unrestricted: Decimal
+    buffer: Decimal
+    decision: str = ""
+
+    @property
+    def total(self) -> Decimal:
+        return self.unrestricted + self.buffer
+
+
+@dataclass(frozen=True)
+class ChangesInNetAssets:
+    """Statement III: opening, result, transfers to and from the buffer, closing."""
+
+    opening: NetAssetsMovement
+    movements: tuple[NetAssetsMovement, ...]
+    closing: NetAssetsMovement
+
+
+@dataclass(frozen=True)
+class BudgetComparisonLine:
+    line: str
+    original: Decimal
+    final: Decimal
+    actual: Decimal
+    difference: Decimal
+    used: Percent | None
+    material: bool  # over 10 % and CHF 5,000 of the final budget
+    explanation: str  # recorded by finance staff; "" when none
+
+
+@dataclass(frozen=True)
+class BudgetComparison:
+    """Statement IV (IPSAS 24): original, final, actual, difference, % used."""
+
+    lines: tuple[BudgetComparisonLine, ...]
+    total: BudgetComparisonLine
+    decisions: tuple[tuple[datetime.date, str], ...]  # the approving decisions, in order
+
+
+@dataclass(frozen=True)
+class NumberedNote:
+    number: int
+    title: str
+    paragraphs: tuple[str, ...]
+    table: Table | None = None
+
+
+@dataclass(frozen=True)
+class FinancialStatements:
+    entity: str  # the reporting entity, as on the cover
+    convention: str
+    certification: tuple[str, ...]  # the Director's statement
+    auditor_report: tuple[str, ...]  # the auditor's report, or why there is none yet
+    position: FinancialPosition
+    performance: FinancialPerformance
+    changes: ChangesInNetAssets
+    budget: BudgetComparison
+    notes: tuple[NumberedNote, ...]
+    annexes: tuple[Table, ...]
+    contributing_states: int
+    states_parties: int
+    prior_year: int | None  # the comparatives' year (None: the books hold none)

@@ -15,6 +15,10 @@ from typing import Any
 from ledger import money
 
 from reports.model import (
+    FinancialStatements,
+    Line,
+    Percent,
+    Table,
     AnnualReport,
     BudgetReport,
     BufferReport,
@@ -177,8 +181,69 @@ def annual_json(r: AnnualReport) -> dict[str, Any]:
             "scenarios": buffer_json(r.buffer)["forecast"]["scenarios"],
         },
         notes=[{"title": n.title, "text": n.text, "amount": amount(n.amount)} for n in r.notes],
+        negative_interest=amount(r.negative_interest),
+        other_expenditure=amount(r.other_expenditure),
     )
+    if r.statements is not None:
+        out["statements"] = statements_json(r.statements)
     return out
+
+
+def _line(x: Line) -> dict[str, Any]:
+    return {"label": x.label, "amount": amount(x.amount), "prior": amount(x.prior), "note": x.note}
+
+
+def _table_json(t: Table) -> dict[str, Any]:
+    def cell(v):
+        if isinstance(v, Percent):
+            return str(v.fraction)
+        if isinstance(v, Decimal):
+            return amount(v) if v.as_tuple().exponent == -2 else str(v)
+        if isinstance(v, datetime.date):
+            return v.isoformat()
+        return v
+
+    return {"title": t.title, "columns": list(t.columns), "rows": [[cell(v) for v in row] for row in t.rows],
+            "totals": None if t.totals is None else [cell(v) for v in t.totals]}
+
+
+def statements_json(s: FinancialStatements) -> dict[str, Any]:
+    p, f, c, b = s.position, s.performance, s.changes, s.budget
+
+    def move(m):
+        return {"label": m.label, "unrestricted": amount(m.unrestricted), "buffer": amount(m.buffer),
+                "total": amount(m.total), "decision": m.decision}
+
+    def budget_line(x):
+        return {"line": x.line, "original": amount(x.original), "final": amount(x.final), "actual": amount(x.actual),
+                "difference": amount(x.difference), "used": None if x.used is None else str(x.used.fraction),
+                "material": x.material, "explanation": x.explanation}
+
+    return {
+        "prior_year": s.prior_year,
+        "certification": list(s.certification),
+        "auditor_report": list(s.auditor_report),
+        "financial_position": {
+            "assets": [_line(x) for x in p.assets], "liabilities": [_line(x) for x in p.liabilities],
+            "net_assets": _line(p.net_assets), "fund_balance": [_line(x) for x in p.fund_balance],
+            "bank_balance": amount(p.bank_balance), "bank_statement_balance": amount(p.bank_statement_balance),
+            "bank_statement_date": None if p.bank_statement_date is None else p.bank_statement_date.isoformat(),
+        },
+        "financial_performance": {
+            "income": [_line(x) for x in f.income], "total_income": _line(f.total_income),
+            "expenditure": [_line(x) for x in f.expenditure], "total_expenditure": _line(f.total_expenditure),
+            "surplus": _line(f.surplus),
+        },
+        "changes_in_net_assets": {"opening": move(c.opening), "movements": [move(m) for m in c.movements],
+                                  "closing": move(c.closing)},
+        "budget_comparison": {"lines": [budget_line(x) for x in b.lines], "total": budget_line(b.total),
+                              "decisions": [{"date": d.isoformat(), "decision": t} for d, t in b.decisions]},
+        "notes": [{"number": n.number, "title": n.title, "paragraphs": list(n.paragraphs),
+                   "table": None if n.table is None else _table_json(n.table)} for n in s.notes],
+        "annexes": [_table_json(t) for t in s.annexes],
+        "contributing_states": s.contributing_states,
+        "states_parties": s.states_parties,
+    }
 
 
 _BY_TYPE = {

@@ -7,7 +7,14 @@ numbers and none of them adds anything up itself.
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
+
+from ledger.money import grouped
+
+from reports.base import ratio as ratio_of
 from reports.model import (
+    Percent,
     AnnualReport,
     BudgetReport,
     BufferReport,
@@ -17,13 +24,45 @@ from reports.model import (
 )
 
 
+def _percent(fraction: Decimal | None) -> Percent | None:
+    return None if fraction is None else Percent(fraction)
+
+
+def line_label(leaf: str) -> str:
+    """A budget line's leaf account name as words: "GICHDServices" -> "GICHD services"."""
+    words = re.findall(r"[A-Z]+(?![a-z])|[A-Z][a-z]*|[a-z]+|\d+", leaf)
+    if not words:
+        return leaf
+    text = " ".join(w if w.isupper() and len(w) > 1 else w.lower() for w in words)
+    return text[0].upper() + text[1:]
+
+
+def policy_text(r: BufferReport) -> str:
+    p = r.policy
+    if p is None:
+        return "none recorded"
+    if p.kind == "months":
+        rule = f"{p.value.normalize():f} months of expenditure"
+    elif p.kind == "share":
+        rule = f"{(p.value * 100).normalize():f} % of the annual budget"
+    else:
+        rule = f"CHF {grouped(p.value)}"
+    return f"{rule} ({p.decision})" if p.decision else rule
+
+
+def pledge_cells(row) -> tuple:
+    """The pledged cell of a contributions row: "—" (None) when the State pledged nothing."""
+    return (row.pledged if row.pledged_original else None,)
+
+
 def contributions_tables(r: ContributionsReport) -> list[Table]:
     y = r.header.year
     main = Table(
         key="Contributions",
         title=f"Contributions for the {y} work plan, by State Party (CHF)",
         columns=("State Party", "Name", "Pledged", "Received", "Outstanding", f"Received for {y + 1}"),
-        rows=tuple((c.state_party, c.name, c.pledged, c.received, c.outstanding, c.advance_next_year) for c in r.rows),
+        rows=tuple((c.state_party, c.name, *pledge_cells(c), c.received, c.outstanding if c.pledged_original else None,
+                    c.advance_next_year) for c in r.rows),
         totals=("Total", "", r.total_pledged, r.total_received, r.total_outstanding, r.total_advance_next_year),
         note=(f"Unidentified receipts booked in {y}, not included above: CHF {r.unidentified}. "
               "A pledge in another currency is valued at the rate the State's payments achieved; "
@@ -35,7 +74,7 @@ def contributions_tables(r: ContributionsReport) -> list[Table]:
         title="Contributions received by work-plan year (CHF)",
         columns=("State Party", "Name", *(str(v) for v in years), "Total"),
         rows=tuple((h.state_party, h.name, *(h.by_year[v] for v in years), h.total) for h in r.history),
-        totals=("Total", "", *(r.history_totals[v] for v in years), sum(r.history_totals.values()) if years else None),
+        totals=("Total", "", *(r.history_totals[v] for v in years), sum(r.history_totals.values()) if years else ""),
     )
     return [main, history]
 
@@ -45,14 +84,15 @@ def budget_tables(r: BudgetReport) -> list[Table]:
         key="Budget",
         title=f"Budget and actual expenditure {r.header.year}, by budget line (CHF)",
         columns=("Budget line", "Original budget", "Final budget", "Actual", "Difference", "Used"),
-        rows=tuple((b.line, b.original, b.final, b.actual, b.difference, b.utilisation) for b in r.lines),
-        totals=("Total", r.total_original, r.total_final, r.total_actual, r.total_difference, None),
+        rows=tuple((line_label(b.line), b.original, b.final, b.actual, b.difference, _percent(b.utilisation)) for b in r.lines),
+        totals=("Total", r.total_original, r.total_final, r.total_actual, r.total_difference,
+                _percent(ratio_of(r.total_actual, r.total_final))),
         note="Difference = final budget - actual (positive: under budget). Used = actual / final budget.",
     )]
 
 
 def buffer_tables(r: BufferReport) -> list[Table]:
-    policy = "none recorded" if r.policy is None else f"{r.policy.kind} {r.policy.value} ({r.policy.decision})"
+    policy = policy_text(r)
     status = Table(
         key="Buffer",
         title="Financial security buffer (CHF)",
@@ -61,7 +101,7 @@ def buffer_tables(r: BufferReport) -> list[Table]:
             ("Policy", policy),
             ("Balance", r.balance),
             ("Target", r.target),
-            ("Funded ratio", r.funded_ratio),
+            ("Funded ratio", _percent(r.funded_ratio)),
             ("Expenditure per month (final budget / 12)", r.monthly_expenditure),
             ("Months of expenditure covered", r.months_covered),
         ),
@@ -79,7 +119,7 @@ def buffer_tables(r: BufferReport) -> list[Table]:
             key="Forecast",
             title=f"Forecast to 31 December {r.header.year} (CHF)",
             columns=("Scenario", "Income", "Expenditure", "Surplus", "Buffer at year end", "Funded ratio"),
-            rows=tuple((s.name.replace("_", " "), s.income, s.expenditure, s.surplus, s.buffer_year_end, s.funded_ratio)
+            rows=tuple((s.name.replace("_", " "), s.income, s.expenditure, s.surplus, s.buffer_year_end, _percent(s.funded_ratio))
                        for s in r.scenarios),
             note="Expenditure: actual to date plus the final budget for the part of the year still to run.",
         ))
@@ -92,7 +132,7 @@ def statement_tables(r: StatementReport) -> list[Table]:
         title=f"{r.name} ({r.header.state_party}): contributions by work-plan year (CHF)",
         columns=("Work-plan year", "Pledged", "Received", "Outstanding"),
         rows=tuple((y.wp_year, y.pledged, y.received, y.outstanding) for y in r.years),
-        totals=("Total", None, r.total_received, None),
+        totals=("Total", "", r.total_received, ""),
     )
     receipts = Table(
         key="Receipts",
@@ -104,7 +144,7 @@ def statement_tables(r: StatementReport) -> list[Table]:
              (f"meant for {x.designated_year}" if x.designated_year else ""))
             for y in r.years for x in y.receipts
         ),
-        totals=("Total", None, r.total_received, "", "", "", "", ""),
+        totals=("Total", "", r.total_received, "", "", "", "", ""),
     )
     return [summary, receipts]
 

@@ -273,3 +273,12 @@ def template_rows(entries: list, year: int | None = None) -> list[dict]:
         for line in budget_lines(entries, y):
             rows.append({"year": y, "line": line.line, "amount": line.final, "work_plan": conventions.DEFAULT_WORK_PLAN})
     return rows
+
+
+def variance_explanations(entries: Iterable, year: int) -> dict[str, str]:
+    """PLACEHOLDER (stmts branch): the close branch provides this."""
+    out: dict[str, str] = {}
+    for e in entries:
+        if isinstance(e, data.Custom) and e.type == "isu-variance" and len(e.values) >= 3 and int(e.values[0].value) == year:
+            out[str(e.values[1].value)] = str(e.values[2].value)
+    return out

@@ -115,9 +115,10 @@ def test_xlsx_annual_sheets_and_budget_totals(report_books, tmp_path):
     books = load_books(report_books)
     r = annual_report(books, 2024)
     wb = openpyxl.load_workbook(io.BytesIO(render_xlsx(r)))
-    assert {"Report", "Income", "Contributions", "Budget", "Expenditure", "Fund balance", "Buffer", "Notes"} <= set(wb.sheetnames)
+    assert {"Report", "Text", "Statement I", "Statement II", "Statement III", "Statement IV", "Annex 1", "Annex 2",
+            "Annex 3"} <= set(wb.sheetnames)
     assert wb["Report"]["A2"].value == "AUDITED"
-    rows = list(wb["Budget"].iter_rows(min_row=3, values_only=True))
+    rows = list(wb["Statement IV"].iter_rows(min_row=3, values_only=True))
     total = next(row for row in rows if row[0] == "Total")
     lines = [row for row in rows if row[0] not in (None, "Total") and isinstance(row[3], (int, float))]
     assert Decimal(str(total[3])) == sum(Decimal(str(row[3])) for row in lines) == r.budget.total_actual
