@@ -25,7 +25,7 @@ from decimal import Decimal
 from beancount.core import data
 
 from ledger import conventions
-from ledger.money import ZERO, cents
+from ledger.money import ZERO, cents, grouped
 
 from reports.base import header, is_recognition, wp_year_of, year_end
 from reports.budget import budget_report
@@ -148,18 +148,18 @@ def _notes(report_year: int, figures: _YearFigures, contributions, advance_next:
              cents(figures.fx_chf)),
         Note("Bank charges",
              "Charges deducted by the bank from receipts are expenditure; contributions are shown gross "
-             f"(charges on receipts CHF {cents(figures.charges_on_receipts)}).", cents(figures.charges)),
+             f"(charges on receipts CHF {grouped(figures.charges_on_receipts)}).", cents(figures.charges)),
         Note("Deferrals",
              f"Contributions received for {report_year + 1} are deferred (liability) and recognised on "
              f"1 January {report_year + 1}; contributions received earlier for {report_year} and recognised "
-             f"this year: CHF {cents(figures.recognised)}.", advance_next),
+             f"this year: CHF {grouped(figures.recognised)}.", advance_next),
         Note("Unidentified receipts",
              f"{figures.unidentified_count} receipt(s) booked in suspense pending identification of the State Party.",
              cents(figures.unidentified)),
     ]
     if figures.late:
         parts = "; ".join(
-            f"{state} CHF {amount}" + (f" (meant for {int(designated)})" if designated is not None else f" for {wp}")
+            f"{state} CHF {grouped(amount)}" + (f" (meant for {int(designated)})" if designated is not None else f" for {wp}")
             for state, wp, designated, amount in figures.late
         )
         notes.append(Note("Contributions for prior years",
@@ -169,8 +169,8 @@ def _notes(report_year: int, figures: _YearFigures, contributions, advance_next:
         notes.append(Note("Corrections to prior years", f"{figures.corrections} correction transaction(s) booked this year."))
     notes.append(Note(
         "Work-plan year and booking basis",
-        f"Contributions for work-plan year {report_year} (CHF {contributions.total_received}) and contribution "
-        f"income booked in {report_year} (CHF {cents(figures.contributions_booked)}) differ by the advances and late "
+        f"Contributions for work-plan year {report_year} (CHF {grouped(contributions.total_received)}) and contribution "
+        f"income booked in {report_year} (CHF {grouped(figures.contributions_booked)}) differ by the advances and late "
         "payments in the notes above.",
         cents(contributions.total_received - figures.contributions_booked)))
     return tuple(notes)
