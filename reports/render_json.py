@@ -240,7 +240,8 @@ def statements_json(s: FinancialStatements) -> dict[str, Any]:
                               "decisions": [{"date": d.isoformat(), "decision": t} for d, t in b.decisions]},
         "notes": [{"number": n.number, "title": n.title, "paragraphs": list(n.paragraphs),
                    "table": None if n.table is None else _table_json(n.table)} for n in s.notes],
-        "annexes": [_table_json(t) for t in s.annexes],
+        # Annex 3 (the books' fingerprint and commit) is the header's ledger_sha256, ledger_commit and audit.
+        "annexes": [_table_json(t) for t in s.annexes if t.key != "Annex 3"],
         "contributing_states": s.contributing_states,
         "states_parties": s.states_parties,
     }
