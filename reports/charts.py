@@ -19,10 +19,11 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from ledger.money import rounded
 
-from reports.model import AnnualReport, BudgetReport, BufferReport, ContributionsReport
+from reports.model import AnnualReport, BudgetReport, BufferReport, ContributionsReport, OutlookReport
 from reports.tables import line_label
 
-PALETTE = (colors.HexColor("#1f4e79"), colors.HexColor("#c55a11"), colors.HexColor("#548235"))
+PALETTE = (colors.HexColor("#1f4e79"), colors.HexColor("#c55a11"), colors.HexColor("#548235"),
+           colors.HexColor("#7f7f7f"), colors.HexColor("#bf9000"))
 MAX_BARS = 20
 
 
@@ -58,6 +59,22 @@ def buffer_chart(r: BufferReport) -> ChartSpec | None:
                      (("Buffer", tuple(v for _, v in r.trend)),))
 
 
+MONTH_LABELS = ("Start", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def outlook_chart(r: OutlookReport) -> ChartSpec | None:
+    """Cumulative receipts by month, this year against the earlier years and
+    the budget; months after the as-of date are left out of this year's line."""
+    if not r.months:
+        return None
+    y = r.header.year
+    series = [(f"{y}", tuple(m.cumulative for m in r.months))]
+    series += [(f"{p}", tuple(m.previous[i] for m in r.months)) for i, p in enumerate(r.previous_years)]
+    series.append((f"Budget {y}", tuple(r.budget for _ in r.months)))
+    return ChartSpec("months", f"Receipts for {y}, cumulative by month, against earlier years (CHF)", MONTH_LABELS,
+                     tuple(series))
+
+
 def chart_specs(report) -> list[ChartSpec]:
     if isinstance(report, ContributionsReport):
         found = [contributions_chart(report)]
@@ -65,6 +82,8 @@ def chart_specs(report) -> list[ChartSpec]:
         found = [budget_chart(report)]
     elif isinstance(report, BufferReport):
         found = [buffer_chart(report)]
+    elif isinstance(report, OutlookReport):
+        found = [outlook_chart(report)]
     elif isinstance(report, AnnualReport):
         found = [contributions_chart(report.contributions), budget_chart(report.budget), buffer_chart(report.buffer)]
     else:
@@ -75,7 +94,7 @@ def chart_specs(report) -> list[ChartSpec]:
 def _numbers(values) -> list:
     # ReportLab's charts need plain numbers for geometry; the figures
     # themselves are printed from the Decimal model, never from these.
-    return [int(rounded(v, 1)) for v in values]
+    return [None if v is None else int(rounded(v, 1)) for v in values]
 
 
 def drawing(spec: ChartSpec, width: float = 480, height: float = 240) -> Drawing:
@@ -102,21 +121,24 @@ def drawing(spec: ChartSpec, width: float = 480, height: float = 240) -> Drawing
             chart.bars[i].fillColor = PALETTE[i % len(PALETTE)]
         d.add(chart)
     else:
-        # A time axis to scale: the categories are years, plotted at their value.
-        years = [int(c) for c in spec.categories]
+        # A time axis to scale: years plotted at their value, or months 0 (start) to 12.
+        xs = list(range(len(spec.categories))) if spec.kind == "months" else [int(c) for c in spec.categories]
         chart = LinePlot()
         chart.x, chart.y, chart.width, chart.height = 60, 30, width - 80, height - 70
-        chart.data = [list(zip(years, _numbers(values), strict=True)) for _, values in spec.series]
-        chart.xValueAxis.valueMin, chart.xValueAxis.valueMax = years[0] - 0.5, years[-1] + 0.5
-        chart.xValueAxis.valueSteps = years
-        chart.xValueAxis.labelTextFormat = lambda v: str(int(v))
+        chart.data = [[(x, v) for x, v in zip(xs, _numbers(values), strict=True) if v is not None]
+                      for _, values in spec.series]
+        chart.xValueAxis.valueMin, chart.xValueAxis.valueMax = xs[0] - 0.5, xs[-1] + 0.5
+        chart.xValueAxis.valueSteps = xs
+        labels = dict(zip(xs, spec.categories, strict=True))
+        chart.xValueAxis.labelTextFormat = lambda v: labels.get(int(v), "")
         chart.xValueAxis.labels.fontSize = 7
         chart.yValueAxis.labels.fontSize = 7
         chart.lines[0].symbol = makeMarker("FilledCircle", size=3)
         chart.yValueAxis.valueMin = 0
         chart.yValueAxis.labelTextFormat = lambda v: f"{v:,.0f}"
-        chart.lines[0].strokeColor = PALETTE[0]
-        chart.lines[0].strokeWidth = 2
+        for i in range(len(spec.series)):
+            chart.lines[i].strokeColor = PALETTE[i % len(PALETTE)]
+            chart.lines[i].strokeWidth = 2 if i == 0 else 1
         d.add(chart)
     legend = Legend()
     legend.x, legend.y = width - 110, height - 20

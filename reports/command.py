@@ -22,6 +22,7 @@ BUILDERS = {
     "budget": "reports.budget:budget_report",
     "buffer": "reports.buffer:buffer_report",
     "statement": "reports.statement:statement_report",
+    "outlook": "reports.outlook:outlook_report",
 }
 RENDERERS = {
     "json": "reports.render_json:render_json",

@@ -387,3 +387,58 @@ class FinancialStatements:
     contributing_states: int
     states_parties: int
     prior_year: int | None  # the comparatives' year (None: the books hold none)
+
+
+# --- funding outlook --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OutlookMonth:
+    month: int  # 0: received before 1 January (advances), 1-12
+    received: Decimal  # receipts for the work-plan year booked in the month
+    cumulative: Decimal | None  # None: a month after the as-of date
+    previous: tuple[Decimal | None, ...]  # cumulative for each earlier year at the same month (None: not kept)
+    expected_pledges: Decimal  # unpaid pledges expected in the month (CHF at the pledges' rates)
+
+
+@dataclass(frozen=True)
+class OutlookState:
+    state_party: str
+    name: str
+    received: Decimal
+    pledged: Decimal | None  # None: no pledge (or one not valued)
+    outstanding: Decimal | None
+    expected: datetime.date | None  # the earliest expected date of its pledges
+    overdue: bool
+    usual: Decimal | None  # its average over the previous three work-plan years (None: paid none of them)
+
+
+@dataclass(frozen=True)
+class OutlookScenario:
+    name: str  # "all_pledges_paid" | "received_only" | "as_in_previous_years"
+    label: str
+    income_to_come: Decimal
+    year_income: Decimal
+    year_expenditure: Decimal
+    surplus: Decimal
+    fund_balance_year_end: Decimal
+    buffer_year_end: Decimal
+
+
+@dataclass(frozen=True)
+class OutlookReport:
+    header: ReportHeader
+    budget: Decimal  # final budget of the year
+    received: Decimal  # for the work-plan year, by as_of
+    outstanding_pledges: Decimal
+    secured: Decimal  # received + outstanding pledges
+    secured_share: Decimal | None  # secured / budget
+    previous_years: tuple[int, ...]
+    previous_same_date: tuple[Decimal, ...]  # each previous year's receipts by the same day of its year
+    months: tuple[OutlookMonth, ...]
+    states: tuple[OutlookState, ...]
+    overdue: Decimal
+    unvalued_pledges: int  # foreign-currency pledges without a rate: not counted
+    fund_balance_now: Decimal
+    remaining_expenditure: Decimal
+    scenarios: tuple[OutlookScenario, ...]

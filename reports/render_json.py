@@ -15,6 +15,7 @@ from typing import Any
 from ledger import money
 
 from reports.model import (
+    OutlookReport,
     FinancialStatements,
     Line,
     Percent,
@@ -247,7 +248,31 @@ def statements_json(s: FinancialStatements) -> dict[str, Any]:
     }
 
 
+def outlook_json(r: OutlookReport) -> dict[str, Any]:
+    out = _head(r.header)
+    out.update(
+        budget=amount(r.budget), received=amount(r.received), outstanding_pledges=amount(r.outstanding_pledges),
+        secured=amount(r.secured), secured_share=text(r.secured_share), overdue=amount(r.overdue),
+        unvalued_pledges=r.unvalued_pledges, fund_balance_now=amount(r.fund_balance_now),
+        remaining_expenditure=amount(r.remaining_expenditure),
+        previous_same_date={str(y): amount(v) for y, v in zip(r.previous_years, r.previous_same_date, strict=True)},
+        months=[{"month": m.month, "received": amount(m.received), "cumulative": amount(m.cumulative),
+                 "previous": {str(y): amount(v) for y, v in zip(r.previous_years, m.previous, strict=False)},
+                 "expected_pledges": amount(m.expected_pledges)} for m in r.months],
+        states=[{"state_party": s.state_party, "name": s.name, "received": amount(s.received),
+                 "pledged": amount(s.pledged), "outstanding": amount(s.outstanding),
+                 "expected": None if s.expected is None else s.expected.isoformat(), "overdue": s.overdue,
+                 "usual": amount(s.usual)} for s in r.states],
+        scenarios=[{"name": s.name, "label": s.label, "income_to_come": amount(s.income_to_come),
+                    "year_income": amount(s.year_income), "year_expenditure": amount(s.year_expenditure),
+                    "surplus": amount(s.surplus), "fund_balance_year_end": amount(s.fund_balance_year_end),
+                    "buffer_year_end": amount(s.buffer_year_end)} for s in r.scenarios],
+    )
+    return out
+
+
 _BY_TYPE = {
+    OutlookReport: outlook_json,
     ContributionsReport: contributions_json,
     BudgetReport: budget_json,
     BufferReport: buffer_json,

@@ -14,6 +14,7 @@ from ledger.money import grouped
 
 from reports.base import ratio as ratio_of
 from reports.model import (
+    OutlookReport,
     Percent,
     AnnualReport,
     BudgetReport,
@@ -203,7 +204,60 @@ def annual_tables(r: AnnualReport) -> list[Table]:
     return tables
 
 
+MONTHS = ("Before 1 January", "January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December")
+
+
+def outlook_tables(r: OutlookReport) -> list[Table]:
+    y = r.header.year
+    summary = Table(
+        key="Outlook", title=f"Funding outlook for the {y} work plan (CHF)",
+        columns=("Item", "Amount"),
+        rows=(
+            (f"Final budget {y}", r.budget),
+            ("Received", r.received),
+            ("Pledged, not yet paid", r.outstanding_pledges),
+            ("Secured (received and pledged)", r.secured),
+            ("Share of the budget secured", _percent(r.secured_share)),
+            ("Of the unpaid pledges, overdue", r.overdue),
+            *((f"Received for {p} by the same date of {p}", v) for p, v in zip(r.previous_years, r.previous_same_date,
+                                                                              strict=True)),
+            ("Fund balance (net assets) today", r.fund_balance_now),
+            ("Final budget for the rest of the year", r.remaining_expenditure),
+        ),
+        note=("Pledges in other currencies at the rates recorded with them"
+              + (f"; {r.unvalued_pledges} pledge(s) without a rate are not counted." if r.unvalued_pledges else ".")),
+    )
+    months = Table(
+        key="By month", title=f"Receipts for {y} by month, against earlier years (CHF)",
+        columns=("Month", "Received", f"Cumulative {y}", *(f"Cumulative {p}" for p in r.previous_years),
+                 "Unpaid pledges expected"),
+        rows=tuple((MONTHS[m.month], m.received, m.cumulative if m.cumulative is not None else "",
+                    *(v if v is not None else "" for v in m.previous[:len(r.previous_years)]), m.expected_pledges)
+                   for m in r.months),
+        note="Earlier years: receipts for that work-plan year by the end of the same month of that year.",
+    )
+    scenarios = Table(
+        key="Scenarios", title=f"Projected result at 31 December {y} (CHF)",
+        columns=("Scenario", "Still to come", "Income for the year", "Expenditure for the year", "Surplus (deficit)",
+                 "Fund balance at 31 December", "Buffer at 31 December"),
+        rows=tuple((s.label, s.income_to_come, s.year_income, s.year_expenditure, s.surplus, s.fund_balance_year_end,
+                    s.buffer_year_end) for s in r.scenarios),
+        note=("Expenditure: booked to date plus the final budget for the part of the year still to run. At year end "
+              "a surplus goes to the buffer up to its target, a deficit is covered from it (close-year)."),
+    )
+    states = Table(
+        key="States", title=f"Contributions and pledges for {y}, by State Party (CHF)",
+        columns=("State Party", "Received", "Pledged", "Outstanding", "Expected", "Overdue", "Average of 3 years"),
+        rows=tuple((s.name, s.received, s.pledged, s.outstanding, s.expected or "", "overdue" if s.overdue else "",
+                    s.usual) for s in r.states),
+        totals=("Total", r.received, None, r.outstanding_pledges, "", "", None),
+    )
+    return [summary, months, scenarios, states]
+
+
 _BY_TYPE = {
+    OutlookReport: outlook_tables,
     ContributionsReport: contributions_tables,
     BudgetReport: budget_tables,
     BufferReport: buffer_tables,
@@ -224,5 +278,6 @@ def title(report) -> str:
         "buffer": "Financial security buffer",
         "statement": "Statement of contributions",
         "annual": "Annual Financial Report",
+        "outlook": "Funding outlook",
     }
     return f"ISU — {names[h.report]} {h.year}"

@@ -9,7 +9,7 @@ import click
 
 from app.cli.base import YEAR, Environment, Refused, pass_env
 
-REPORT_NAMES = ("contributions", "annual", "budget", "buffer", "statement", "pack")
+REPORT_NAMES = ("contributions", "annual", "budget", "buffer", "statement", "outlook", "pack")
 FORMATS = ("json", "xlsx", "pdf", "html")
 
 
@@ -23,7 +23,7 @@ FORMATS = ("json", "xlsx", "pdf", "html")
 @pass_env
 def report(env: Environment, name: str, year: int, as_of: str | None, fmt: str | None, state_party: str | None,
            output: str | None) -> None:
-    """Generate a report (contributions, annual, budget, buffer, statement, pack)."""
+    """Generate a report (contributions, annual, budget, buffer, statement, outlook, pack)."""
     from reports import command
 
     fmt = fmt or "json"

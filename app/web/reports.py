@@ -14,7 +14,7 @@ from app.web.views import Refused, book_years, books, default_year, ledger_dir, 
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
-NAMES = ("annual", "contributions", "budget", "buffer", "statement")
+NAMES = ("annual", "contributions", "budget", "buffer", "statement", "outlook")
 FORMATS = {
     "pdf": "application/pdf",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

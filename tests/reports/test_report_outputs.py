@@ -153,3 +153,14 @@ def test_pack_is_reproducible(cli, auditor, report_books, tmp_path):
     assert {f"statements/statement-2024-{s}.pdf" for s in ("CHE", "DEU", "ITA", "NOR", "SEN")} <= files
     again = build_pack(books, 2024, commit=head(report_books))
     assert again.manifest == manifest
+
+
+def test_cli_outlook(cli, report_books, tmp_path):
+    code, out, err = cli(report_books, "report", "outlook", "--year", "2025", "--format", "json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["report"] == "outlook" and {s["name"] for s in doc["scenarios"]} == {
+        "all_pledges_paid", "received_only", "as_in_previous_years"}
+    pdf = tmp_path / "o.pdf"
+    code, _, err = cli(report_books, "report", "outlook", "--year", "2025", "--format", "pdf", "-o", str(pdf))
+    assert code == 0 and pdf.read_bytes().startswith(b"%PDF"), err
