@@ -81,16 +81,28 @@ def _cumulative(rows, year: int, until: datetime.date) -> list[Decimal]:
     return out
 
 
-def _states(books, year: int, as_of: datetime.date, got: dict[str, Decimal], history: dict[int, list]):
-    statuses = {s.state_party: s for s in pledge_status(books.entries, year, as_of)}
-    expected: dict[str, datetime.date] = {}
-    for p in pledges(books.entries, year):
-        if p.expected is not None and (p.state_party not in expected or p.expected < expected[p.state_party]):
-            expected[p.state_party] = p.expected
+def _expected(entries: list, year: int) -> dict[str, datetime.date]:
+    """The earliest expected date of each State's pledges for ``year``."""
+    out: dict[str, datetime.date] = {}
+    for p in pledges(entries, year):
+        if p.expected is not None and (p.state_party not in out or p.expected < out[p.state_party]):
+            out[p.state_party] = p.expected
+    return out
+
+
+def _usual(history: dict[int, list], year: int) -> dict[str, Decimal]:
+    """Each State's average receipts over the previous work-plan years."""
     usual: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for y in range(year - HISTORY, year):
         for _day, state, amount in history.get(y, ()):
             usual[state] += amount / HISTORY
+    return usual
+
+
+def _states(books, year: int, as_of: datetime.date, got: dict[str, Decimal], history: dict[int, list]):
+    statuses = {s.state_party: s for s in pledge_status(books.entries, year, as_of)}
+    expected = _expected(books.entries, year)
+    usual = _usual(history, year)
     out = []
     for state in sorted(set(got) | set(statuses) | {s for s, v in usual.items() if v > 0}):
         status = statuses.get(state)
