@@ -411,6 +411,7 @@ class OutlookState:
     expected: datetime.date | None  # the earliest expected date of its pledges
     overdue: bool
     usual: Decimal | None  # its average over the previous three work-plan years (None: paid none of them)
+    usual_rest: Decimal = Decimal("0.00")  # its average paid after the same day of those years, to 31 December
 
 
 @dataclass(frozen=True)

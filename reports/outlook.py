@@ -15,9 +15,9 @@ date, less the final budget for the part of the year still to run:
 
 * ``all_pledges_paid``: every outstanding pledge arrives;
 * ``received_only``: nothing more arrives;
-* ``as_in_previous_years``: each State pays what it paid on average for the
-  three previous work-plan years, less what it has paid already (never
-  less than nothing).
+* ``as_in_previous_years``: each State pays, between the as-of date and 31
+  December, what it paid on average in the three previous work-plan years
+  between the same day and the end of that year.
 """
 
 from __future__ import annotations
@@ -90,19 +90,24 @@ def _expected(entries: list, year: int) -> dict[str, datetime.date]:
     return out
 
 
-def _usual(history: dict[int, list], year: int) -> dict[str, Decimal]:
-    """Each State's average receipts over the previous work-plan years."""
+def _usual(history: dict[int, list], year: int, as_of: datetime.date) -> tuple[dict, dict]:
+    """Each State's average receipts over the previous work-plan years: in
+    all, and between the same day as ``as_of`` and the end of that year."""
     usual: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    rest: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for y in range(year - HISTORY, year):
-        for _day, state, amount in history.get(y, ()):
+        after = same_day(as_of, as_of.year - (year - y))
+        for day, state, amount in history.get(y, ()):
             usual[state] += amount / HISTORY
-    return usual
+            if after < day <= datetime.date(y, 12, 31):
+                rest[state] += amount / HISTORY
+    return usual, rest
 
 
 def _states(books, year: int, as_of: datetime.date, got: dict[str, Decimal], history: dict[int, list]):
     statuses = {s.state_party: s for s in pledge_status(books.entries, year, as_of)}
     expected = _expected(books.entries, year)
-    usual = _usual(history, year)
+    usual, rest = _usual(history, year, as_of)
     out = []
     for state in sorted(set(got) | set(statuses) | {s for s, v in usual.items() if v > 0}):
         status = statuses.get(state)
@@ -115,6 +120,7 @@ def _states(books, year: int, as_of: datetime.date, got: dict[str, Decimal], his
             pledged=None if status is None else status.pledged, outstanding=outstanding, expected=due,
             overdue=bool(outstanding and due is not None and due < as_of),
             usual=cents(usual[state]) if usual.get(state) else None,
+            usual_rest=cents(rest.get(state, ZERO)),
         ))
     unvalued = sum(1 for s in statuses.values() if s.pledged_original and s.pledged is None)
     return out, unvalued
@@ -177,7 +183,7 @@ def outlook_report(books, year: int, as_of: datetime.date | None = None, *, comm
     to_come = {
         "all_pledges_paid": outstanding,
         "received_only": ZERO,
-        "as_in_previous_years": cents(sum((max(s.usual - s.received, ZERO) for s in states if s.usual), ZERO)),
+        "as_in_previous_years": cents(sum((s.usual_rest for s in states), ZERO)),
     }
     scenarios, net = _scenarios(books, year, as_of, remaining, to_come)
     return OutlookReport(

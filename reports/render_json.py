@@ -262,7 +262,7 @@ def outlook_json(r: OutlookReport) -> dict[str, Any]:
         states=[{"state_party": s.state_party, "name": s.name, "received": amount(s.received),
                  "pledged": amount(s.pledged), "outstanding": amount(s.outstanding),
                  "expected": None if s.expected is None else s.expected.isoformat(), "overdue": s.overdue,
-                 "usual": amount(s.usual)} for s in r.states],
+                 "usual": amount(s.usual), "usual_rest": amount(s.usual_rest)} for s in r.states],
         scenarios=[{"name": s.name, "label": s.label, "income_to_come": amount(s.income_to_come),
                     "year_income": amount(s.year_income), "year_expenditure": amount(s.year_expenditure),
                     "surplus": amount(s.surplus), "fund_balance_year_end": amount(s.fund_balance_year_end),

@@ -248,10 +248,12 @@ def outlook_tables(r: OutlookReport) -> list[Table]:
     )
     states = Table(
         key="States", title=f"Contributions and pledges for {y}, by State Party (CHF)",
-        columns=("State Party", "Received", "Pledged", "Outstanding", "Expected", "Overdue", "Average of 3 years"),
+        columns=("State Party", "Received", "Pledged", "Outstanding", "Expected", "Overdue", "Average of 3 years",
+                 "Of which after this date"),
         rows=tuple((s.name, s.received, s.pledged, s.outstanding, s.expected or "", "overdue" if s.overdue else "",
-                    s.usual) for s in r.states),
-        totals=("Total", r.received, None, r.outstanding_pledges, "", "", None),
+                    s.usual, s.usual_rest) for s in r.states),
+        totals=("Total", r.received, "", r.outstanding_pledges, "", "", "",
+                sum((s.usual_rest for s in r.states), r.received - r.received)),
     )
     return [summary, months, scenarios, states]
 

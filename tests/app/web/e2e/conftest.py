@@ -47,8 +47,29 @@ def server(password, tmp_path, database_url):
         for role in ("finance", "auditor", "committee"):
             add_user(s, role, role, password, f"{role.title()} Tester")
         s.commit()
-    port = free_port()
     env = {**os.environ, "ISU_DATABASE_URL": database_url, "ISU_SECRET_KEY": "e2e-" + "k" * 40}
+    yield from serve(ledger, env)
+
+
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory):
+    """(base URL, ledger directory, {account: password}) of ``isu-ledger serve``
+    over the demo books (its own SQLite database), the story pinned to 28 November 2026."""
+    import datetime
+
+    from app.demo.build import build_demo
+
+    ledger = tmp_path_factory.mktemp("demo-e2e") / "books"
+    env = {k: v for k, v in os.environ.items() if k != "ISU_DATABASE_URL"}
+    env["ISU_SECRET_KEY"] = "e2e-" + "k" * 40
+    result = build_demo(ledger, today=datetime.date(2026, 11, 28), say=lambda _line: None)
+    for base, books in serve(ledger, env):
+        yield base, books, result.accounts
+
+
+def serve(ledger: Path, env: dict):
+    """Run ``isu-ledger serve`` over ``ledger``; yield (base URL, ledger); stop it."""
+    port = free_port()
     exe = Path(sys.executable).with_name("isu-ledger")
     proc = subprocess.Popen([str(exe), "--ledger", str(ledger), "serve", "--port", str(port)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
