@@ -110,7 +110,18 @@ CUSTOM_PLEDGE = "isu-pledge"
 # plugin can let it omit ``bank_ref`` (and, for "recognition", move deferred
 # contributions into income of their work-plan year).
 META_KIND = "isu_kind"
-KINDS = ("recognition", "close", "correction", "opening", "pledge", "manual", "expenditure", "buffer")
+KINDS = ("recognition", "close", "closing", "correction", "opening", "pledge", "manual", "expenditure", "buffer")
+# A closing transaction moves a closed year's income and expenditure (and
+# the opening balances) into the fund balance, so that the equity accounts
+# say what the financial statements say. It is bookkeeping, not activity:
+# every sum of income or expenditure leaves it out (``is_closing``).
+CLOSING = "closing"
+TAG_CLOSING = "isu-closing"
+
+
+def is_closing(entry) -> bool:
+    """A year-end closing transaction (see ``CLOSING``)."""
+    return (getattr(entry, "meta", None) or {}).get(META_KIND) == CLOSING
 
 # --- Year end and decisions ---------------------------------------------------
 CUSTOM_YEAR_CLOSED = "isu-year-closed"  # custom "isu-year-closed" YEAR, figures as metadata

@@ -132,7 +132,7 @@ def _year_figures(entries: list, year: int, as_of: datetime.date) -> _YearFigure
     for entry in entries:
         if entry.date > as_of:
             break
-        if isinstance(entry, data.Transaction):
+        if isinstance(entry, data.Transaction) and not conventions.is_closing(entry):
             figures.add(entry)
     return figures
 

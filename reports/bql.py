@@ -15,6 +15,9 @@ from beanquery import query
 
 from ledger import conventions
 
+# Year-end closing transactions move income and expenditure into the fund
+# balance; sums of the year's activity leave them out.
+_ACTIVITY = f"NOT ('{conventions.TAG_CLOSING}' IN tags)"
 _CONTRIB = (
     f"((account ~ '^{conventions.CONTRIBUTIONS}:' AND account != '{conventions.UNIDENTIFIED}') OR account = '{conventions.ADVANCE}')"
 )
@@ -27,14 +30,16 @@ RECEIVED_BY_STATE = (
     "GROUP BY state_party ORDER BY state_party"
 )
 UNIDENTIFIED = (
-    f"SELECT neg(sum(number)) WHERE account = '{conventions.UNIDENTIFIED}' AND year = {{year}} AND date <= {{as_of}}"
+    f"SELECT neg(sum(number)) WHERE account = '{conventions.UNIDENTIFIED}' AND year = {{year}} AND date <= {{as_of}} "
+    f"AND {_ACTIVITY}"
 )
 ACTUAL_BY_LINE = (
     "SELECT account, sum(number) AS actual "
-    f"WHERE account ~ '^{conventions.EXPENSES}:' AND year = {{year}} AND date <= {{as_of}} GROUP BY account ORDER BY account"
+    f"WHERE account ~ '^{conventions.EXPENSES}:' AND year = {{year}} AND date <= {{as_of}} AND {_ACTIVITY} "
+    "GROUP BY account ORDER BY account"
 )
-INCOME = "SELECT neg(sum(number)) WHERE account ~ '^Income:' AND year = {year} AND date <= {as_of}"
-EXPENDITURE = "SELECT sum(number) WHERE account ~ '^Expenses:' AND year = {year} AND date <= {as_of}"
+INCOME = "SELECT neg(sum(number)) WHERE account ~ '^Income:' AND year = {year} AND date <= {as_of} AND " + _ACTIVITY
+EXPENDITURE = "SELECT sum(number) WHERE account ~ '^Expenses:' AND year = {year} AND date <= {as_of} AND " + _ACTIVITY
 NET_ASSETS = "SELECT sum(number) WHERE account ~ '^(Assets|Liabilities):' AND date <= {as_of}"
 BUFFER_BALANCE = f"SELECT neg(sum(number)) WHERE account = '{conventions.BUFFER}' AND date <= {{as_of}}"
 STATE_RECEIPTS = (

@@ -30,7 +30,7 @@ def actual_by_account(entries: list, year: int, as_of: datetime.date) -> dict[st
     for entry in entries:
         if entry.date > as_of:
             break
-        if entry.date.year != year or not isinstance(entry, data.Transaction):
+        if entry.date.year != year or not isinstance(entry, data.Transaction) or conventions.is_closing(entry):
             continue
         for posting in entry.postings:
             if posting.account.startswith(prefix) and posting.units is not None:

@@ -37,7 +37,7 @@ def unidentified_in(entries: list, year: int, as_of: datetime.date) -> Decimal:
     for entry in entries:
         if entry.date > as_of:
             break
-        if entry.date.year != year or not isinstance(entry, data.Transaction):
+        if entry.date.year != year or not isinstance(entry, data.Transaction) or conventions.is_closing(entry):
             continue
         for posting in entry.postings:
             if posting.account == conventions.UNIDENTIFIED and posting.units is not None:

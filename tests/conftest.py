@@ -6,6 +6,7 @@ module that needs them.
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 from pathlib import Path
@@ -100,3 +101,25 @@ def cli_fixture():
 def head_fixture():
     """``head(ledger)``: the commit the books' git HEAD points at."""
     return common.cli.head
+
+
+DEMO_TODAY = datetime.date(2026, 11, 28)  # the demo's story pinned: 2025 audited, 2026 preliminary
+
+
+@pytest.fixture(scope="session")
+def demo_ledger(tmp_path_factory) -> Path:
+    """The demo books, built once per test session (per worker) with the story
+    pinned to ``DEMO_TODAY``; tests read them and must not write to them."""
+    from app.demo.build import build_demo
+
+    mp = pytest.MonkeyPatch()
+    mp.setenv("GIT_AUTHOR_NAME", "isu-test")
+    mp.setenv("GIT_AUTHOR_EMAIL", "isu-test@isu-ledger.invalid")
+    mp.setenv("GIT_COMMITTER_NAME", "isu-test")
+    mp.setenv("GIT_COMMITTER_EMAIL", "isu-test@isu-ledger.invalid")
+    try:
+        path = tmp_path_factory.mktemp("demo-ledger") / "books"
+        build_demo(path, today=DEMO_TODAY, say=lambda _line: None)
+        return path
+    finally:
+        mp.undo()

@@ -126,7 +126,7 @@ def expenditure_12_months(entries: Iterable, as_of: datetime.date) -> Decimal:
         start = as_of.replace(year=as_of.year - 1, day=28)
     total = ZERO
     for entry in entries:
-        if isinstance(entry, data.Transaction) and start < entry.date <= as_of:
+        if isinstance(entry, data.Transaction) and start < entry.date <= as_of and not conventions.is_closing(entry):
             for p in entry.postings:
                 if p.account.startswith("Expenses:") and p.units is not None:
                     total += p.units.number

@@ -237,7 +237,7 @@ def expenditure_by_line(entries: Iterable, year: int) -> dict[str, Decimal]:
     totals: dict[str, Decimal] = {}
     prefix = conventions.EXPENSES + ":"
     for entry in entries:
-        if isinstance(entry, data.Transaction) and entry.date.year == year:
+        if isinstance(entry, data.Transaction) and entry.date.year == year and not conventions.is_closing(entry):
             for p in entry.postings:
                 if p.account.startswith(prefix) and p.units is not None:
                     totals[p.account] = totals.get(p.account, ZERO) + p.units.number

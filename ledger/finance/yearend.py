@@ -15,6 +15,12 @@ complementary view (``ledger.finance.pledges``); the result is what the fund gai
   buffer as far as it holds; the rest reduces the fund balance;
 * ``custom "isu-year-closed" YYYY`` with the figures as metadata;
 
+* the closing transaction (``isu_kind: "closing"``, tag ``#isu-closing``):
+  the year's income and expenditure, and the opening balances, into
+  ``Equity:FundBalance``, so that Fava's balance sheet at 31 December shows
+  the fund balance of the statements, buffer and unrestricted apart. In Fava,
+  the filter ``-#isu-closing`` shows the year's income statement without it;
+
 and, on 1 January of YYYY+1, the recognition in income of every
 contribution received in advance for YYYY+1 (``isu_kind: "recognition"``,
 debiting the advance liability, same attribution, ``recognises`` naming the
@@ -71,7 +77,7 @@ def year_result(entries, year: int) -> tuple[Decimal, Decimal, Decimal]:
     """(income, expenditure, surplus) of calendar ``year`` (see module doc)."""
     income = expenditure = ZERO
     for entry in entries:
-        if isinstance(entry, data.Transaction) and entry.date.year == year:
+        if isinstance(entry, data.Transaction) and entry.date.year == year and not conventions.is_closing(entry):
             for p in entry.postings:
                 if p.units is None:
                     continue
@@ -168,6 +174,39 @@ def recognition_entry(entries, next_year: int) -> data.Transaction | None:
     )
 
 
+def closing_entry(entries, year: int) -> data.Transaction | None:
+    """The closing of ``year`` on 31 December (None: nothing left to close):
+    the balance of every income and expense account for the year moves into
+    the fund balance, and so do the opening balances, so that after the close
+    the equity accounts hold the fund balance of the statements (policy 11).
+    Earlier closings of the year are counted, so closing again books only
+    the difference."""
+    end = datetime.date(year, 12, 31)
+    moved: dict[str, Decimal] = {}
+    for entry in entries:
+        if entry.date > end:
+            break
+        if not isinstance(entry, data.Transaction):
+            continue
+        for p in entry.postings:
+            if p.units is None:
+                continue
+            result = entry.date.year == year and p.account.startswith(("Income:", "Expenses:"))
+            if result or p.account == conventions.OPENING:
+                moved[p.account] = moved.get(p.account, ZERO) + p.units.number
+    postings = [data.Posting(account, Amount(-amount, conventions.CURRENCY), None, None, None, None)
+                for account, amount in sorted(moved.items()) if amount]
+    if not postings:
+        return None
+    fund = sum((amount for amount in moved.values()), ZERO)
+    postings.append(data.Posting(conventions.FUND_BALANCE, Amount(fund, conventions.CURRENCY), None, None, None, None))
+    meta = data.new_metadata("<isu-ledger close-year>", 0)
+    meta[conventions.META_KIND] = conventions.CLOSING
+    meta[conventions.META_CLOSES_YEAR] = Decimal(year)
+    return data.Transaction(meta, end, "*", None, f"Year {year} closed: income and expenditure to the fund balance",
+                            frozenset({conventions.TAG_CLOSING}), data.EMPTY_SET, postings)
+
+
 @dataclass
 class ClosePlan:
     year: int
@@ -248,6 +287,9 @@ def plan_close(entries: list, year: int, today: datetime.date) -> ClosePlan:
             else f"Year {year} closed: deficit covered from the financial security buffer"
         )
         plan.entries.append(buf.movement_entry(adjustment, decision, year_end, kind="close", closes_year=year, narration=narration))
+    closing = closing_entry(entries, year)
+    if closing is not None:
+        plan.entries.append(closing)
     recognition = recognition_entry(entries, year + 1)
     if recognition is not None:
         plan.recognised = sum((-p.units.number for p in recognition.postings if p.account != conventions.ADVANCE), ZERO)
@@ -362,6 +404,9 @@ def sign_off(
         raise YearEndRefused(
             f"advances for {year + 1} are not recognised yet: run isu-ledger close-year {year} again"
         )
+    if closing_entry(entries, year) is not None:
+        raise YearEndRefused(f"{year}'s income and expenditure are not all closed into the fund balance: "
+                             f"run isu-ledger close-year {year} again")
     fingerprint = year_fingerprint(entries, year)
     meta = data.new_metadata("<isu-ledger>", 0)
     if on_behalf_of:

@@ -141,6 +141,8 @@ class _Checker:
                 entry,
                 f"{conventions.META_KIND} {_as_ledger_text(kind)} is not one of {', '.join(conventions.KINDS)}",
             )
+        if kind == conventions.CLOSING:
+            return  # a year-end closing moves balances, it attributes nothing
         has_bank_ref = bool(meta.get(conventions.META_BANK_REF))
         for posting in entry.postings:
             account = posting.account

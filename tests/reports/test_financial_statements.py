@@ -10,7 +10,6 @@ The rendered pages of both reports are written as PNG (pdftoppm) under
 
 from __future__ import annotations
 
-import datetime
 import io
 import os
 import re
@@ -21,7 +20,6 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from app.demo.build import build_demo
 from ledger.loader import load_books
 from reports.annual import annual_report
 from reports.budget import budget_report
@@ -33,17 +31,14 @@ from reports.render_pdf import cell_text, render_pdf
 from reports.render_xlsx import render_xlsx
 from reports.statement import statement_report
 
-TODAY = datetime.date(2026, 11, 28)
 REPO = Path(__file__).resolve().parents[2]
 pdftotext = shutil.which("pdftotext")
 pdftoppm = shutil.which("pdftoppm")
 
 
 @pytest.fixture(scope="module")
-def demo_books(tmp_path_factory):
-    path = tmp_path_factory.mktemp("statements") / "books"
-    build_demo(path, today=TODAY, say=lambda _line: None)
-    return load_books(path)
+def demo_books(demo_ledger):
+    return load_books(demo_ledger)
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,6 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
-from app.demo.build import build_demo
 from ledger.loader import load_books
 from reports import bql
 from reports.buffer import remaining_share
@@ -24,16 +23,13 @@ from reports.render_json import to_json
 from reports.render_pdf import render_pdf
 from reports.render_xlsx import render_xlsx
 
-TODAY = datetime.date(2026, 11, 28)
 YEAR = 2026
 ZERO = Decimal("0.00")
 
 
 @pytest.fixture(scope="module")
-def books(tmp_path_factory):
-    path = tmp_path_factory.mktemp("outlook") / "books"
-    build_demo(path, today=TODAY, say=lambda _line: None)
-    return load_books(path)
+def books(demo_ledger):
+    return load_books(demo_ledger)
 
 
 @pytest.fixture(scope="module")

@@ -243,3 +243,46 @@ def test_signer_names_are_one_plain_line(books, tmp_path, option):
         code, _, err = cli(books, "sign-off", "2025", option, bad, *other, "--opinion-date", "2026-03-31")
         assert code == 2 and err.startswith(f"isu-ledger: {option}: "), err
     assert head(books) == before
+
+
+def _equity(entries) -> dict[str, Decimal]:
+    out: dict[str, Decimal] = {}
+    for e in entries:
+        if isinstance(e, data.Transaction) and e.date <= D(2025, 12, 31):
+            for p in e.postings:
+                out[p.account] = out.get(p.account, Decimal(0)) + p.units.number
+    return {k: v for k, v in out.items() if v}
+
+
+def test_close_year_moves_the_result_and_the_opening_into_the_fund_balance(books, tmp_path):
+    closed_2025(books, tmp_path)
+    entries = load_books(books).entries
+    (closing,) = [e for e in entries if conventions.is_closing(e)]
+    assert closing.date == D(2025, 12, 31) and conventions.TAG_CLOSING in closing.tags
+    balances = _equity(entries)
+    # After the close no income or expense account of 2025 holds anything, the
+    # opening balances are in the fund balance, and equity is the net assets:
+    # buffer 30,000 and the rest unrestricted.
+    assert not [a for a in balances if a.startswith(("Income:", "Expenses:")) or a == conventions.OPENING]
+    net = sum(v for a, v in balances.items() if a.startswith(("Assets:", "Liabilities:")))
+    assert -balances[conventions.BUFFER] == Decimal("30000.00")
+    assert -balances[conventions.FUND_BALANCE] == net - Decimal("30000.00")
+    # The closing is not activity: the year's result is the same without it.
+    assert yearend.year_result(entries, 2025) == yearend.year_result([e for e in entries if not conventions.is_closing(e)], 2025)
+
+
+def test_close_again_after_a_late_change_books_only_the_difference(books, tmp_path):
+    closed_2025(books, tmp_path)
+    sheet = tmp_path / "exp.xlsx"
+    fill(sheet, "Expenditure", ["Date", "Budget line", "Description", "Amount", "Reference"],
+         [["2025-12-20", "Staff", "Staff costs December", 1000, "EXP-9"]])
+    assert cli(books, "expenditure", "import", str(sheet))[0] == 0
+    # The sign-off is refused while the late expenditure is not closed.
+    code, _, err = cli(books, "sign-off", "2025", "--auditor", "A. Auditor", "--opinion-date", "2026-03-01")
+    assert code == 2 and "close-year 2025" in err
+    assert cli(books, "close-year", "2025")[0] == 0
+    entries = load_books(books).entries
+    closings = [e for e in entries if conventions.is_closing(e)]
+    assert len(closings) == 2
+    assert [p.units.number for p in closings[1].postings if p.account == "Expenses:Budget:Staff"] == [Decimal("-1000.00")]
+    assert not [a for a in _equity(entries) if a.startswith(("Income:", "Expenses:"))]
