@@ -41,10 +41,11 @@ def history_annex(r: ContributionsReport) -> Table:
     return Table(
         key="Annex 2",
         title="Annex 2 — Contributions received by work-plan year (CHF)",
-        columns=("Work-plan year", "Received", "Contributing States"),
-        rows=tuple((y, r.history_totals[y], sum(1 for h in r.history if h.by_year.get(y))) for y in years),
-        note=("Each closed year shows its audited figure; receipts for it after the audit count in the year "
-              "they were received and are shown apart."),
+        columns=("Work-plan year", "Received", "Contributing States", "Received after the year was closed"),
+        rows=tuple((y, r.history_totals[y], sum(1 for h in r.history if h.by_year.get(y)), r.history_later.get(y))
+                   for y in years),
+        note=("Each closed year shows its audited figure, never restated; a receipt for it after it was closed "
+              "counts in the year it was received and is shown apart (“—”: none)."),
     )
 
 

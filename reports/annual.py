@@ -27,7 +27,7 @@ from beancount.core import data
 from ledger import conventions
 from ledger.money import ZERO, cents, grouped
 
-from reports.base import header, is_recognition, wp_year_of, year_end
+from reports.base import header, is_recognition, received_to, wp_year_of, year_end
 from reports.budget import budget_report
 from reports.buffer import buffer_report, remaining_share
 from reports.contributions import contributions_report
@@ -120,7 +120,8 @@ class _YearFigures:
             self.late.append((meta.get(conventions.META_STATE_PARTY), wp_year, designated, cents(-number)))
         instructed = str(meta.get(conventions.META_INSTRUCTED) or "")
         if instructed and not instructed.endswith(conventions.CURRENCY):
-            self.fx_receipts += 1
+            # A reversal cancels its original (policy 6): the pair and the re-sent payment count once.
+            self.fx_receipts += 1 if number < 0 else -1
             self.fx_chf -= number
             self.fx_currencies.add(instructed.split()[-1])
 
@@ -214,8 +215,9 @@ def _prior(books, year: int, commit: str | None) -> YearBasis | None:
 def annual_report(books, year: int, as_of: datetime.date | None = None, *, commit: str | None = None) -> AnnualReport:
     """The Annual Financial Report of ``year`` as of ``as_of``."""
     head = header(books, "annual", year, as_of, commit)
+    receipts_to = received_to(books.entries, as_of, head.as_of)
     as_of = head.as_of
-    contributions = contributions_report(books, year, as_of, commit=commit)
+    contributions = contributions_report(books, year, as_of, commit=commit, receipts_to=receipts_to)
     budget = budget_report(books, year, as_of, commit=commit)
     buffer = buffer_report(books, year, as_of, commit=commit, budget=budget, contributions=contributions)
     figures = _year_figures(books.entries, year, as_of)

@@ -50,6 +50,18 @@ def default_as_of(entries: list, year: int) -> datetime.date:
     return latest or datetime.date(year, 1, 1)
 
 
+def received_to(entries: list, as_of_given: datetime.date | None, as_of: datetime.date) -> datetime.date:
+    """Up to when receipts for a work-plan year count (policy 4): a receipt for
+    a year still open counts for it whenever it arrives, and one for a closed
+    year carries the current year (``designated_year``) - so without an
+    explicit ``--as-of`` every receipt in the books counts, not only those by
+    the year's 31 December. With an explicit date, that date."""
+    if as_of_given is not None:
+        return as_of
+    last = max((e.date for e in entries if isinstance(e, data.Transaction)), default=as_of)
+    return max(as_of, last)
+
+
 def header(books, report: str, year: int, as_of: datetime.date | None, commit: str | None,
            state_party: str | None = None) -> ReportHeader:
     """The header: audited if the year is signed off (then as at 31 December,

@@ -1,8 +1,7 @@
 """The financial security buffer: balance, target, cover, movements, forecast.
 
 The rules are ``ledger.finance.buffer``'s (the policy in force, the target, the
-balance, the movements, months of expenditure as the actual expenditure of
-the last twelve months / 12) and ``ledger.finance.yearend``'s (what close-year does
+balance, the movements, a month of expenditure as the year's final budget / 12) and ``ledger.finance.yearend``'s (what close-year does
 with a surplus or deficit); this module only assembles them for a date.
 
 Forecast to 31 December, two scenarios (all outstanding pledges paid / none),
@@ -28,7 +27,6 @@ from ledger.money import ZERO, cents
 from reports.base import header, ratio, year_end
 from reports.model import BufferMovement, BufferPolicy, BufferReport, BufferScenario
 
-MONTHS = Decimal(12)
 
 
 def buffer_trend(entries: list, as_of: datetime.date) -> dict[int, Decimal]:
@@ -43,6 +41,18 @@ def buffer_trend(entries: list, as_of: datetime.date) -> dict[int, Decimal]:
                 if posting.account == conventions.BUFFER and posting.units is not None:
                     balance -= posting.units.number
                     out[entry.date.year] = cents(balance)
+    return out
+
+
+def every_year(trend: dict[int, Decimal], year: int) -> dict[int, Decimal]:
+    """The year-end balances from the first year with a movement to ``year``,
+    a year without movement at the balance it carried."""
+    if not trend:
+        return {}
+    out, balance = {}, ZERO
+    for y in range(min(trend), max(year, max(trend)) + 1):
+        balance = trend.get(y, balance)
+        out[y] = balance
     return out
 
 
@@ -90,7 +100,7 @@ def buffer_report(books, year: int, as_of: datetime.date | None = None, *, commi
     entries = books.entries
     rule = buf.policy(entries, as_of)
     target = buf.target(entries, year, as_of)
-    trend = buffer_trend(entries, as_of)
+    trend = every_year(buffer_trend(entries, as_of), year)
     balance = cents(buf.balance(entries, as_of))
     earlier = [y for y in trend if y < year]
     running = trend[max(earlier)] if earlier else ZERO
@@ -100,7 +110,7 @@ def buffer_report(books, year: int, as_of: datetime.date | None = None, *, commi
             break
         running += m.amount
         moves.append(BufferMovement(m.date, cents(m.amount), cents(running), m.narration, m.decision))
-    monthly = cents(buf.expenditure_12_months(entries, as_of) / MONTHS)
+    monthly = cents(buf.monthly_expenditure(entries, year, as_of))
     forecast: tuple[BufferScenario, ...] = ()
     if as_of < year_end(year):
         budget = budget or budget_report(books, year, as_of, commit=commit)
@@ -117,8 +127,9 @@ def buffer_report(books, year: int, as_of: datetime.date | None = None, *, commi
         target=cents(target) if target is not None else ZERO,
         funded_ratio=ratio(balance, target) if target else None,
         monthly_expenditure=monthly,
-        months_covered=buf.months_covered(entries, as_of),
+        months_covered=buf.months_covered(entries, year, as_of),
         movements=tuple(moves),
         trend=tuple(sorted(trend.items())),
         scenarios=forecast,
+        opening=cents(buf.balance(entries, datetime.date(year - 1, 12, 31))),
     )

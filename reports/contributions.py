@@ -27,7 +27,7 @@ from ledger import conventions
 from ledger.finance import pledges
 from ledger.money import ZERO, cents
 
-from reports.base import contribution_postings, display_name, header, year_end
+from reports.base import contribution_postings, display_name, header, is_recognition, received_to, year_end
 from reports.model import ContributionRow, ContributionsReport, HistoryRow
 
 
@@ -54,13 +54,17 @@ class _Received:
     by_year: dict[int, dict[str, Decimal]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(Decimal)))
     receipts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     advance: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+    later: dict[int, Decimal] = field(default_factory=lambda: defaultdict(Decimal))  # designated year -> CHF
 
 
-def _received(entries: list, year: int, as_of: datetime.date) -> _Received:
+def _received(entries: list, year: int, as_of: datetime.date, to: datetime.date) -> _Received:
     got = _Received()
     advance_cutoff = min(as_of, year_end(year))
-    for entry, posting, state, wp_year in contribution_postings(entries, as_of):
+    for entry, posting, state, wp_year in contribution_postings(entries, to):
         got.by_year[wp_year][state] -= posting.units.number
+        designated = (posting.meta or {}).get(conventions.META_DESIGNATED_YEAR)
+        if designated is not None and not is_recognition(entry):
+            got.later[int(designated)] -= posting.units.number
         if wp_year == year and (entry.meta or {}).get(conventions.META_KIND) != "recognition":
             got.receipts[state] += 1
         if wp_year == year + 1 and entry.date <= advance_cutoff:
@@ -69,17 +73,22 @@ def _received(entries: list, year: int, as_of: datetime.date) -> _Received:
 
 
 def contributions_report(books, year: int, as_of: datetime.date | None = None, *,
-                         commit: str | None = None, ledger_dir: Path | str | None = None) -> ContributionsReport:
+                         commit: str | None = None, ledger_dir: Path | str | None = None,
+                         receipts_to: datetime.date | None = None) -> ContributionsReport:
     """The contributions report of work-plan ``year`` as of ``as_of``.
 
     Rows are the States that pledged or paid for the year (or paid in advance
     for the next one); ``history`` covers every work-plan year with a receipt
-    up to the year reported, each counted by the same ``as_of``.
+    up to the year reported, each counted by the same date. Receipts count up
+    to ``receipts_to`` (``reports.base.received_to``: without ``as_of``, every
+    receipt in the books - a January receipt for last year's open work plan
+    counts for it).
     """
     head = header(books, "contributions", year, as_of, commit)
+    to = receipts_to or received_to(books.entries, as_of, head.as_of)
     as_of = head.as_of
-    got = _received(books.entries, year, as_of)
-    status = {row.state_party: row for row in pledges.pledge_status(books.entries, year, as_of)}
+    got = _received(books.entries, year, as_of, to)
+    status = {row.state_party: row for row in pledges.pledge_status(books.entries, year, to)}
     name = _names(ledger_dir or getattr(books, "ledger_dir", None))
     states = sorted({*(s for s, r in status.items() if r.pledge_ids or r.received),
                      *(s for s, v in got.advance.items() if v)})
@@ -96,6 +105,8 @@ def contributions_report(books, year: int, as_of: datetime.date | None = None, *
         history_years=years,
         history=history,
         history_totals={y: _total(h.by_year[y] for h in history) for y in years},
+        received_to=to,
+        history_later={y: cents(v) for y, v in sorted(got.later.items()) if v and y in years},
     )
 
 

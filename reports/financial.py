@@ -34,7 +34,7 @@ from ledger.finance.budgets import budget_lines, variance_explanations
 from ledger.finance.inkind import in_kind
 from ledger.money import ZERO, cents, grouped
 
-from reports.base import contribution_postings, is_recognition, ratio
+from reports.base import ratio
 from reports.model import (
     AUDITED,
     BudgetComparison,
@@ -316,15 +316,6 @@ def auditor_report(head: ReportHeader) -> tuple[str, ...]:
 # --- the whole set ----------------------------------------------------------------
 
 
-def contributing_states(entries: list, year: int, as_of: datetime.date) -> set[str]:
-    """States with a net receipt for work-plan ``year`` by ``as_of``."""
-    net: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    for entry, posting, state, wp_year in contribution_postings(entries, as_of):
-        if wp_year == year and not is_recognition(entry):
-            net[state] -= posting.units.number
-    return {s for s, v in net.items() if v > 0}
-
-
 def financial_statements(books, head: ReportHeader, this: YearBasis, prior: YearBasis | None,
                          contributions: ContributionsReport, buffer: BufferReport,
                          facts: NoteFacts, states_parties: int) -> FinancialStatements:
@@ -340,7 +331,7 @@ def financial_statements(books, head: ReportHeader, this: YearBasis, prior: Year
         budget=budget_comparison(entries, this.budget),
         notes=numbered_notes(head, facts, in_kind(entries, head.year)),
         annexes=annexes(books, head, contributions, states_parties),
-        contributing_states=len(contributing_states(entries, head.year, contributions.header.as_of)),
+        contributing_states=sum(1 for row in contributions.rows if row.received > 0),
         states_parties=states_parties,
         prior_year=None if prior is None else prior.year,
     )

@@ -114,6 +114,9 @@ class ContributionsReport:
     history_years: tuple[int, ...]
     history: tuple[HistoryRow, ...]
     history_totals: dict[int, Decimal]
+    received_to: datetime.date | None = None  # receipts counted up to this date (policy 4)
+    # Receipts for a year already closed, counted in the year received (policy 12): designated year -> CHF
+    history_later: dict[int, Decimal] = field(default_factory=dict)
 
 
 # --- budget -----------------------------------------------------------------
@@ -182,6 +185,7 @@ class BufferReport:
     movements: tuple[BufferMovement, ...]
     trend: tuple[tuple[int, Decimal], ...]  # buffer balance at each year end
     scenarios: tuple[BufferScenario, ...]  # empty once the year is over
+    opening: Decimal = Decimal("0.00")  # balance at 1 January of the year
 
 
 # --- statement of one State -------------------------------------------------------

@@ -25,7 +25,7 @@ from reports.contributions import contributions_report
 from reports.render_json import render_json
 from reports.render_pdf import render_pdf
 from reports.render_xlsx import FIXED_ZIP_TIME, render_xlsx
-from reports.statement import contributing_states, statement_report
+from reports.statement import statement_report
 
 MANIFEST = "manifest.json"
 
@@ -39,7 +39,6 @@ class Pack:
 def pack_files(books, year: int, as_of=None, *, commit: str | None = None) -> dict[str, bytes]:
     """Every file of the pack by its name in the zip."""
     annual = annual_report(books, year, as_of, commit=commit)
-    as_of = annual.header.as_of
     files: dict[str, bytes] = {
         f"annual-{year}.pdf": render_pdf(annual),
         f"annual-{year}.xlsx": render_xlsx(annual),
@@ -51,7 +50,8 @@ def pack_files(books, year: int, as_of=None, *, commit: str | None = None) -> di
         files[f"{name}-{year}.pdf"] = render_pdf(report)
         files[f"{name}-{year}.xlsx"] = render_xlsx(report)
         files[f"{name}-{year}.json"] = render_json(report)
-    for state in contributing_states(books, year, as_of):
+    # A statement for every State with a pledge or a receipt for the year (the annual report's rows).
+    for state in sorted({row.state_party for row in annual.contributions.rows}):
         report = statement_report(books, year, state, as_of, commit=commit)
         files[f"statements/statement-{year}-{state}.pdf"] = render_pdf(report)
     return files

@@ -59,6 +59,8 @@ def _head(h: ReportHeader) -> dict[str, Any]:
 
 def contributions_json(r: ContributionsReport) -> dict[str, Any]:
     out = _head(r.header)
+    out["received_to"] = None if r.received_to is None else r.received_to.isoformat()
+    out["received_later_for_closed_years"] = {str(y): amount(v) for y, v in r.history_later.items()}
     out["rows"] = [
         {
             "state_party": row.state_party,
@@ -111,6 +113,7 @@ def buffer_json(r: BufferReport) -> dict[str, Any]:
         target=amount(r.target),
         funded_ratio=text(r.funded_ratio),
         months_covered=text(r.months_covered),
+        opening=amount(r.opening),
         monthly_expenditure=amount(r.monthly_expenditure),
         policy=None if r.policy is None else {
             "kind": r.policy.kind, "value": str(r.policy.value), "decision": r.policy.decision,

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from decimal import Decimal
 from pathlib import Path
 
 from beancount.core import data
@@ -33,7 +32,7 @@ def statement_report(books, year: int, state_party: str, as_of: datetime.date | 
     head = header(books, "statement", year, as_of, commit, state_party=state_party)
     receipts = receipts_by_year(books.entries, state_party, year, head.as_of)
     pledged_years = {p.wp_year for p in pledges.pledges(books.entries)
-                     if p.state_party == state_party and p.date <= head.as_of and p.wp_year <= year + 1}
+                     if p.state_party == state_party and p.date <= head.as_of}
     years = tuple(
         _statement_year(books.entries, state_party, wp_year, tuple(receipts.get(wp_year, ())), head.as_of)
         for wp_year in sorted(set(receipts) | pledged_years)
@@ -95,12 +94,3 @@ def _statement_year(entries: list, state_party: str, wp_year: int, receipts: tup
         outstanding=None if pledged is None else max(pledged - received, ZERO),
         receipts=receipts,
     )
-
-
-def contributing_states(books, year: int, as_of: datetime.date) -> list[str]:
-    """States with a receipt counted for work-plan ``year`` (pack: one statement each)."""
-    totals: dict[str, Decimal] = defaultdict(Decimal)
-    for _, posting, state, wp_year in contribution_postings(books.entries, as_of):
-        if wp_year == year:
-            totals[state] -= posting.units.number
-    return sorted(s for s, v in totals.items() if v)

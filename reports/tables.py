@@ -65,9 +65,10 @@ def contributions_tables(r: ContributionsReport) -> list[Table]:
         rows=tuple((c.state_party, c.name, *pledge_cells(c), c.received, c.outstanding if c.pledged_original else None,
                     c.advance_next_year) for c in r.rows),
         totals=("Total", "", r.total_pledged, r.total_received, r.total_outstanding, r.total_advance_next_year),
-        note=(f"Unidentified receipts booked in {y}, not included above: CHF {r.unidentified}. "
-              "A pledge in another currency is valued at the rate the State's payments achieved; "
-              "blank while nothing is paid."),
+        note=(f"Receipts for the {y} work plan counted up to {r.received_to or r.header.as_of}. "
+              f"Unidentified receipts booked in {y}, not included above: CHF {grouped(r.unidentified)}. "
+              "A pledge in another currency counts at the rate recorded with it; "
+              "“—”: no pledge, or a pledge in another currency with no rate recorded and nothing paid yet."),
     )
     years = r.history_years
     history = Table(
@@ -76,6 +77,9 @@ def contributions_tables(r: ContributionsReport) -> list[Table]:
         columns=("State Party", "Name", *(str(v) for v in years), "Total"),
         rows=tuple((h.state_party, h.name, *(h.by_year[v] for v in years), h.total) for h in r.history),
         totals=("Total", "", *(r.history_totals[v] for v in years), sum(r.history_totals.values()) if years else ""),
+        note=("A closed year's figure is its audited figure; receipts for it after it was closed count in the "
+              "year received (designated to it): "
+              + ("; ".join(f"for {y}: CHF {grouped(v)}" for y, v in r.history_later.items()) or "none") + "."),
     )
     return [main, history]
 
@@ -100,10 +104,11 @@ def buffer_tables(r: BufferReport) -> list[Table]:
         columns=("Item", "Value"),
         rows=(
             ("Policy", policy),
+            (f"Balance at 1 January {r.header.year}", r.opening),
             ("Balance", r.balance),
             ("Target", r.target),
             ("Funded ratio", _percent(r.funded_ratio)),
-            ("Expenditure per month (final budget / 12)", r.monthly_expenditure),
+            (f"Expenditure per month (final budget {r.header.year} / 12)", r.monthly_expenditure),
             ("Months of expenditure covered", r.months_covered),
         ),
     )

@@ -118,21 +118,6 @@ def policy(entries: Iterable, as_of: datetime.date) -> BufferPolicy | None:
     return found[-1] if found else None
 
 
-def expenditure_12_months(entries: Iterable, as_of: datetime.date) -> Decimal:
-    """Expenditure (every Expenses: posting) in the 12 months ending on ``as_of``."""
-    try:
-        start = as_of.replace(year=as_of.year - 1)
-    except ValueError:
-        start = as_of.replace(year=as_of.year - 1, day=28)
-    total = ZERO
-    for entry in entries:
-        if isinstance(entry, data.Transaction) and start < entry.date <= as_of and not conventions.is_closing(entry):
-            for p in entry.postings:
-                if p.account.startswith("Expenses:") and p.units is not None:
-                    total += p.units.number
-    return total
-
-
 def target(entries: list, year: int, as_of: datetime.date | None = None) -> Decimal | None:
     """The buffer's target for ``year`` under the policy in force on
     ``as_of`` (default: the year's end); None without a policy."""
@@ -147,7 +132,21 @@ def target(entries: list, year: int, as_of: datetime.date | None = None) -> Deci
         return cents(rule.value)
     if rule.kind == "share":
         return cents(rule.value * total(budget_lines(entries, year, as_of)))
-    return cents(rule.value * expenditure_12_months(entries, as_of) / 12)
+    return cents(rule.value * monthly_expenditure(entries, year, as_of))
+
+
+def monthly_expenditure(entries: list, year: int, as_of: datetime.date | None = None) -> Decimal:
+    """A month of expenditure: the year's final budget (the last decision by
+    ``as_of``) / 12 - the same basis at the close and in the preliminary
+    report; a year without a budget, its expenditure in the calendar year / 12."""
+    from ledger.finance.budgets import budget_lines, total
+    from ledger.finance.yearend import year_result
+
+    year_end = datetime.date(year, 12, 31)
+    budget = total(budget_lines(entries, year, min(as_of or year_end, year_end)))
+    if budget:
+        return budget / 12
+    return year_result([e for e in entries if e.date <= (as_of or year_end)], year)[1] / 12
 
 
 def balance(entries: Iterable, as_of: datetime.date) -> Decimal:
@@ -186,9 +185,10 @@ def movements(entries: Iterable, year: int) -> list[BufferMovement]:
     return found
 
 
-def months_covered(entries: list, as_of: datetime.date) -> Decimal | None:
-    """How many months of expenditure the buffer covers (None if no spending)."""
-    monthly = expenditure_12_months(entries, as_of) / 12
+def months_covered(entries: list, year: int, as_of: datetime.date) -> Decimal | None:
+    """How many months of expenditure (``monthly_expenditure``) the buffer
+    covers on ``as_of`` (None without a budget or spending)."""
+    monthly = monthly_expenditure(entries, year, as_of)
     if monthly <= 0:
         return None
     return rounded(balance(entries, as_of) / monthly, "0.1")

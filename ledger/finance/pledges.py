@@ -18,19 +18,18 @@ A multi-year pledge is one entry per work-plan year with the same
 **Against receipts, and FX** (``pledge_status``). Receipts count for a State
 and year by their ``wp_year`` (a late payment for a signed-off year counts in
 the year it was booked, with ``designated_year``). A CHF pledge compares
-directly. A pledge in another currency is converted at the rate *the State's
-own payments achieved*: the receipts attributed to it carry the instructed
-amount and currency (``instructed: "100000.00 EUR"``) beside the CHF the bank
-credited, so pledged CHF = pledge amount x (CHF received / instructed amount
-received). A pledge of EUR 100,000 paid with EUR 100,000 that became CHF
-94,100 is therefore fully paid — the State did what it promised, whatever the
-rate did. While none of it is received the CHF value is unknown: the status
-is ``fx_pending`` with the original amount; while only part is received the
-rest is estimated at the rate so far, still ``fx_pending``. ``fx_difference``
-is informational: the CHF received minus what the instructed amounts were
-worth at the rate known when pledging (the pledge's ``rate`` metadata, else
-a Beancount ``price`` for the currency in CHF on or before the pledge date);
-None when no such rate exists.
+directly. A pledge in another currency counts at **the rate recorded with the
+pledge** (policy 13): its ``rate`` metadata, else a Beancount ``price`` for
+the currency in CHF on or before the pledge date. Receipts attributed to it
+carry the instructed amount and currency (``instructed: "100000.00 EUR"``)
+beside the CHF the bank credited: what is still due is the part of the
+pledge not yet paid *in its currency*, at the pledge's rate, and the CHF
+received less the paid part at the pledge's rate is the exchange difference
+on pledges (``fx_difference``). A pledge of EUR 100,000 at 0.95 is CHF
+95,000 pledged; paid with EUR 100,000 that became CHF 94,100 it is fully paid
+with an exchange difference of CHF -900. A foreign-currency pledge with no
+rate recorded is valued at the rate its payments achieved once something is
+paid, and is not valued (``pledged`` None) before.
 """
 
 from __future__ import annotations
@@ -227,8 +226,7 @@ def _state_status(state: str, year: int, mine: list[Pledge], got: _Paid, price_m
     if not mine:
         pledged, outstanding = ZERO, ZERO
     else:
-        pledged = value.pledged
-        outstanding = None if pledged is None else max(pledged - got.chf, ZERO)
+        pledged, outstanding = value.pledged, value.outstanding
     return PledgeStatus(
         state_party=state,
         wp_year=year,
@@ -243,31 +241,45 @@ def _state_status(state: str, year: int, mine: list[Pledge], got: _Paid, price_m
 
 
 class _ValueInChf(NamedTuple):
-    pledged: Decimal | None  # None while a currency pledged has no payment in it
+    pledged: Decimal | None  # None: a currency pledged has no rate and no payment yet
+    outstanding: Decimal | None
     fx_pending: bool  # some currency pledged is not fully paid yet
-    fx_difference: Decimal | None  # None without a rate known when pledging
+    fx_difference: Decimal | None  # None: nothing paid in another currency
+
+
+def _currency_rate(currency: str, mine: list[Pledge], price_map, paid_x: Decimal, paid_chf: Decimal) -> Decimal | None:
+    """The rate a currency pledged counts at: the pledge's own, else the one
+    its payments achieved, else none."""
+    rates = [r for r in (_pledge_rate(p, price_map) for p in mine if p.currency == currency) if r]
+    if rates:
+        return rates[0]
+    return paid_chf / paid_x if paid_x > 0 else None
 
 
 def _value_in_chf(original: dict[str, Decimal], mine: list[Pledge], got: _Paid, price_map) -> _ValueInChf:
-    """The CHF value of a State's pledges: CHF as pledged, another currency at
-    the rate the State's own payments in it achieved (module docstring)."""
-    pledged: Decimal | None = original.get(conventions.CURRENCY, ZERO)
-    fx_pending = False
-    fx_difference: Decimal | None = None
+    """The CHF value of a State's pledges, what is still due and the exchange
+    difference (module docstring)."""
+    chf_pledged = original.get(conventions.CURRENCY, ZERO)
+    chf_paid = got.chf - sum((chf for _x, chf in got.by_currency.values()), ZERO)
+    pledged: Decimal | None = chf_pledged
+    outstanding: Decimal | None = max(chf_pledged - chf_paid, ZERO)
+    fx_pending, fx_difference = False, None
     for currency, amount in sorted(original.items()):
         if currency == conventions.CURRENCY:
             continue
         paid_x, paid_chf = got.by_currency.get(currency, (ZERO, ZERO))
         fx_pending |= paid_x < amount
-        if paid_x <= 0:
-            pledged = None
+        rate = _currency_rate(currency, mine, price_map, paid_x, paid_chf)
+        if rate is None:
+            pledged = outstanding = None
             continue
         if pledged is not None:
-            pledged += cents(amount * paid_chf / paid_x)
-        rates = [r for r in (_pledge_rate(p, price_map) for p in mine if p.currency == currency) if r]
-        if rates:
-            fx_difference = (fx_difference or ZERO) + cents(paid_chf - paid_x * rates[0])
-    return _ValueInChf(pledged, fx_pending, fx_difference)
+            pledged += cents(amount * rate)
+            outstanding += cents(max(amount - paid_x, ZERO) * rate)
+        if paid_x > 0:
+            fx_difference = (fx_difference or ZERO) + cents(paid_chf - min(paid_x, amount) * rate
+                                                             - max(paid_x - amount, ZERO) * paid_chf / paid_x)
+    return _ValueInChf(pledged, outstanding, fx_pending, fx_difference)
 
 
 # --- writing -------------------------------------------------------------------

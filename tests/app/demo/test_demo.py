@@ -39,7 +39,8 @@ def demo(tmp_path_factory):
 
 
 def transactions(path):
-    return [e for e in load_books(path).entries if isinstance(e, data.Transaction)]
+    """The books' transactions, without the year-end closings (bookkeeping, not activity)."""
+    return [e for e in load_books(path).entries if isinstance(e, data.Transaction) and not conventions.is_closing(e)]
 
 
 def contribution_postings(path):

@@ -45,8 +45,10 @@ def test_policy_kinds_and_targets(books):
     # Share of the year's final budget (1,000,000) under the policy in force on the date.
     assert buffer.policy(entries, D(2026, 3, 1)).value == Decimal("0.25")
     assert buffer.target(entries, 2026, D(2026, 3, 1)) == Decimal("250000.00")
-    # Months of expenditure: 150,000 in the last 12 months -> 12,500 a month -> 37,500 for 3 months.
-    assert buffer.target(entries, 2026, D(2026, 7, 1)) == Decimal("37500.00")
+    # Months of expenditure: the year's final budget (1,000,000) / 12 a month -> 250,000 for 3
+    # months, whatever was spent in the last 12 months (the same basis at the close).
+    assert buffer.target(entries, 2026, D(2026, 7, 1)) == Decimal("250000.00")
+    assert buffer.target(entries, 2026) == Decimal("250000.00")
     assert buffer.policy(entries, D(2015, 1, 1)) is None and buffer.target(entries, 2015) is None
     text = (books / "txns" / "2026.beancount").read_text()
     assert '2026-01-01 custom "isu-buffer-policy" "share" 0.25' in text
@@ -61,8 +63,8 @@ def test_allocate_draw_and_movements(head, books):
     assert [(m.date, m.amount, m.kind, m.decision) for m in moves] == [
         (D(2026, 1, 20), Decimal("100000.00"), "allocation", "CC 2026-01"),
         (D(2026, 5, 2), Decimal("-30000.00"), "drawdown", "CC 2026-05")]
-    # 70,000 held against 12,500 a month of expenditure.
-    assert buffer.months_covered(entries, D(2026, 6, 30)) == Decimal("5.6")
+    # 70,000 held against 83,333.33 a month of expenditure (final budget / 12).
+    assert buffer.months_covered(entries, 2026, D(2026, 6, 30)) == Decimal("0.8")
     before = head(books)
     # Never below zero, also not by a drawdown dated before a later one.
     code, _, err = cli(books, "buffer", "draw", "--amount", "80000", "--decision", "x", "--date", "2026-06-01")

@@ -11,6 +11,9 @@ import pytest
 from common.cli import cli, import_ok
 from common.statements import GERMANY, NORWAY, write_camt053
 
+from beancount.core import data
+from beancount.core.amount import Amount
+
 from ledger.finance import pledges
 from ledger.loader import load_books
 
@@ -90,9 +93,10 @@ def test_status_against_receipts_with_fx(books, tmp_path):
     ], opening=(D(2024, 12, 31), OPENING), ident="S-1"))
     entries = load_books(books).entries
     rows = {s.state_party: s for s in pledges.pledge_status(entries, 2025, datetime.date(2025, 12, 31))}
-    # Half of the EUR pledge paid: the CHF value is the rate the payments achieved, the rest is pending.
-    assert rows["DEU"].pledged == Decimal("94100.00") and rows["DEU"].received == Decimal("47050.00")
-    assert rows["DEU"].outstanding == Decimal("47050.00") and rows["DEU"].fx_pending
+    # Half of the EUR pledge paid: the pledge counts at its own rate (policy 13), the
+    # unpaid half too; what the bank credited differs by the exchange difference.
+    assert rows["DEU"].pledged == Decimal("95000.00") and rows["DEU"].received == Decimal("47050.00")
+    assert rows["DEU"].outstanding == Decimal("47500.00") and rows["DEU"].fx_pending
     assert rows["DEU"].fx_difference == Decimal("-450.00")  # 47050 - 50000 x 0.95
     assert rows["DEU"].pledged_original == {"EUR": Decimal("100000.00")}
     assert (rows["NOR"].pledged, rows["NOR"].received, rows["NOR"].outstanding) == (
@@ -104,12 +108,18 @@ def test_status_against_receipts_with_fx(books, tmp_path):
         {**GERMANY, "date": D(2025, 6, 2), "amount": Decimal("46500.00"), "ref": "R3", "text": "ISU 2025 Core Work Plan",
          "instructed": ("50000.00", "EUR", "0.9300")}], opening=(D(2025, 2, 3), closing), ident="S-2"))
     rows = {s.state_party: s for s in pledges.pledge_status(load_books(books).entries, 2025)}
-    assert rows["DEU"].pledged == rows["DEU"].received == Decimal("93550.00")
+    assert rows["DEU"].pledged == Decimal("95000.00") and rows["DEU"].received == Decimal("93550.00")
     assert rows["DEU"].outstanding == Decimal("0.00") and not rows["DEU"].fx_pending
-    # A foreign-currency pledge with nothing received yet has no CHF value: pending, original shown.
+    assert rows["DEU"].fx_difference == Decimal("-1450.00")  # 93550 - 100000 x 0.95: reported, not outstanding
+    # A foreign-currency pledge with no rate recorded and nothing received has no CHF value:
+    # pending, original shown; with a price in the books on the pledge date it counts at that rate.
     (nor26,) = pledges.pledge_status(load_books(books).entries, 2026)
     assert nor26.pledged is None and nor26.outstanding is None and nor26.fx_pending
     assert nor26.pledged_original == {"NOK": Decimal("40000.00")}
+    with LedgerWriter(books, "test", "NOK price") as w:
+        w.add_entries([data.Price(data.new_metadata("<test>", 0), D(2025, 1, 2), "NOK", Amount(Decimal("0.0800"), "CHF"))])
+    (nor26,) = pledges.pledge_status(load_books(books).entries, 2026)
+    assert (nor26.pledged, nor26.outstanding) == (Decimal("3200.00"), Decimal("3200.00"))
     # As of a date before the receipts: nothing received yet.
     early = {s.state_party: s for s in pledges.pledge_status(load_books(books).entries, 2025, D(2025, 1, 20))}
     assert early["NOR"].received == 0 and early["NOR"].outstanding == Decimal("50000.00")
