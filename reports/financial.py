@@ -248,7 +248,7 @@ def changes_in_net_assets(this: YearBasis, buffer: BufferReport) -> ChangesInNet
 # --- Statement IV -----------------------------------------------------------------
 
 
-def _material(difference: Decimal, final: Decimal) -> bool:
+def is_material(difference: Decimal, final: Decimal) -> bool:
     return abs(difference) > MATERIAL_AMOUNT and (not final or abs(difference) > abs(final) * MATERIAL_SHARE)
 
 
@@ -258,7 +258,7 @@ def budget_comparison(entries: list, budget: BudgetReport) -> BudgetComparison:
     lines = tuple(
         BudgetComparisonLine(b.line, b.original, b.final, b.actual, b.difference,
                              None if b.utilisation is None else Percent(b.utilisation),
-                             _material(b.difference, b.final), explained.get(b.account, ""))
+                             is_material(b.difference, b.final), explained.get(b.account, ""))
         for b in budget.lines
     )
     used = ratio(budget.total_actual, budget.total_final, "0.0001")

@@ -71,6 +71,7 @@ def _refusals() -> tuple[type[BaseException], ...]:
     from ledger.books import InitRefused
     from ledger.finance.budgets import BudgetRefused
     from ledger.finance.buffer import BufferRefused
+    from ledger.finance.inkind import InKindRefused
     from ledger.finance.pledges import PledgeRefused
     from ledger.finance.yearend import YearEndRefused
     from ledger.store.gitrepo import GitError
@@ -78,7 +79,8 @@ def _refusals() -> tuple[type[BaseException], ...]:
     from reports.command import ReportRefused
 
     return (BadFile, InitRefused, WriteRefused, GitError, ImportRefused, ReviewRefused, ReportRefused, UserError,
-            DemoError, BudgetRefused, BufferRefused, PledgeRefused, YearEndRefused, UnicodeDecodeError, ConfigError)
+            DemoError, BudgetRefused, BufferRefused, InKindRefused, PledgeRefused, YearEndRefused, UnicodeDecodeError,
+            ConfigError)
 
 
 _FILE_ERRORS = (FileNotFoundError, IsADirectoryError, PermissionError)

@@ -209,6 +209,21 @@ def budget_set(env: Environment, year: int, line: str, amount: str, decision: st
     click.echo(f"{account} {year}: {money.grouped(chf)} CHF ({' '.join(decision.split())}, {decided})")
 
 
+@budget.command("explain")
+@click.option("--year", type=YEAR, required=True)
+@click.option("--line", metavar="LINE", required=True, help="the budget line (e.g. Travel)")
+@click.option("--text", metavar="TEXT", required=True, help="why actual differs from the final budget")
+@pass_env
+def budget_explain(env: Environment, year: int, line: str, text: str) -> None:
+    """Record the explanation of a budget line's variance (Statement IV of the annual report)."""
+    from ledger.finance.budgets import variance_entry
+
+    books = load(env)
+    entry = variance_entry(books.entries, year, line, text, today())
+    write(env, f"budget explain {entry.values[1].value} {year}", [entry])
+    click.echo(f"{entry.values[1].value} {year}: variance explained")
+
+
 @budget.command("list")
 @click.option("--year", type=YEAR, required=True)
 @click.option("--json", "as_json", is_flag=True, help="print JSON")
@@ -357,3 +372,49 @@ def allocate(env: Environment, amount: str, decision: str, date: str) -> None:
 def draw(env: Environment, amount: str, decision: str, date: str) -> None:
     """Draw the buffer down."""
     _movement(env, amount, decision, date, draw=True)
+
+
+@click.group("in-kind")
+def in_kind() -> None:
+    """Support in kind (disclosed in the annual report, not booked)."""
+
+
+@in_kind.command("add")
+@click.option("--year", type=YEAR, required=True)
+@click.option("--provider", metavar="NAME", required=True, help="e.g. GICHD, Switzerland")
+@click.option("--nature", metavar="TEXT", required=True, help="e.g. Office space, Staff support")
+@click.option("--description", metavar="TEXT", required=True)
+@click.option("--value", metavar="AMOUNT", help="estimated value in CHF")
+@click.option("--basis", metavar="TEXT", help="how the value was estimated")
+@pass_env
+def in_kind_add(env: Environment, year: int, provider: str, nature: str, description: str, value: str | None,
+                basis: str | None) -> None:
+    """Record an item of support in kind for a year."""
+    from ledger.finance import workbooks
+    from ledger.finance.inkind import in_kind_entry
+    from ledger.plugins.year_lock import locked_years
+
+    books = load(env)
+    chf = None if value is None else _value(workbooks.parse_money, value, "--value")
+    entry = in_kind_entry(year, provider, nature, description, chf, basis or "", locked_years(books.entries))
+    write(env, f"in-kind add {year}", [entry])
+    shown = "" if chf is None else f", estimated {money.grouped(chf)} CHF"
+    click.echo(f"{year}: {entry.values[1].value} — {entry.values[2].value}{shown}")
+
+
+@in_kind.command("list")
+@click.option("--year", type=YEAR, required=True)
+@click.option("--json", "as_json", is_flag=True, help="print JSON")
+@pass_env
+def in_kind_list(env: Environment, year: int, as_json: bool) -> None:
+    """The support in kind recorded for a year."""
+    from ledger.finance.inkind import in_kind as items
+
+    found = items(load(env).entries, year)
+    if as_json:
+        echo_json([{"year": i.year, "provider": i.provider, "nature": i.nature, "description": i.description,
+                    "value": None if i.value is None else money.text(i.value), "basis": i.basis} for i in found])
+        return
+    for i in found:
+        value = "" if i.value is None else f"  {money.grouped(i.value)} CHF"
+        click.echo(f"{i.provider}: {i.nature} — {i.description}{value}")

@@ -31,20 +31,22 @@ def close_year(env: Environment, year: int, dry_run: bool) -> None:
 @click.option("--auditor", metavar="NAME", required=True, help="the auditor who signed the opinion")
 @click.option("--opinion-date", metavar="DATE", required=True)
 @click.option("--on-behalf-of", metavar="NAME", help="the firm or office the auditor signed for (recorded apart)")
+@click.option("--opinion", type=click.Choice(("unmodified", "qualified", "adverse", "disclaimer")), default="unmodified",
+              show_default=True, help="the type of the audit opinion")
 @pass_env
-def sign_off(env: Environment, year: int, auditor: str, opinion_date: str, on_behalf_of: str | None) -> None:
+def sign_off(env: Environment, year: int, auditor: str, opinion_date: str, on_behalf_of: str | None, opinion: str) -> None:
     """Record the auditor's sign-off and lock the year."""
     from ledger.finance import workbooks
     from ledger.finance.yearend import sign_off as record
 
     load(env)
     try:
-        opinion = workbooks.parse_date(opinion_date)
+        day = workbooks.parse_date(opinion_date)
     except ValueError as exc:
         raise Refused(f"--opinion-date {exc}") from None
-    result = record(env.ledger_dir, year, auditor, opinion, user=env.user, on_behalf_of=on_behalf_of)
+    result = record(env.ledger_dir, year, auditor, day, user=env.user, on_behalf_of=on_behalf_of, opinion=opinion)
     behalf = f", on behalf of {result.on_behalf_of}" if result.on_behalf_of else ""
     click.echo(
-        f"{year} signed off (auditor {result.auditor}{behalf}, opinion {opinion}); "
+        f"{year} signed off (auditor {result.auditor}{behalf}, {opinion} opinion {day}); "
         f"fingerprint {result.fingerprint}; commit {(result.commit or '')[:12]}; the year is locked"
     )

@@ -35,7 +35,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from app.demo import statements as S
-from app.demo.scenario import AUDITOR, Scenario, YearPlan, build_scenario
+from app.demo.scenario import AUDIT_FIRM, AUDITOR, Scenario, YearPlan, build_scenario
 from app.roles import ROLES
 from ledger import conventions, money
 
@@ -46,6 +46,27 @@ OPENING_BALANCE = Decimal("612408.15")
 DEMO_FULL_NAMES = {"admin": "Demo Administrator", "finance": "Demo Finance Officer", "auditor": "A. Auditor", "committee": "Demo Committee Member"}
 
 FINANCE = "finance:demo"
+# Support in kind the GICHD and Switzerland give each year (disclosed, not booked):
+# provider, nature, description, estimated CHF value in the first year (None: not valued), basis.
+IN_KIND = (
+    ("GICHD", "Office space", "Offices and meeting rooms for the ISU at the Maison de la paix, Geneva",
+     Decimal("96000"), "GICHD rent per square metre x the ISU's share of the floor"),
+    ("GICHD", "Finance, HR and IT services", "Accounting, payroll, procurement and IT support",
+     Decimal("45000"), "GICHD cost allocation (hours x standard rates)"),
+    ("Switzerland", "Conference facilities", "Rooms and interpretation booths for the intersessional meetings",
+     Decimal("30000"), "CICG rental rates for the days used"),
+    ("Switzerland", "Travel support", "Travel of delegates from affected States to the Meeting of the States Parties",
+     None, "not valued: paid by Switzerland directly to the delegates"),
+)
+# Why a budget line differed materially from its final budget, as finance staff explain it.
+VARIANCES = {
+    "Staff": "A post was vacant for part of the year while it was recruited.",
+    "Travel": "Fewer country missions than planned; several were held online.",
+    "Meetings": "The host country provided the meeting venue in kind.",
+    "Communications": "The website redesign moved to the following year.",
+    "GICHDServices": "The GICHD's service charges were lower than budgeted.",
+    "Other": "The contingency was not needed.",
+}
 DIRECTOR = "admin:demo"
 AUDIT = "auditor:demo"
 
@@ -271,9 +292,30 @@ class _Builder:
     def close(self, year: int) -> None:
         from ledger.finance.yearend import close_year
 
-        day = datetime.date(year + 1, 1, 20)
-        self.at(min(day, self.today))
+        day = min(datetime.date(year + 1, 1, 20), self.today)
+        self.disclosures(year, day)
+        self.at(day)
         close_year(self.dir, year, user=DIRECTOR, today=self.today)
+
+    def disclosures(self, year: int, day: datetime.date) -> None:
+        """What finance staff record before the close: the support in kind of
+        the year, and an explanation of each material budget variance."""
+        from ledger.finance.budgets import variance_entry
+        from ledger.finance.inkind import in_kind_entry
+        from ledger.loader import load_books
+        from reports.budget import budget_report
+        from reports.financial import is_material
+
+        growth = Decimal(1) + Decimal("0.02") * (year - FIRST_YEAR)
+        entries = [in_kind_entry(year, provider, nature, text, None if value is None else (value * growth).quantize(Decimal(1)), basis)
+                   for provider, nature, text, value, basis in IN_KIND]
+        self._write(f"in-kind {year}", entries, FINANCE, day)
+        books = load_books(self.dir)
+        report = budget_report(books, year, datetime.date(year, 12, 31))
+        explained = [variance_entry(books.entries, year, line.line, VARIANCES.get(line.line, VARIANCES["Other"]), day)
+                     for line in report.lines if is_material(line.difference, line.final)]
+        if explained:
+            self._write(f"budget explain {year}", explained, FINANCE, day)
 
     def sign_off(self, year: int) -> str:
         from ledger.finance.yearend import sign_off
@@ -282,8 +324,9 @@ class _Builder:
         if opinion > self.today:
             return "closed, audit pending"
         self.at(opinion)
-        sign_off(self.dir, year, AUDITOR, opinion, user=AUDIT, today=self.today)
-        return f"closed and signed off ({AUDITOR}, opinion {opinion})"
+        sign_off(self.dir, year, AUDITOR, opinion, user=AUDIT, today=self.today, on_behalf_of=AUDIT_FIRM,
+                 opinion="unmodified")
+        return f"closed and signed off ({AUDITOR}, {AUDIT_FIRM}, unmodified opinion {opinion})"
 
 
 def build_demo(

@@ -47,7 +47,8 @@ from app.demo.statements import (
 from ledger.finance.pledges import PledgeSpec
 from ledger.registry import Registry
 
-AUDITOR = "A. Auditor, Example Audit SA"
+AUDITOR = "A. Auditor"
+AUDIT_FIRM = "Example Audit SA"  # the firm the auditor signs for
 GICHD_NAME = "GICHD GENEVA INTERNATIONAL CENTRE FOR HUMANITARIAN DEMINING"
 
 # Regular donors weigh more in the draw; tier: L(arge), M(edium), S(mall).

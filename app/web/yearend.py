@@ -36,7 +36,7 @@ def close(year: int):
     return plan, plan.commit
 
 
-def sign(year: int, opinion_date: datetime.date, on_behalf_of: str | None = None) -> SignOff:
+def sign(year: int, opinion_date: datetime.date, on_behalf_of: str | None = None, opinion: str = "unmodified") -> SignOff:
     """The signed-in auditor signs ``year`` off in their account's full name;
     ``on_behalf_of`` (optional) is recorded apart: in the books, the commit
     message, the SignOff row and the audit log."""
@@ -47,7 +47,8 @@ def sign(year: int, opinion_date: datetime.date, on_behalf_of: str | None = None
         record("year.sign_off", "refused", f"{year}: account {user.name} has no full name")
         raise Refused(f"your account ({user.name}) has no full name to sign with: an admin sets it with 'isu-ledger user set {user.name} --full-name ...'", 409)
     with refusals_audited("year.sign_off", str(year), YearEndRefused):
-        result = sign_off(ledger_dir(), year, user.full_name, opinion_date, user=acting_user(), on_behalf_of=on_behalf_of)
+        result = sign_off(ledger_dir(), year, user.full_name, opinion_date, user=acting_user(), on_behalf_of=on_behalf_of,
+                          opinion=opinion)
     row = SignOff(year=year, auditor=result.auditor, on_behalf_of=result.on_behalf_of, opinion_date=opinion_date, user_id=user.id, commit=result.commit)
     db().add(row)
     db().commit()
@@ -101,7 +102,8 @@ def close_page():
 def sign_page():
     try:
         year = form_year(request.form.get("year"))
-        row = sign(year, parse_date(request.form.get("opinion_date"), "opinion date"), request.form.get("on_behalf_of") or None)
+        row = sign(year, parse_date(request.form.get("opinion_date"), "opinion date"), request.form.get("on_behalf_of") or None,
+                   request.form.get("opinion") or "unmodified")
         behalf = f" on behalf of {row.on_behalf_of}" if row.on_behalf_of else ""
         flash(f"{year} signed off by {row.auditor}{behalf}; the year is locked.", "ok")
     except Refused as exc:

@@ -275,10 +275,43 @@ def template_rows(entries: list, year: int | None = None) -> list[dict]:
     return rows
 
 
+
+# --- explanations of material variances (IPSAS 24) ----------------------------------
+
+CUSTOM_VARIANCE = "isu-variance"
+
+
 def variance_explanations(entries: Iterable, year: int) -> dict[str, str]:
-    """PLACEHOLDER (stmts branch): the close branch provides this."""
+    """Finance staff's explanation of the variance of each budget line of
+    ``year``, by account: ``custom "isu-variance" YEAR ACCOUNT TEXT``, the
+    latest one for a line wins."""
+    from ledger.plugins.isu_rules import as_year
+
     out: dict[str, str] = {}
     for e in entries:
-        if isinstance(e, data.Custom) and e.type == "isu-variance" and len(e.values) >= 3 and int(e.values[0].value) == year:
-            out[str(e.values[1].value)] = str(e.values[2].value)
+        if isinstance(e, data.Custom) and e.type == CUSTOM_VARIANCE and len(e.values) >= 3:
+            if as_year(e.values[0].value) == year:
+                out[str(e.values[1].value)] = str(e.values[2].value)
     return out
+
+
+def variance_entry(entries: list, year: int, line: str, text: str, day: datetime.date) -> data.Custom:
+    """The entry recording the explanation ``text`` of ``line``'s variance in ``year``."""
+    from beancount.parser.grammar import ValueType
+
+    from ledger.finance.inkind import InKindRefused, one_line
+    from ledger.plugins.year_lock import locked_years
+
+    try:
+        account = line_account(line, budget_accounts(entries))
+    except ValueError as exc:
+        raise BudgetRefused(str(exc)) from None
+    if year in locked_years(entries):
+        raise BudgetRefused(f"{year} is signed off: its explanations cannot change")
+    try:
+        text = one_line(text, "explanation")
+    except InKindRefused as exc:
+        raise BudgetRefused(str(exc)) from None
+    meta = data.new_metadata("<isu-ledger budget explain>", 0)
+    values = [ValueType(Decimal(year), Decimal), ValueType(account, str), ValueType(text, str)]
+    return data.Custom(meta, day, CUSTOM_VARIANCE, values)

@@ -66,6 +66,8 @@ __all__ = ["ClosePlan", "YearEndRefused", "close_year", "is_closed", "locked_yea
 ZERO = Decimal("0.00")
 META_RECOGNISES = "recognises"
 META_ON_BEHALF_OF = "on_behalf_of"  # on a sign-off: the firm or office the auditor signed for
+META_OPINION = "opinion"  # on a sign-off: the type of the audit opinion
+OPINIONS = ("unmodified", "qualified", "adverse", "disclaimer")
 FIGURES = ("income", "expenditure", "surplus", "to_buffer", "carried_forward", "buffer_target", "buffer_balance")
 
 
@@ -365,6 +367,7 @@ def sign_off(
     user: str,
     on_behalf_of: str | None = None,
     today: datetime.date | None = None,
+    opinion: str = "unmodified",
 ) -> SignOffResult:
     """Record the auditor's opinion on ``year`` and lock it (one commit).
 
@@ -375,6 +378,8 @@ def sign_off(
     from ledger.store.writer import LedgerWriter
 
     today = today or datetime.date.today()
+    if opinion not in OPINIONS:
+        raise YearEndRefused(f"opinion {opinion[:40]!r}: one of {', '.join(OPINIONS)}")
     auditor = signer_name(auditor, "--auditor")
     if not auditor:
         raise YearEndRefused("--auditor: name the auditor who signed the opinion")
@@ -409,6 +414,7 @@ def sign_off(
                              f"run isu-ledger close-year {year} again")
     fingerprint = year_fingerprint(entries, year)
     meta = data.new_metadata("<isu-ledger>", 0)
+    meta[META_OPINION] = opinion
     if on_behalf_of:
         meta[META_ON_BEHALF_OF] = on_behalf_of
     try:
@@ -416,9 +422,15 @@ def sign_off(
     except ValueError as exc:
         raise YearEndRefused(str(exc)) from None
     behalf = f", on behalf of {on_behalf_of}" if on_behalf_of else ""
-    with LedgerWriter(ledger_dir, user, f"sign-off {year} (auditor {auditor}{behalf}, opinion {opinion_date})") as writer:
+    with LedgerWriter(ledger_dir, user, f"sign-off {year} (auditor {auditor}{behalf}, {opinion} opinion {opinion_date})") as writer:
         writer.add_entries([entry])
     return SignOffResult(year, fingerprint, writer.commit, auditor, on_behalf_of)
+
+
+def opinion_of(sign_off: SignOff) -> str:
+    """The type of the opinion of a sign-off (books signed before it was recorded: unmodified)."""
+    value = (sign_off.entry.meta or {}).get(META_OPINION)
+    return value if value in OPINIONS else "unmodified"
 
 
 def on_behalf_of(sign_off: SignOff) -> str | None:

@@ -21,6 +21,7 @@ from beancount.core import data
 
 from ledger import conventions
 from app.demo.build import build_demo, create_demo_accounts
+from ledger.finance import yearend
 from ledger.loader import load_books
 from ledger.plugins.year_lock import locked_years
 
@@ -83,7 +84,9 @@ def test_past_years_signed_off_current_open(demo):
     path, result, lines = demo
     locked = locked_years(load_books(path).entries)
     assert sorted(locked) == list(range(FIRST, TODAY.year))
-    assert {s.auditor for s in locked.values()} == {"A. Auditor, Example Audit SA"}
+    assert {s.auditor for s in locked.values()} == {"A. Auditor"}
+    assert {yearend.on_behalf_of(s) for s in locked.values()} == {"Example Audit SA"}
+    assert {yearend.opinion_of(s) for s in locked.values()} == {"unmodified"}
     assert [y.status.split(" (")[0] for y in result.years] == ["closed and signed off"] * (TODAY.year - FIRST) + ["open"]
     assert len(lines) == TODAY.year - FIRST + 1 and all(line[:4].isdigit() for line in lines)
 

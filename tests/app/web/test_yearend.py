@@ -53,7 +53,7 @@ def test_the_signed_in_auditor_signs_in_its_full_name(csrf, logged_in, head, app
     lock = locked_years(load_books(ledger).entries)[2025]
     assert lock.auditor == "Aude Auditor" and on_behalf_of(lock) == "Swiss Federal Audit Office"
     message = gitrepo.log(ledger, "-1", "--format=%an|%s").strip()
-    assert message == f"web:auditor|sign-off 2025 (auditor Aude Auditor, on behalf of Swiss Federal Audit Office, opinion {today})"
+    assert message == f"web:auditor|sign-off 2025 (auditor Aude Auditor, on behalf of Swiss Federal Audit Office, unmodified opinion {today})"
     with app.extensions["isu_db"]() as s:
         row = s.scalars(select(SignOff)).one()
         event = s.scalars(select(AuditEvent).where(AuditEvent.action == "year.sign_off", AuditEvent.outcome == "ok")).one()

@@ -84,3 +84,16 @@ def test_refusals(cli, budgeted):
     assert code == 2 and "--decision" in err
     code, out, _ = cli(budgeted, "budget", "set", "--year", "2026", "--line", "Staff", "--amount", "540000", "--decision", "again")
     assert code == 0 and "unchanged" in out
+
+
+def test_variance_explanations(cli, budgeted, ledger_dir):
+    code, out, err = cli(ledger_dir, "budget", "explain", "--year", "2026", "--line", "travel", "--text",
+                         "Fewer missions\nthan planned")
+    assert code == 0, err
+    assert cli(ledger_dir, "budget", "explain", "--year", "2026", "--line", "Travel", "--text", "Missions held online")[0] == 0
+    entries = load_books(ledger_dir).entries
+    assert budgets.variance_explanations(entries, 2026) == {"Expenses:Budget:Travel": "Missions held online"}
+    assert budgets.variance_explanations(entries, 2027) == {}
+    for line, text, problem in (("Nowhere", "x", "Nowhere"), ("Travel", 'say "hi"', "quotes"), ("Travel", " ", "required")):
+        code, _, err = cli(ledger_dir, "budget", "explain", "--year", "2026", "--line", line, "--text", text)
+        assert code == 2 and problem in err and len(err.strip().splitlines()) == 1

@@ -222,15 +222,24 @@ def test_sign_off_records_on_whose_behalf_apart_from_the_auditor(books, tmp_path
     from ledger.store import gitrepo
 
     closed_2025(books, tmp_path)
+    code, _, err = cli(books, "sign-off", "2025", "--auditor", "Jane Roe", "--opinion-date", "2026-03-31",
+                       "--opinion", "glowing")
+    assert code == 2 and "--opinion" in err
     code, out, err = cli(books, "sign-off", "2025", "--auditor", "Jane  Roe", "--on-behalf-of", "Swiss Federal Audit Office",
-                         "--opinion-date", "2026-03-31")
+                         "--opinion-date", "2026-03-31", "--opinion", "qualified")
     assert code == 0, err
-    assert out.startswith("2025 signed off (auditor Jane Roe, on behalf of Swiss Federal Audit Office, opinion 2026-03-31)")
+    assert out.startswith("2025 signed off (auditor Jane Roe, on behalf of Swiss Federal Audit Office, qualified opinion 2026-03-31)")
     lock = yearend.locked_years(load_books(books).entries)[2025]
     assert lock.auditor == "Jane Roe" and yearend.on_behalf_of(lock) == "Swiss Federal Audit Office"
+    assert yearend.opinion_of(lock) == "qualified"
     assert gitrepo.log(books, "-1", "--format=%s").strip() == (
-        "sign-off 2025 (auditor Jane Roe, on behalf of Swiss Federal Audit Office, opinion 2026-03-31)"
+        "sign-off 2025 (auditor Jane Roe, on behalf of Swiss Federal Audit Office, qualified opinion 2026-03-31)"
     )
+    # The annual report gives the opinion, the auditor and the firm.
+    from reports.annual import annual_report
+
+    report = annual_report(load_books(books), 2025).statements.auditor_report
+    assert report[0].startswith("Qualified opinion.") and "Jane Roe, Swiss Federal Audit Office" in report[3]
     assert cli(books, "check")[0] == 0
 
 
