@@ -44,9 +44,11 @@ def default_as_of(entries: list, year: int) -> datetime.date:
         return year_end(year)
     latest = None
     for entry in entries:
-        if entry.date.year == year and isinstance(entry, (data.Transaction, data.Balance, data.Custom)):
-            if latest is None or entry.date > latest:
-                latest = entry.date
+        # A balance assertion dated D states the closing balance of the day before.
+        day = entry.date - datetime.timedelta(days=1) if isinstance(entry, data.Balance) else entry.date
+        if day.year == year and isinstance(entry, (data.Transaction, data.Balance, data.Custom)):
+            if latest is None or day > latest:
+                latest = day
     return latest or datetime.date(year, 1, 1)
 
 

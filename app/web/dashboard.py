@@ -26,9 +26,11 @@ bp = Blueprint("dashboard", __name__)
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
-def bank_balance(entries) -> Decimal:
+def bank_balance(entries, as_of: datetime.date) -> Decimal:
+    """The bank account's balance at the end of ``as_of``."""
     return sum(
-        (p.units.number for e in entries if isinstance(e, data.Transaction) for p in e.postings if p.account == conventions.BANK and p.units is not None),
+        (p.units.number for e in entries if isinstance(e, data.Transaction) and e.date <= as_of
+         for p in e.postings if p.account == conventions.BANK and p.units is not None),
         Decimal("0.00"),
     )
 
@@ -75,11 +77,13 @@ def position(year: int) -> dict:
     contributions = contributions_report(b, year, ledger_dir=ledger_dir())
     budget = budget_report(b, year)
     buffer = buffer_report(b, year)
+    # Never "as at" a day still to come: a year not yet begun or still running is shown as at today.
+    as_of = min(contributions.header.as_of, datetime.date.today())
     return {
         "year": year,
-        "as_of": contributions.header.as_of,
+        "as_of": as_of,
         "status": contributions.header.status,
-        "bank_balance": bank_balance(b.entries),
+        "bank_balance": bank_balance(b.entries, as_of),
         "received": contributions.total_received,
         "pledged": contributions.total_pledged,
         "outstanding": contributions.total_outstanding,

@@ -271,3 +271,24 @@ def test_of_racing_transitions_exactly_one_wins(app):
         assert sorted(won.values()) == [False, True], won
         with factory() as s:
             assert s.get(ImportBatch, batch_id).status == next(t for t, w in won.items() if w)
+
+
+def test_dashboard_is_never_as_at_a_day_to_come(logged_in, app):
+    import datetime
+
+    client = logged_in(app, "committee")
+    pos = client.get(f"/api/position?year={datetime.date.today().year + 1}").get_json()
+    assert pos["as_of"] <= datetime.date.today().isoformat()
+
+
+def test_a_past_years_dashboard_shows_that_years_bank_balance(demo_ledger):
+    import datetime
+
+    from app.web.dashboard import bank_balance
+    from ledger.loader import load_books
+    from reports.annual import annual_report
+
+    books = load_books(demo_ledger)
+    cash = annual_report(books, 2025).statements.position.bank_balance
+    assert bank_balance(books.entries, datetime.date(2025, 12, 31)) == cash
+    assert bank_balance(books.entries, datetime.date.today()) != cash
