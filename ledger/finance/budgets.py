@@ -50,6 +50,9 @@ TEMPLATE = Template(
         Column("line", "Budget line", "text", help="a budget line: " + ", ".join(conventions.BUDGET_LINES), example="Staff", width=18),
         Column("amount", "Amount", "money", help="approved amount in CHF for the year", example=520000, width=16),
         Column("work_plan", "Work plan", "text", required=False, help="work plan (default: core)", example="core", width=12),
+        Column("explanation", "Variance explanation", "text", required=False,
+               help="(after the year) why actual expenditure differs materially from the final budget",
+               example="Fewer missions than planned", width=40),
     ),
     notes=(
         "One row per budget line and year; a multi-year work plan has one row per line for each year.",
@@ -58,6 +61,7 @@ TEMPLATE = Template(
             "isu-ledger budget import FILE.xlsx --decision \"approved by the 22nd Meeting of the States Parties\"."
         ),
         "Importing figures for a line and year that already has a budget records a revision.",
+        "Rows of a signed-off year are read back unchanged; changing one is refused.",
     ),
     choices={"line": conventions.BUDGET_LINES},
 )
@@ -188,6 +192,7 @@ class BudgetItem:
     line: str
     amount: Decimal
     work_plan: str = conventions.DEFAULT_WORK_PLAN
+    explanation: str | None = None  # of the line's variance; None: not given
 
 
 def plan_budget(entries: list, items: Sequence[BudgetItem], decision: str, decided: datetime.date) -> list[data.Custom]:
@@ -214,10 +219,10 @@ def plan_budget(entries: list, items: Sequence[BudgetItem], decision: str, decid
         if (item.year, account) in seen:
             raise BudgetRefused(f"{line_name(account)} {item.year}: given twice")
         seen.add((item.year, account))
-        current = None
-        for line in budget_lines(entries, item.year):
-            if line.account == account:
-                current = line
+        current = _current(entries, item.year, account)
+        explained = variance_explanations(entries, item.year).get(account)
+        if item.explanation and item.explanation != explained:
+            out.append(variance_entry(entries, item.year, account, item.explanation, decided))
         if current is not None and current.final == item.amount:
             continue  # unchanged: nothing to revise
         if current is not None and current.decisions[-1].decided > decided:
@@ -227,6 +232,25 @@ def plan_budget(entries: list, items: Sequence[BudgetItem], decision: str, decid
             )
         out.append(budget_entry(item.year, account, item.amount, decision, decided, item.work_plan))
     return out
+
+
+def _current(entries: list, year: int, account: str) -> BudgetLine | None:
+    for line in budget_lines(entries, year):
+        if line.account == account:
+            return line
+    return None
+
+
+def _unchanged(entries: list, v: dict, accounts: list[str]) -> bool:
+    """A row that says what the books already say (a signed-off year read back from the template)."""
+    try:
+        account = line_account(v["line"], accounts)
+    except ValueError:
+        return False
+    current = _current(entries, v["year"], account)
+    explanation = v.get("explanation")
+    return (current is not None and current.final == v["amount"]
+            and explanation in (None, variance_explanations(entries, v["year"]).get(account)))
 
 
 def read_budget_workbook(path: Path | str, entries: list) -> list[BudgetItem]:
@@ -246,7 +270,13 @@ def read_budget_workbook(path: Path | str, entries: list) -> list[BudgetItem]:
             except ValueError as exc:
                 row.error("line", str(exc))
         if v["year"] in locked:
+            if v["line"] is not None and _unchanged(entries, v, accounts):
+                continue  # the template's signed-off rows come back as they were
             row.error("year", f"{v['year']} is signed off: its budget cannot change")
+        if v.get("explanation"):
+            v["explanation"] = " ".join(str(v["explanation"]).split())
+            if any(ch in v["explanation"] for ch in '"\\'):
+                row.error("explanation", "may not contain quotes or backslashes")
         work_plan = (v.get("work_plan") or conventions.DEFAULT_WORK_PLAN).lower()
         if work_plan not in conventions.WORK_PLANS:
             row.error("work_plan", f"{work_plan}: not a work plan ({', '.join(conventions.WORK_PLANS)})")
@@ -256,9 +286,9 @@ def read_budget_workbook(path: Path | str, entries: list) -> list[BudgetItem]:
                 row.error("line", f"{v['line']} {v['year']} is also on row {seen[key]}")
             seen.setdefault(key, row.number)
         if None not in (v["year"], v["line"], v["amount"]):
-            items.append(BudgetItem(v["year"], v["line"], v["amount"], work_plan))
+            items.append(BudgetItem(v["year"], v["line"], v["amount"], work_plan, v.get("explanation") or None))
     raise_errors(rows)
-    if not items:
+    if not rows:
         raise ExcelErrors([f"{path}: no budget rows"])
     return items
 
@@ -270,8 +300,10 @@ def template_rows(entries: list, year: int | None = None) -> list[dict]:
     for y in years:
         if year is not None and y != year:
             continue
+        explained = variance_explanations(entries, y)
         for line in budget_lines(entries, y):
-            rows.append({"year": y, "line": line.line, "amount": line.final, "work_plan": conventions.DEFAULT_WORK_PLAN})
+            rows.append({"year": y, "line": line.line, "amount": line.final, "work_plan": conventions.DEFAULT_WORK_PLAN,
+                         "explanation": explained.get(line.account)})
     return rows
 
 

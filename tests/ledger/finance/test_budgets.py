@@ -97,3 +97,35 @@ def test_variance_explanations(cli, budgeted, ledger_dir):
     for line, text, problem in (("Nowhere", "x", "Nowhere"), ("Travel", 'say "hi"', "quotes"), ("Travel", " ", "required")):
         code, _, err = cli(ledger_dir, "budget", "explain", "--year", "2026", "--line", line, "--text", text)
         assert code == 2 and problem in err and len(err.strip().splitlines()) == 1
+
+
+def test_template_round_trip_with_signed_off_years_and_explanations(cli, demo_ledger, tmp_path):
+    import shutil
+
+    import openpyxl
+
+    books = tmp_path / "books"
+    shutil.copytree(demo_ledger, books, symlinks=True)
+    sheet = tmp_path / "budget.xlsx"
+    code, _, err = cli(books, "budget", "template", "-o", str(sheet))
+    assert code == 0, err
+    # Downloaded and uploaded unchanged: every year comes back as it was, signed-off years included.
+    code, out, err = cli(books, "budget", "import", str(sheet), "--decision", "no change")
+    assert code == 0, err
+    assert "0 budget line(s) recorded" in out
+    # An explanation typed into the template for the open year is recorded; a change to a signed-off year is refused.
+    wb = openpyxl.load_workbook(sheet)
+    ws = wb["Budget"]
+    header = [c.value for c in next(row for row in ws.iter_rows() if any(c.value == "Variance explanation" for c in row))]
+    col = header.index("Variance explanation")
+    rows = [row for row in ws.iter_rows() if row[0].value == 2026 and row[1].value == "Travel"]
+    rows[0][col].value = "Missions held online"
+    wb.save(sheet)
+    code, out, err = cli(books, "budget", "import", str(sheet), "--decision", "explanations")
+    assert code == 0, err
+    assert budgets.variance_explanations(load_books(books).entries, 2026)["Expenses:Budget:Travel"] == "Missions held online"
+    locked = [row for row in ws.iter_rows() if row[0].value == 2024 and row[1].value == "Travel"]
+    locked[0][2].value = 1
+    wb.save(sheet)
+    code, _, err = cli(books, "budget", "import", str(sheet), "--decision", "x")
+    assert code == 2 and "2024 is signed off" in err
