@@ -304,10 +304,11 @@ class _Builder:
         from ledger.finance.inkind import in_kind_entry
         from ledger.loader import load_books
         from reports.budget import budget_report
+        from ledger.money import rounded
         from reports.financial import is_material
 
         growth = Decimal(1) + Decimal("0.02") * (year - FIRST_YEAR)
-        entries = [in_kind_entry(year, provider, nature, text, None if value is None else (value * growth).quantize(Decimal(1)), basis)
+        entries = [in_kind_entry(year, provider, nature, text, None if value is None else rounded(value * growth, "1"), basis)
                    for provider, nature, text, value, basis in IN_KIND]
         self._write(f"in-kind {year}", entries, FINANCE, day)
         books = load_books(self.dir)

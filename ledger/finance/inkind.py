@@ -22,6 +22,7 @@ from decimal import Decimal
 from beancount.core import data
 from beancount.parser.grammar import ValueType
 
+from ledger.money import cents
 from ledger.plugins.isu_rules import as_year
 
 CUSTOM_IN_KIND = "isu-in-kind"
@@ -80,7 +81,7 @@ def in_kind_entry(year: int, provider: str, nature: str, description: str, value
     meta = data.new_metadata("<isu-ledger in-kind>", 0)
     meta["description"] = one_line(description, "description")
     if value is not None:
-        meta["value"] = value.quantize(Decimal("0.01"))
+        meta["value"] = cents(value)
     basis = one_line(basis, "basis", required=False)
     if basis:
         meta["basis"] = basis
