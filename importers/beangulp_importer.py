@@ -51,6 +51,7 @@ from importers.booking import Booked, Originals, book_statement, document_entry,
 from importers.model import BadFile, ParseResult, Statement
 from ledger import conventions
 from ledger.loader import load_books
+from ledger.money import cents
 from ledger.plugins.year_lock import locked_years
 
 ZERO = Decimal(0)
@@ -220,7 +221,12 @@ def check_continuity(path: str, st: Statement, booked: Booked, state: BooksState
     for entry in booked.new:
         if entry.booked.year in state.locked_years:
             raise BadFile(path, f"{_label(st)}: entry {entry.ref} is dated {entry.booked}, in signed-off year {entry.booked.year}")
-    if st.opening is None or st.closing is None or not booked.new:
+    if not booked.new:
+        return
+    if st.opening is None:
+        _continues_without_opening(path, st, booked, state)
+        return
+    if st.closing is None:
         return
     first_new = min(e.booked for e in booked.new)
     day = max(first_new - datetime.timedelta(days=1), st.opening.date)
@@ -235,6 +241,23 @@ def check_continuity(path: str, st: Statement, booked: Booked, state: BooksState
             f"{_label(st)}: overlap mismatch: after booking it the ledger balance on {st.closing.date} would be "
             f"{money_text(after)} CHF, the statement closes with {money_text(st.closing.amount)} CHF — "
             "the books hold entries in this period that the statement does not (or the reverse)",
+        )
+
+
+def _continues_without_opening(path: str, st: Statement, booked: Booked, state: BooksState) -> None:
+    """A statement with no readable opening balance imports only when the books'
+    balance before its first new entry, plus its entries, is its closing balance."""
+    if st.closing is None:
+        raise BadFile(path, f"{_label(st)} has neither an opening nor a closing balance: it cannot be reconciled with the books")
+    first_new = min(e.booked for e in booked.new)
+    before = state.balance_on(first_new - datetime.timedelta(days=1))
+    after = before + sum((e.amount for e in booked.new if e.booked <= st.closing.date), ZERO)
+    if cents(after) != cents(st.closing.amount):
+        raise BadFile(
+            path,
+            f"{_label(st)} has no opening balance and does not continue the books: ledger balance "
+            f"{money_text(before)} CHF + its entries = {money_text(after)} CHF, it closes with "
+            f"{money_text(st.closing.amount)} CHF",
         )
 
 

@@ -13,6 +13,8 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from ledger.money import cents
+
 
 class BadFile(Exception):
     """A bank file that cannot be used. ``str()`` is the one-line message.
@@ -116,13 +118,15 @@ class Statement:
 
     @property
     def balance_ok(self) -> bool | None:
-        """opening + booked entries == closing; None when the file has no balances."""
+        """opening + booked entries == closing, to the cent (a bank that writes
+        balances with more decimals is compared at what money is: cents);
+        None when the file has no balances."""
         if self.opening is None or self.closing is None:
             return None
         total = self.opening.amount + sum(
             (e.amount for e in self.entries if e.is_booked), Decimal(0)
         )
-        return total == self.closing.amount
+        return cents(total) == cents(self.closing.amount)
 
     @property
     def booked_entries(self) -> list[Entry]:

@@ -1,4 +1,4 @@
-"""ISO 20022 camt.052 / camt.053 / camt.054 (versions .001.02 to .001.08).
+"""ISO 20022 camt.052 / camt.053 / camt.054 (versions .001.02 to .001.13).
 
 One parser for the three messages: the entry (``Ntry``) structure is shared,
 only the root differs (``BkToCstmrAcctRpt/Rpt``, ``BkToCstmrStmt/Stmt``,
@@ -83,7 +83,17 @@ from importers.model import (
 from importers.parse.serialize import balance_warnings
 from importers.parse.xmlsafe import parse_xml
 
-SUPPORTED_VERSIONS = ("02", "03", "04", "05", "06", "07", "08")
+# .001.09 to .001.13 keep the .001.08 structure of balances and entries.
+SUPPORTED_VERSIONS = ("02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12", "13")
+# ISO 20022 messages that are not account statements, named when refused.
+OTHER_MESSAGES = {
+    "pain.001": "a pain.001 payment order (a customer's credit transfer instruction)",
+    "pain.002": "a pain.002 payment status report",
+    "pain.008": "a pain.008 direct debit order",
+    "camt.056": "a camt.056 payment cancellation request",
+    "camt.029": "a camt.029 resolution of investigation",
+    "pacs.008": "a pacs.008 interbank credit transfer",
+}
 _NAMESPACE = re.compile(r"^urn:iso:std:iso:20022:tech:xsd:(camt\.05[234])\.001\.(\d{2})$")
 # message -> (root element, statement element, Statement.kind)
 _MESSAGES = {
@@ -326,9 +336,11 @@ def detect_version(path: str, root: etree._Element) -> str:
     """``camt.053.001.08`` from the root namespace, or BadFile."""
     qname = etree.QName(root)
     match = _NAMESPACE.match(qname.namespace or "")
-    if qname.localname != "Document" or not (qname.namespace or "").startswith(
-        "urn:iso:std:iso:20022:tech:xsd:camt."
-    ):
+    namespace = qname.namespace or ""
+    for prefix, what in OTHER_MESSAGES.items():
+        if namespace.startswith(f"urn:iso:std:iso:20022:tech:xsd:{prefix}."):
+            raise BadFile(path, f"not a bank statement: it is {what}")
+    if qname.localname != "Document" or not namespace.startswith("urn:iso:std:iso:20022:tech:xsd:camt."):
         raise BadFile(path, f"not a bank statement: root element <{qname.localname}>")
     if not match:
         raise BadFile(path, f"unknown camt version {qname.namespace.rsplit(':', 1)[-1]}")
@@ -490,6 +502,7 @@ class _CamtParser:
                 self.date(period.get("FrDtTm"), "FrDtTm"),
                 self.date(period.get("ToDtTm"), "ToDtTm"),
             )
+        opbd = False
         for bal_el in kids.get(t.Bal, ()):
             bal = _file(bal_el, t.balance)
             code = bal.get("Tp/CdOrPrtry/Cd") or bal.get("Tp/CdOrPrtry/Prtry")
@@ -499,13 +512,15 @@ class _CamtParser:
             if money is None:
                 self.fail(f"{what} has no Amt")
             day = self.date(bal.get("Dt"), f"{what} date")
-            if code not in ("OPBD", "CLBD"):
+            if code not in ("OPBD", "PRCD", "CLBD"):
                 continue
             if day is None:
                 self.fail(f"{what} has no date")
             balance = Balance(day, sign * money.amount, money.currency)
-            if code == "OPBD" and stmt.opening is None:
-                stmt.opening = balance
+            if code == "OPBD" and not opbd:
+                stmt.opening, opbd = balance, True  # the opening booked balance wins over a PRCD
+            elif code == "PRCD" and stmt.opening is None:
+                stmt.opening = balance  # the previous closing: the opening when there is no OPBD
             elif code == "CLBD" and stmt.closing is None:
                 stmt.closing = balance
         plan = t.entry
@@ -528,12 +543,17 @@ class _CamtParser:
         if status is None:
             self.fail("has no Sts")
         booked = self.date(ntry.get("BookgDt"), "BookgDt")
-        if booked is None and status == "BOOK":
-            self.fail("has no BookgDt")
         batch_count = self.batch_count(ntry.get("NtryDtls/Btch/NbOfTxs"))
         # Positional and attribute by attribute: a dataclass called with
         # keywords costs twice as much, and there are tens of thousands.
         value = self.date(ntry.get("ValDt"), "ValDt")
+        if booked is None and status == "BOOK":
+            # BookgDt is optional (0..1): a booked entry with only a value date
+            # is booked on it, and the file says so in its warnings.
+            if value is None:
+                self.fail("is booked but has neither BookgDt nor ValDt")
+            booked = value
+            self.warnings.append(f"{where.strip()}: booked without BookgDt; its value date {value} is used")
         entry = Entry(amount, (node.get("Ccy") or "").strip(), booked, value, status)
         entry.reversal = (ntry.get("RvslInd") or "").lower() in _TRUE
         entry.ref = ntry.get("AcctSvcrRef")

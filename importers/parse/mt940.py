@@ -29,6 +29,7 @@ Every entry is "BOOK": an MT940 is a booked statement.
 from __future__ import annotations
 
 import datetime
+import logging
 import re
 from decimal import Decimal, InvalidOperation
 
@@ -42,6 +43,74 @@ _ENVELOPE = re.compile(r"\{[1235]:[^{}]*(?:\{[^{}]*\}[^{}]*)*\}")
 _TERMINATOR = re.compile(r"^-\}?\s*$")
 _IBAN_SHAPE = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}")
 _PF_TOKEN = re.compile(r"\s+\d{6}[A-Z]{2}\d+\s*$")  # PostFinance "131209CH98765432"
+
+
+# mt-940 logs every field it cannot read (with Python reprs) before raising;
+# the refusal says it in one line, so its log stays out of the user's terminal.
+logging.getLogger("mt940").addHandler(logging.NullHandler())
+logging.getLogger("mt940").propagate = False
+
+
+class _Statement61(mt940lib.tags.Statement):
+    """``:61:`` as banks send it: a customer reference of up to 34 characters
+    (the standard says 16; ASN and others send more). It carries no money."""
+
+    pattern = mt940lib.tags.Statement.pattern.replace("{0,16})", "{0,34})")
+
+
+class _Number28(mt940lib.tags.StatementNumber):
+    """``:28C:`` without a statement number (``/1``: Zenith Bank and others).
+    It carries no money; the statement is read without its number."""
+
+    pattern = r"""
+    (?P<statement_number>\d{0,5})  # 5n, missing in some files
+    (?:/?(?P<sequence_number>\d{1,5}))?  # [/5n]
+    $"""
+
+
+_TAGS = {61: _Statement61(), 28: _Number28(), "28C": _Number28()}
+
+
+class _Transactions(mt940lib.models.Transactions):
+    """mt-940's reader, except that every ``:61:`` starts a transaction: mt-940
+    merges a ``:61:`` without a transaction type code into the one before
+    (Zenith Bank sends none), which would lose money silently."""
+
+    def _process_statement_tag(self, result: dict) -> None:
+        if self.transactions and "amount" not in self.transactions[-1].data:
+            self.transactions[-1].data.update(result)
+        else:
+            self.transactions.append(mt940lib.models.Transaction(self, result))
+_UNREADABLE = re.compile(r"Unable to parse <mt940\.tags\.(\w+) object at 0x[0-9a-fA-F]+> from (.*)", re.S)
+_FIELDS = {
+    "Statement": ":61: (a statement line)", "StatementNumber": ":28C: (statement number)",
+    "FinalOpeningBalance": ":60F: (opening balance)", "IntermediateOpeningBalance": ":60M: (opening balance)",
+    "FinalClosingBalance": ":62F: (closing balance)", "IntermediateClosingBalance": ":62M: (closing balance)",
+    "AvailableBalance": ":64: (available balance)", "ForwardAvailableBalance": ":65: (forward available balance)",
+    "AccountIdentification": ":25: (account)", "TransactionReferenceNumber": ":20: (reference)",
+}
+_NO_MONEY = re.compile(r"^:6[45][A-Z]?:.*$", re.M)  # available balances: informative, not the statement's money
+
+
+def _problem(exc: BaseException) -> str:
+    """mt-940's complaint in words: the field and the text it could not read."""
+    text = str(exc.args[0] if exc.args else exc)
+    match = _UNREADABLE.match(text)
+    if match:
+        field = _FIELDS.get(match.group(1), match.group(1))
+        value = " ".join(match.group(2).split())[:60]
+        return f"field {field} cannot be read: {value}"
+    return " ".join(text.split())[:120]
+
+
+def lenient_warnings(block: str, number: int) -> list[str]:
+    """What a block bends of the standard in fields that carry no money."""
+    out = []
+    if re.search(r"^:28C?:\s*/", block, re.M):
+        out.append(f"MT940 statement {number}: :28C: has no statement number; read without it")
+    if re.search(r"^:61:\d{6}(?:\d{4})?R?[DC][A-Z]?[\d,]+[A-Z][A-Z0-9 ]{3}(?:(?!//)[^\n]){17,}", block, re.M):
+        out.append(f"MT940 statement {number}: a :61: customer reference is longer than 16 characters")
+    return out
 
 
 def _decode(data: bytes) -> str:
@@ -84,12 +153,14 @@ class _Page:
     def __init__(self, path: str, block: str, number: int):
         if ":25:" not in block and ":20:" not in block:
             raise BadFile(path, f"not an MT940 statement: block {number} has no :20:/:25: field")
-        tx = mt940lib.models.Transactions()
+        self.warnings = lenient_warnings(block, number)
+        if _NO_MONEY.search(block):
+            block = _NO_MONEY.sub("", block)
+        tx = _Transactions(tags=_TAGS)
         try:
             tx.parse(block)
         except (RuntimeError, ValueError, KeyError, IndexError, InvalidOperation) as exc:
-            problem = str(exc.args[0] if exc.args else exc).splitlines()[0]
-            raise BadFile(path, f"MT940 statement {number}: {problem}") from None
+            raise BadFile(path, f"MT940 statement {number}: {_problem(exc)}") from None
         data = tx.data
         self.reference = data.get("transaction_reference")
         self.account = data.get("account_identification")
@@ -118,6 +189,8 @@ def parse_mt940(path: str, data: bytes) -> ParseResult:
         raise BadFile(path, "empty file")
     pages = [_Page(path, block, n) for n, block in enumerate(blocks, 1)]
     result = ParseResult(path=path, format="mt940")
+    for page in pages:
+        result.warnings.extend(page.warnings)
     current: Statement | None = None
     last: _Page | None = None
     for page in pages:

@@ -92,7 +92,7 @@ OK_ENTRY = '<Ntry><Amt Ccy="CHF">1.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>B
     [
         (OK_ENTRY.replace("<CdtDbtInd>CRDT</CdtDbtInd>", ""), "statement STMT-1 entry 2 has no CdtDbtInd"),
         (OK_ENTRY.replace("<Sts><Cd>BOOK</Cd></Sts>", ""), "statement STMT-1 entry 2 has no Sts"),
-        (OK_ENTRY.replace("<BookgDt><Dt>2025-01-02</Dt></BookgDt>", ""), "statement STMT-1 entry 2 has no BookgDt"),
+        (OK_ENTRY.replace("<BookgDt><Dt>2025-01-02</Dt></BookgDt>", ""), "statement STMT-1 entry 2 is booked but has neither BookgDt nor ValDt"),
         (OK_ENTRY.replace("1.00", "1,00"), "statement STMT-1 entry 2 Amt '1,00' is not a number"),
         (OK_ENTRY.replace("2025-01-02", "2025-13-45"), "statement STMT-1 entry 2 BookgDt '2025-13-45' is not a date"),
         (OK_ENTRY.replace("CRDT", "XXXX"), "unknown CdtDbtInd 'XXXX'"),
