@@ -223,10 +223,10 @@ def check_continuity(path: str, st: Statement, booked: Booked, state: BooksState
             raise BadFile(path, f"{_label(st)}: entry {entry.ref} is dated {entry.booked}, in signed-off year {entry.booked.year}")
     if not booked.new:
         return
+    if st.closing is None:
+        return  # a notification (camt.054) or CSV without balances: the month's statement reconciles it
     if st.opening is None:
         _continues_without_opening(path, st, booked, state)
-        return
-    if st.closing is None:
         return
     first_new = min(e.booked for e in booked.new)
     day = max(first_new - datetime.timedelta(days=1), st.opening.date)
@@ -245,10 +245,8 @@ def check_continuity(path: str, st: Statement, booked: Booked, state: BooksState
 
 
 def _continues_without_opening(path: str, st: Statement, booked: Booked, state: BooksState) -> None:
-    """A statement with no readable opening balance imports only when the books'
-    balance before its first new entry, plus its entries, is its closing balance."""
-    if st.closing is None:
-        raise BadFile(path, f"{_label(st)} has neither an opening nor a closing balance: it cannot be reconciled with the books")
+    """A statement with a closing but no readable opening balance imports only when
+    the books' balance before its first new entry, plus its entries, is its closing balance."""
     first_new = min(e.booked for e in booked.new)
     before = state.balance_on(first_new - datetime.timedelta(days=1))
     after = before + sum((e.amount for e in booked.new if e.booked <= st.closing.date), ZERO)
