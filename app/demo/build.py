@@ -15,10 +15,14 @@ The story (see ``app.demo.scenario`` for the people and the money):
 about thirty States Parties pay each year, from ministries, treasuries and
 Permanent Missions in Geneva, in CHF, EUR, USD, GBP, NOK, SEK, DKK, AUD and
 CAD; some pay in batches, one payment a year is reversed and re-sent, one
-State pays its next year in December and one pays last year's contribution in
-January; a few receipts name no State and wait for staff. The 2024 Review
-Conference year ends in deficit and draws the buffer down. Every past year is
-closed and signed off; the current year is open up to the last complete month.
+State pays its next year in December and one pays last year's contribution
+late - in January of odd years' following year, while that year is still open
+(each year is closed on 16 March, after the January and February statements),
+in April of even years' following year, after the close; a few receipts name no
+State and wait for staff. The 2024 Review Conference year ends in deficit and
+draws the buffer down. Every past year is closed on 16 March and signed off on
+28 April when those days have come; the current year is open up to the last
+complete month.
 """
 
 from __future__ import annotations
@@ -46,6 +50,11 @@ OPENING_BALANCE = Decimal("612408.15")
 DEMO_FULL_NAMES = {"admin": "Demo Administrator", "finance": "Demo Finance Officer", "auditor": "A. Auditor", "committee": "Demo Committee Member"}
 
 FINANCE = "finance:demo"
+# The bank statements are imported in three stages a year: January-February,
+# March-June, July-December; the previous year is closed on CLOSE_DAY, after
+# the first stage, so receipts of January and February still count for it.
+STAGES = (range(1, 3), range(3, 7), range(7, 13))
+CLOSE_DAY = (3, 16)
 # Support in kind the GICHD and Switzerland give each year (disclosed, not booked):
 # provider, nature, description, estimated CHF value in the first year (None: not valued), basis.
 IN_KIND = (
@@ -214,14 +223,14 @@ class _Builder:
                 self._write(f"buffer allocate {amount}", [entry], DIRECTOR, day)
 
     # -- the bank
-    def import_half(self, year: int, half: int) -> tuple[int, int, int]:
-        """Import the half-year's monthly statements in one call (a camt.054
+    def import_months(self, year: int, stage: range) -> tuple[int, int, int]:
+        """Import the stage's monthly statements in one call (a camt.054
         first when one details a batch), then resolve what went to review;
         returns (files, entries, reviewed)."""
         from importers.importing import import_files
 
         plan = self.sc.years[year]
-        months = [m for m in plan.statements if (m.month - 1) // 6 + 1 == half and m.last_day < self.today]
+        months = [m for m in plan.statements if m.month in stage and m.last_day < self.today]
         if not months:
             return 0, 0, 0
         files, entries, reviewed = 0, 0, 0
@@ -237,7 +246,7 @@ class _Builder:
         report = import_files(self.dir, paths, user=FINANCE)
         errors = [e for f in report.files for e in f.errors]
         if errors:
-            raise DemoError(f"import of {year} H{half}: {errors[0]}")
+            raise DemoError(f"import of {year} months {stage.start}-{stage.stop - 1}: {errors[0]}")
         files, entries = files + len(paths), entries + report.imported
         reviewed += self.resolve_reviews(months[-1].last_day + datetime.timedelta(days=5))
         return files, entries, reviewed
@@ -289,13 +298,19 @@ class _Builder:
         return self.today.replace(day=1) - datetime.timedelta(days=1)
 
     # -- year end
-    def close(self, year: int) -> None:
+    def year_end(self, year: int) -> str:
+        """Close ``year`` on 16 March (after the next year's January and
+        February statements) and sign it off on 28 April, each only when
+        that day has come; returns the year's status."""
         from ledger.finance.yearend import close_year
 
-        day = min(datetime.date(year + 1, 1, 20), self.today)
+        day = datetime.date(year + 1, *CLOSE_DAY)
+        if day > self.today:
+            return "open"
         self.disclosures(year, day)
         self.at(day)
         close_year(self.dir, year, user=DIRECTOR, today=self.today)
+        return self.sign_off(year)
 
     def disclosures(self, year: int, day: datetime.date) -> None:
         """What finance staff record before the close: the support in kind of
@@ -348,7 +363,7 @@ def build_demo(
     started = time.monotonic()
     today = today or datetime.date.today()
     if today.year <= first_year:
-        raise DemoError(f"today ({today}) must be after {first_year}: the demo closes at least one year")
+        raise DemoError(f"today ({today}) must be after {first_year}: the demo starts with a whole past year")
     ledger_dir = Path(ledger_dir).absolute()
     scenario = build_scenario(seed, first_year, today, OPENING_BALANCE)
     result = DemoResult(ledger_dir=ledger_dir, today=today)
@@ -360,19 +375,18 @@ def build_demo(
             b.start_of_year(year)
             b.buffer_moves(year)
             files = entries = reviewed = 0
-            for half in (1, 2):
-                f, e, r = b.import_half(year, half)
+            for months in STAGES:
+                f, e, r = b.import_months(year, months)
                 files, entries, reviewed = files + f, entries + e, reviewed + r
-                b.expenditure(year, half)
-                if half == 1 and year > first_year:
-                    result.years[-1].status = b.sign_off(year - 1)
+                if months == STAGES[0] and year > first_year:
+                    # January and February are in: the previous year's late
+                    # receipts counted for it; now it is closed and audited.
+                    result.years[-1].status = b.year_end(year - 1)
                     say(_line(result.years[-1]))
+                if months[-1] in (6, 12):
+                    b.expenditure(year, 1 if months[-1] == 6 else 2)
             b.budget_revision(year)
-            status = "open"
-            if year < today.year:
-                b.close(year)
-                status = "closed"
-            result.years.append(YearSummary(year, len(plan.states), files, entries, reviewed, status))
+            result.years.append(YearSummary(year, len(plan.states), files, entries, reviewed, "open"))
             if year == today.year:
                 say(_line(result.years[-1]))
         if accounts:

@@ -422,7 +422,9 @@ class _Story:
         if role == "advance":
             return self.day_in(year - 1, 12, 8, 18)
         if role == "late":
-            return self.day_in(year + 1, 1, 8, 22)
+            # In January while the year is still open (it counts for it), or in
+            # April after the close (a late receipt, booked in the next year).
+            return self.day_in(year + 1, 1 if year % 2 else 4, 8, 22)
         if role in ("batch", "notified-batch"):
             return batch_day
         if role == "reversed":

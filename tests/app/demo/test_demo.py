@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from beancount.core import data
 
-from ledger import conventions
+from ledger import conventions, receipts
 from app.demo.build import build_demo, create_demo_accounts
 from ledger.finance import yearend
 from ledger.loader import load_books
@@ -89,6 +89,27 @@ def test_past_years_signed_off_current_open(demo):
     assert {yearend.opinion_of(s) for s in locked.values()} == {"unmodified"}
     assert [y.status.split(" (")[0] for y in result.years] == ["closed and signed off"] * (TODAY.year - FIRST) + ["open"]
     assert len(lines) == TODAY.year - FIRST + 1 and all(line[:4].isdigit() for line in lines)
+
+
+def test_in_march_last_year_is_open_and_counts_its_january_receipt(tmp_path, cli):
+    """Before 16 March the previous year is still open: a receipt for it that
+    the bank booked in January counts for it (policy 4), in its contributions
+    report and its preliminary annual report; once closed it stays there."""
+    path = tmp_path / "books"
+    result = build_demo(path, today=datetime.date(2026, 3, 10), say=lambda _line: None, accounts=False)
+    assert [(y.year, y.status.split(" (")[0]) for y in result.years[-3:]] == [
+        (2024, "closed and signed off"), (2025, "open"), (2026, "open")]
+    entries = load_books(path).entries
+    late = [(txn, p, state) for txn, p, state, wp_year in receipts.contribution_postings(entries)
+            if txn.date.year == 2026 and wp_year == 2025]
+    assert len(late) == 1 and late[0][0].date.month == 1
+    txn, posting, state = late[0]
+    assert conventions.META_DESIGNATED_YEAR not in (posting.meta or {})
+    report = json.loads(cli(path, "report", "contributions", "--year", "2025", "--format", "json")[1])
+    row = next(r for r in report["rows"] if r["state_party"] == state)
+    assert row["received"] == f"{-posting.units.number:.2f}" and row["receipts"] == 1
+    assert report["status"] == "preliminary"
+    assert 2025 not in locked_years(entries)
 
 
 def test_bank_balance_matches_last_statement(demo):
