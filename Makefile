@@ -36,10 +36,11 @@ test: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(if $(filter 0,$(JOBS)),,-n $(JOBS))
 
-## make bench: the speed figures (bench/perf.py; `make bench PERF="--venv before=OLD/.venv --venv after=.venv"`
+## make bench: the speed figures (bench/perf.py, bench/parse_files.py; `make bench PERF="--venv before=OLD/.venv --venv after=.venv"`
 ## compares two versions side by side), then the long fault and fuzz profiles (not part of `make test`)
 bench: $(STAMP)
 	$(BIN)/python bench/perf.py $(PERF)
+	$(BIN)/python bench/parse_files.py
 	ISU_FULL=1 ISU_FAULT_TRIALS=200 ISU_FUZZ_EXAMPLES=1000 $(BIN)/python -m pytest -q -p no:cacheprovider tests/ledger/store/test_faults.py tests/importers/parse/test_fuzz.py
 
 clean:

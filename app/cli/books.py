@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import click
 
 from app.cli import backup
-from app.cli.base import PROG, Environment, echo_json, pass_env
+from app.cli.base import PROG, Environment, Refused, as_refusal, echo_json, pass_env
 
 
 @click.command()
@@ -47,11 +47,22 @@ def check(ctx: click.Context) -> None:
 @click.command()
 @click.argument("file", metavar="FILE")
 @click.option("--json", "as_json", is_flag=True, help="print JSON")
-def parse(file: str, as_json: bool) -> None:
+@click.option("--verbose", "-v", is_flag=True,
+              help="on a refusal, also print what the reader met (library messages), before the one-line reason")
+def parse(file: str, as_json: bool, verbose: bool) -> None:
     """Show the normalised content of a bank file (no ledger needed)."""
     from importers.parse import parse_file, to_json
 
-    result = parse_file(file)
+    with _reader_log(verbose) as met:
+        try:
+            result = parse_file(file)
+        except Exception as exc:
+            if not verbose:
+                raise
+            refusal = as_refusal(exc, None)
+            if refusal is None:
+                raise
+            raise Refused(refusal.message, [*refusal.details, *met, *_causes(exc)]) from exc
     if as_json:
         echo_json(to_json(result))
         return
@@ -61,6 +72,42 @@ def parse(file: str, as_json: bool) -> None:
         click.echo(f"  statement {st.id} account {st.account}: {len(st.entries)} entries, {closing}")
     for warning in result.warnings:
         click.echo(f"  warning: {warning}")
+
+
+@contextlib.contextmanager
+def _reader_log(verbose: bool) -> Iterator[list[str]]:
+    """With ``verbose``, the messages the bank-file libraries log while
+    reading (the mt-940 library says where it stopped); silent otherwise."""
+    import logging
+
+    met: list[str] = []
+    if not verbose:
+        yield met
+        return
+
+    class _Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            met.append(f"detail: {record.name}: {' '.join(record.getMessage().split())[:500]}")
+
+    logger, handler = logging.getLogger("mt940"), _Collect(logging.WARNING)
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield met
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+def _causes(exc: BaseException) -> list[str]:
+    """What lies under a refusal: each underlying error, one line each."""
+    lines = []
+    cause = exc.__cause__
+    while cause is not None and len(lines) < 10:
+        lines.append(f"detail: {type(cause).__name__}: {' '.join(str(cause).split())[:500]}")
+        cause = cause.__cause__
+    return lines
 
 
 @contextlib.contextmanager

@@ -69,7 +69,7 @@ def parse_bytes(path: str | Path, data: bytes) -> ParseResult:
     except (ValueError, LookupError, ArithmeticError, DecimalException, TypeError, AttributeError,
             RuntimeError, etree.LxmlError) as exc:  # last guard: a parser met something unforeseen
         problem = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
-        raise BadFile(name, f"unreadable {kind_name(data)} file: {problem}") from None
+        raise BadFile(name, f"unreadable {kind_name(data)} file: {problem}") from exc
     result.sha256 = hashlib.sha256(data).hexdigest()
     return result
 

@@ -81,9 +81,11 @@ class _Transactions(mt940lib.models.Transactions):
             self.transactions[-1].data.update(result)
         else:
             self.transactions.append(mt940lib.models.Transaction(self, result))
-_UNREADABLE = re.compile(r"Unable to parse <mt940\.tags\.(\w+) object at 0x[0-9a-fA-F]+> from (.*)", re.S)
+_UNREADABLE = re.compile(r"Unable to parse <[\w.]*?\.?(\w+) object at 0x[0-9a-fA-F]+> from (.*)", re.S)
+_REPR = re.compile(r"<[^<>]* object at 0x[0-9a-fA-F]+>")
 _FIELDS = {
     "Statement": ":61: (a statement line)", "StatementNumber": ":28C: (statement number)",
+    "_Statement61": ":61: (a statement line)", "_Number28": ":28C: (statement number)",
     "FinalOpeningBalance": ":60F: (opening balance)", "IntermediateOpeningBalance": ":60M: (opening balance)",
     "FinalClosingBalance": ":62F: (closing balance)", "IntermediateClosingBalance": ":62M: (closing balance)",
     "AvailableBalance": ":64: (available balance)", "ForwardAvailableBalance": ":65: (forward available balance)",
@@ -100,7 +102,7 @@ def _problem(exc: BaseException) -> str:
         field = _FIELDS.get(match.group(1), match.group(1))
         value = " ".join(match.group(2).split())[:60]
         return f"field {field} cannot be read: {value}"
-    return " ".join(text.split())[:120]
+    return " ".join(_REPR.sub("a field", text).split())[:120]
 
 
 def lenient_warnings(block: str, number: int) -> list[str]:
@@ -160,7 +162,7 @@ class _Page:
         try:
             tx.parse(block)
         except (RuntimeError, ValueError, KeyError, IndexError, InvalidOperation) as exc:
-            raise BadFile(path, f"MT940 statement {number}: {_problem(exc)}") from None
+            raise BadFile(path, f"MT940 statement {number}: {_problem(exc)}") from exc
         data = tx.data
         self.reference = data.get("transaction_reference")
         self.account = data.get("account_identification")

@@ -135,7 +135,7 @@ def _rows(path: str, data: bytes) -> list[list[str]]:
     try:
         return list(csv.reader(io.StringIO(_decode(data)), delimiter=";"))
     except csv.Error as exc:  # e.g. a bare carriage return inside an unquoted field
-        raise BadFile(path, f"not readable as CSV: {exc}") from None
+        raise BadFile(path, f"not readable as CSV: {exc}") from exc
 
 
 def _header_row(path: str, rows: list[list[str]]) -> int:

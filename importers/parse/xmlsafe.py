@@ -74,9 +74,9 @@ def parse_xml(path: str, data: bytes, *, keep_pis: bool = False) -> etree._Eleme
     except etree.XMLSyntaxError as exc:
         line = exc.lineno if exc.lineno else "?"
         message = (exc.msg or str(exc)).splitlines()[0]
-        raise BadFile(path, f"not well-formed XML at line {line}: {message}") from None
+        raise BadFile(path, f"not well-formed XML at line {line}: {message}") from exc
     except (ValueError, etree.LxmlError) as exc:
-        raise BadFile(path, f"not well-formed XML: {str(exc).splitlines()[0]}") from None
+        raise BadFile(path, f"not well-formed XML: {str(exc).splitlines()[0]}") from exc
     if tree.docinfo.doctype:
         raise BadFile(path, "DOCTYPE is not allowed in bank files (possible entity attack)")
     root = tree.getroot()

@@ -162,7 +162,7 @@ NO_ACCOUNTS = "no ledger here (its database holds the web accounts; or set ISU_D
 
 
 @pytest.mark.parametrize("argv,code,said", [
-    (["demo", "--today", "2019-06-30"], 2, "today (2019-06-30) must be after 2020: the demo closes at least one year"),
+    (["demo", "--today", "2019-06-30"], 2, "today (2019-06-30) must be after 2020: the demo starts with a whole past year"),
     (["import", "a.xml", "--dry-run", "--json"], 2, "{books}: not an isu-ledger directory (no main.beancount)"),
     (["review", "list", "--json"], 0, ""),
     (["review", "resolve", "7", "--state-party", "DEU", "--year", "2026", "--remember"], 2, "7: no such review item (see 'review list')"),
@@ -234,6 +234,39 @@ def test_parse_bad_file_is_one_line_exit_2(tmp_path):
     code, out, err = run_cli("parse", str(bad), "--json")
     assert code == 2 and out == ""
     assert err.startswith(f"isu-ledger: {bad}: ") and err.count("\n") == 1
+
+
+BAD_61 = ":20:X\n:25:CH9300762011623852957\n:28C:1\n:60F:C250101CHF1000,00\n" \
+         ":61:2501010101CXX,00NTRFREF\n:62F:C250101CHF1100,00\n"
+
+
+def test_parse_refusal_names_the_field_without_internals(tmp_path):
+    """An unreadable amount in a :61: line: one line naming the field and the
+    text, no Python repr, no library logging."""
+    bad = tmp_path / "bad.sta"
+    bad.write_text(BAD_61)
+    code, out, err = run_cli("parse", str(bad))
+    assert code == 2 and out == ""
+    assert err == f"isu-ledger: {bad}: MT940 statement 1: field :61: (a statement line) cannot be read: '2501010101CXX,00NTRFREF'\n"
+
+
+def test_parse_verbose_shows_what_the_reader_met(tmp_path):
+    """--verbose: the library's own messages and the underlying error as
+    'detail:' lines, then the same one-line reason last; exit 2 still."""
+    bad = tmp_path / "bad.sta"
+    bad.write_text(BAD_61)
+    code, out, err = run_cli("parse", "--verbose", str(bad))
+    lines = err.splitlines()
+    assert code == 2 and out == ""
+    assert lines[-1] == f"isu-ledger: {bad}: MT940 statement 1: field :61: (a statement line) cannot be read: '2501010101CXX,00NTRFREF'"
+    details = lines[:-1]
+    assert details and all(line.startswith("detail: ") for line in details)
+    assert any("no match" in line and "X,00NTRFREF" in line for line in details)
+    assert any(line.startswith("detail: RuntimeError: ") for line in details)
+    xml = tmp_path / "bad.xml"
+    xml.write_text("<Document><unclosed>")
+    code, _, err = run_cli("parse", "-v", str(xml))
+    assert code == 2 and err.splitlines()[0].startswith("detail: XMLSyntaxError: ")
 
 
 def test_parse_json_of_a_sample(tmp_path):
