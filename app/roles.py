@@ -28,6 +28,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "uploads": frozenset({ADMIN, FINANCE}),
     "audit": frozenset({ADMIN, AUDITOR}),
     "users": frozenset({ADMIN}),
+    "rules": frozenset({ADMIN, FINANCE}),
     "fava": frozenset({ADMIN, AUDITOR}),
 }
 

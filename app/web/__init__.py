@@ -15,9 +15,9 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, jsonify, make_response, render_template, request
-from flask_wtf.csrf import CSRFError, CSRFProtect
-from werkzeug.exceptions import HTTPException
+from flask import Flask, Response, redirect, request, url_for
+from flask_wtf.csrf import CSRFProtect
+
 
 MiB = 1024 * 1024
 DEFAULTS: dict[str, Any] = {
@@ -60,17 +60,6 @@ def security_headers(response: Response, csp: str = CSP, *, cacheable: bool = Fa
     return response
 
 
-def error_response(status: int, message: str, *, as_json: bool) -> Response:
-    """A failed request as our plain error page or, for API clients, as
-    ``{"error": ..., "status": ...}``. Needs a request context of our app."""
-    if as_json:
-        response = jsonify({"error": message, "status": status})
-    else:
-        response = make_response(render_template("error.html", status=status, message=message))
-    response.status_code = status
-    return response
-
-
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app. ``config`` must name ``LEDGER_DIR`` and ``SECRET_KEY``
     (tests may omit the key with ``TESTING``); ``DATABASE_URL`` defaults to a
@@ -95,6 +84,7 @@ def _build(config: dict[str, Any] | None) -> Flask:
     if isinstance(hops, bool) or not isinstance(hops, int) or not 0 <= hops <= 10:
         raise ValueError(f"TRUSTED_PROXIES={hops!r}: the number of reverse proxies in front of the app (0 to 10)")
 
+    from app.web import errors
     from app.web.db import default_url, open_database
 
     url = app.config.get("DATABASE_URL") or default_url(app.config["LEDGER_DIR"])
@@ -102,13 +92,14 @@ def _build(config: dict[str, Any] | None) -> Flask:
     app.extensions["isu_db"] = open_database(url)
     csrf.init_app(app)
     _setup_blueprints(app)
-    _setup_errors(app)
+    errors.setup(app)
     _setup_templates(app)
     return app
 
 
 def _setup_blueprints(app: Flask) -> None:
     from app.web import (
+        accounts,
         api,
         audit,
         auth,
@@ -117,50 +108,31 @@ def _setup_blueprints(app: Flask) -> None:
         registry,
         reports,
         review,
+        rules,
         workbooks,
         yearend,
     )
 
-    for module in (auth, dashboard, imports, review, reports, yearend, registry, workbooks, audit, api):
+    for module in (auth, dashboard, imports, review, reports, yearend, registry, workbooks, audit, accounts, rules, api):
         app.register_blueprint(module.bp)
     app.teardown_appcontext(auth.close_db)
+
+    app.after_request(audit.record_refusal)
+    app.add_url_rule("/favicon.ico", "favicon", lambda: redirect(url_for("static", filename="favicon.svg"), 301))
 
     @app.after_request
     def headers(response: Response) -> Response:
         return security_headers(response, cacheable=request.endpoint == "static")
 
 
-def _setup_errors(app: Flask) -> None:
-    """One handler turns every failed request into a page or, under /api/,
-    into ``{"error": ..., "status": ...}``."""
-
-    def respond(status: int, message: str) -> Response:
-        return error_response(status, message, as_json=request.path.startswith("/api/"))
-
-    @app.errorhandler(CSRFError)
-    def csrf_error(exc: CSRFError):
-        return respond(400, f"refused: {exc.description} (reload the page and try again)")
-
-    from app.web.views import Refused
-
-    @app.errorhandler(Refused)
-    def refused(exc: Refused):
-        response = respond(exc.status, str(exc))
-        if getattr(exc, "retry_after", None):  # 429: when to try again
-            response.headers["Retry-After"] = str(exc.retry_after)
-        return response
-
-    @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException):
-        return respond(exc.code or 500, exc.description or exc.name)
-
-
 def _setup_templates(app: Flask) -> None:
     from app.web.auth import current_user
     from app.roles import allowed
+    from app.web.errors import plain_words
     from app.web.views import money
 
     app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["plain_words"] = plain_words
 
     @app.context_processor
     def inject():

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, abort, current_app, g, render_template, request
+from flask import Blueprint, abort, current_app, g, render_template, request, session
 from sqlalchemy import func, select
 
 from app.web.auth import client_ip, current_user, db, require
@@ -42,7 +42,38 @@ def record(action: str, outcome: str, detail: str = "", *, commit: str | None = 
     with current_app.extensions["isu_db"]() as s:
         s.add(event)
         s.commit()
+    if outcome == "refused" and request:
+        g.refusal_recorded = True
     return event
+
+
+READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def refusal_of(response) -> str | None:
+    """What this request was refused with, if it is a refused action the
+    view did not record itself: any 403 or 429; a form or API call answered
+    with an error status or an error message flashed for the next page.
+    (A page not found while browsing is not an action.)"""
+    if g.get("refusal_recorded") or request.endpoint == "static":
+        return None
+    status = response.status_code
+    if status in (403, 429) or (request.method not in READS and status >= 400):
+        return g.get("refusal") or f"HTTP {status}"
+    if request.method not in READS:
+        flashed = [message for category, message in session.get("_flashes", []) if category == "error"]
+        if flashed:
+            return flashed[-1]
+    return None
+
+
+def record_refusal(response):
+    """after_request: every refused action recorded once, with user, action and reason."""
+    reason = refusal_of(response)
+    if reason is not None:
+        action = (request.endpoint or "page").replace("_page", "")
+        record(action, "refused", f"{request.method} {request.path}: {reason}")
+    return response
 
 
 def commit_summary(sha: str) -> str | None:

@@ -185,4 +185,5 @@ def logout():
     if current_user() is not None:
         record("logout", "ok", "")
     log_out()
+    flash("You are logged out.", "ok")
     return redirect(url_for("auth.login"))

@@ -37,7 +37,8 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.http import parse_options_header
 from werkzeug.utils import secure_filename
 
-from app.web import error_response, security_headers
+from app.web import security_headers
+from app.web.errors import READ_ONLY, error_response
 from ledger.conventions import MAIN_FILE
 
 PREFIX = "/fava"
@@ -119,14 +120,18 @@ def _setup_errors(fava: Flask, app: Flask) -> None:
         return refuse(404, "not found: the file cannot be read")
 
 
-def app_error(app: Flask, environ: dict, status: int, message: str, *, as_json: bool) -> Response:
+def app_error(app: Flask, environ: dict, status: int, message: str, *, as_json: bool, title: str | None = None) -> Response:
     """Our error page (or JSON error) for the request ``environ``, rendered
-    by our app with the user's session: the page has the app's navigation."""
+    by our app with the user's session: the page has the app's navigation.
+    A refused method or role is recorded in the audit log."""
+    from app.web.audit import record
     from app.web.auth import close_db
 
     with app.request_context(environ):
         try:
-            return error_response(status, message, as_json=as_json)
+            if status in (403, 405):
+                record("fava", "refused", f"{request.method} {request.path}: {message}")
+            return error_response(status, message, as_json=as_json, title=title)
         finally:
             close_db()
 
@@ -178,9 +183,9 @@ class FavaGuard:
             finally:
                 close_db()
 
-    def _refuse(self, environ, start_response, status: int, message: str, headers: dict[str, str] | None = None):
+    def _refuse(self, environ, start_response, status: int, message: str, headers: dict[str, str] | None = None, title: str | None = None):
         path = environ.get("PATH_INFO", "")[len(PREFIX):]
-        response = app_error(self.app, environ, status, message, as_json=bool(_API_PATH.match(path)))
+        response = app_error(self.app, environ, status, message, as_json=bool(_API_PATH.match(path)), title=title)
         response.headers.update(headers or {})
         return security_headers(response)(environ, start_response)
 
@@ -196,10 +201,10 @@ class FavaGuard:
             redirect = Response(b"login required\n", 302, {"Location": f"{login}?next={quote(target, safe='')}"}, mimetype="text/plain")
             return security_headers(redirect)(environ, start_response)
         if not allowed(role, "fava"):
-            return self._refuse(environ, start_response, 403, "forbidden: Fava is for the auditor and admin roles")
+            return self._refuse(environ, start_response, 403, "Fava (browsing the books) is for the auditor and admin roles.")
         method = environ.get("REQUEST_METHOD", "GET").upper()
         if method not in READ_METHODS:
-            return self._refuse(environ, start_response, 405, "the books are read-only here", {"Allow": "GET, HEAD"})
+            return self._refuse(environ, start_response, 405, READ_ONLY, {"Allow": "GET, HEAD"}, title="The books are read-only")
         inner = dict(environ)
         inner[OUTER_ENVIRON] = environ
         inner["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + PREFIX

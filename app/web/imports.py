@@ -204,6 +204,7 @@ def confirm_page(batch_id: int):
 def discard_page(batch_id: int):
     try:
         discard(batch_id)
+        flash("Import discarded: nothing was booked and the uploaded files were deleted.", "ok")
     except Refused as exc:
         flash(str(exc), "error")
     return redirect(url_for("imports.index"))

@@ -65,9 +65,9 @@ def check_full_name(text: str | None) -> str | None:
     if not name:
         return None
     if len(name) > MAX_FULL_NAME:
-        raise UserError(f"--full-name: at most {MAX_FULL_NAME} characters")
+        raise UserError(f"full name: at most {MAX_FULL_NAME} characters")
     if any(ch in name for ch in '"\\') or not name.isprintable():
-        raise UserError(f"--full-name: {name[:40]!r} may not contain quotes, backslashes or control characters")
+        raise UserError(f"full name: {name[:40]!r} may not contain quotes, backslashes or control characters")
     return name
 
 
@@ -79,7 +79,7 @@ def add_user(session: Session, name: str, role: str, password: str, full_name: s
         raise UserError(f"{role}: not a role ({', '.join(ROLES)})")
     full_name = check_full_name(full_name)
     if role == "auditor" and not full_name:
-        raise UserError(f"{name}: an auditor account needs --full-name (the name its sign-offs record)")
+        raise UserError(f"{name}: an auditor account needs a full name (the name its sign-offs record)")
     check_password_rules(password)
     if get_user(session, name) is not None:
         raise UserError(f"{name}: user exists already")

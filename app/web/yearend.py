@@ -45,7 +45,7 @@ def sign(year: int, opinion_date: datetime.date, on_behalf_of: str | None = None
     user = current_user()
     if not user.full_name:
         record("year.sign_off", "refused", f"{year}: account {user.name} has no full name")
-        raise Refused(f"your account ({user.name}) has no full name to sign with: an admin sets it with 'isu-ledger user set {user.name} --full-name ...'", 409)
+        raise Refused(f"your account ({user.name}) has no full name to sign with: an admin sets it on the Users page", 409)
     with refusals_audited("year.sign_off", str(year), YearEndRefused):
         result = sign_off(ledger_dir(), year, user.full_name, opinion_date, user=acting_user(), on_behalf_of=on_behalf_of,
                           opinion=opinion)

@@ -86,7 +86,7 @@ def test_an_auditor_account_without_a_full_name_cannot_sign(csrf, logged_in, hea
         s.commit()
     auditor = logged_in(app, "auditor")
     r = _post(auditor, csrf, "/api/year-end/2025/sign-off", {"opinion_date": datetime.date.today().isoformat()})
-    assert r.status_code == 409 and "isu-ledger user set auditor --full-name" in r.get_json()["error"]
+    assert r.status_code == 409 and "an admin sets it on the Users page" in r.get_json()["error"]
     assert "has no full name to sign with" in auditor.get("/year-end/").get_data(as_text=True)
     assert head(ledger) == closed
 
@@ -94,7 +94,7 @@ def test_an_auditor_account_without_a_full_name_cannot_sign(csrf, logged_in, hea
 def test_user_add_and_set_full_name(cli, make_app, ledger, database_url, monkeypatch):
     monkeypatch.setenv("ISU_DATABASE_URL", database_url)
     code, _, err = cli(ledger, "user", "add", "aude", "--role", "auditor", stdin="a long enough password\n")
-    assert code == 2 and "an auditor account needs --full-name" in err
+    assert code == 2 and "an auditor account needs a full name" in err
     code, out, err = cli(ledger, "user", "add", "aude", "--role", "auditor", "--full-name", " Aude   Roe ", stdin="a long enough password\n")
     assert (code, out) == (0, "user aude: added (auditor)\n"), err
     code, _, err = cli(ledger, "user", "set", "aude", "--full-name", 'Aude "Mallory" Roe')

@@ -1,0 +1,38 @@
+"""The learned matching rules as staff manage them: listed, and one
+forgotten (removed from ``registry/rules.csv`` through the ledger writer:
+one commit, so the books' history shows who removed which rule and when).
+Rules are learned by ``importers.review.resolve(..., remember=True)``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ledger import conventions
+from ledger.rules import Rule, normalise, normalise_account, parse_rules, render_rules
+from ledger.store.writer import LedgerWriter
+
+
+class RuleNotFound(Exception):
+    """No learned rule for that payer; ``str()`` is one line."""
+
+
+def load_rules(ledger_dir: Path) -> list[Rule]:
+    """The rules in the ledger's rules file, in file order (none without the file)."""
+    path = Path(ledger_dir) / conventions.RULES_FILE
+    return parse_rules(path.read_text(encoding="utf-8") if path.is_file() else "", conventions.RULES_FILE)
+
+
+def forget_rule(ledger_dir: Path, payer_account: str | None, payer_name: str | None, *, user: str) -> tuple[Rule, str | None]:
+    """Remove the rule for this payer (its account and name, as listed);
+    (the rule removed, the commit). Receipts it identified stay as booked."""
+    key = (normalise_account(payer_account), normalise(payer_name or ""))
+    rules = load_rules(ledger_dir)
+    matching = [r for r in rules if r.key == key]
+    if not matching:
+        raise RuleNotFound(f"no learned rule for payer {payer_account or payer_name or '(none)'}")
+    rule = matching[0]
+    kept = [r for r in rules if r.key != key]
+    who = rule.payer_account or rule.payer_name
+    with LedgerWriter(ledger_dir, user=user, action=f"rules forget {who} -> {rule.state_party}") as writer:
+        writer.write_text(conventions.RULES_FILE, render_rules(kept))
+    return rule, writer.commit
