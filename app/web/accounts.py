@@ -32,7 +32,7 @@ def _change(action: str, name: str, change, done: str):
         db().commit()
     except UserError as exc:
         db().rollback()
-        record(action, "refused", f"{name}: {exc}")
+        record(action, "refused", str(exc) if str(exc).startswith(f"{name}:") else f"{name}: {exc}")
         flash(str(exc), "error")
     else:
         record(action, "ok", done)

@@ -31,6 +31,14 @@ class Bar:
 
 
 @dataclass(frozen=True)
+class Tick:
+    """A value on the vertical axis: its label and height."""
+
+    label: str
+    y: str
+
+
+@dataclass(frozen=True)
 class BarChart:
     title: str
     width: int
@@ -38,22 +46,49 @@ class BarChart:
     bars: tuple[Bar, ...]
     maximum: Decimal
     baseline: str
+    left: int = 0  # where the plot starts: the axis labels are left of it
+    ticks: tuple[Tick, ...] = ()
+
+
+def nice_step(maximum: Decimal, steps: int = 4) -> Decimal:
+    """A round step (1, 2, 2.5 or 5 times a power of ten) so that ``steps``
+    of it reach at least ``maximum``."""
+    if maximum <= 0:
+        return Decimal(1)
+    raw = maximum / steps
+    power = Decimal(10) ** raw.adjusted()
+    for factor in (1, 2, Decimal("2.5"), 5, 10):
+        if power * factor >= raw:
+            return power * factor
+    return power * 10
+
+
+def axis_label(value: Decimal) -> str:
+    """``25000`` -> ``25k``, ``1500000`` -> ``1.5M``: short labels for an axis."""
+    for size, suffix in ((Decimal(1000000), "M"), (Decimal(1000), "k")):
+        if value >= size:
+            return f"{(value / size).normalize():f}{suffix}"
+    return f"{value.normalize():f}"
 
 
 def bar_chart(title: str, series: list[tuple[str, Decimal]], width: int = 560, height: int = 200) -> BarChart:
-    """Vertical bars, one per (label, value); negative values count as zero height."""
-    top, bottom = 10, 24
+    """Vertical bars, one per (label, value), over a vertical axis with round
+    values; negative values count as zero height."""
+    top, bottom, left = 10, 24, 44
     plot = Decimal(height - top - bottom)
     maximum = max((v for _, v in series if v > 0), default=ZERO)
+    step = nice_step(maximum)
+    scale_top = step * 4
     n = max(len(series), 1)
-    slot = Decimal(width) / n
+    slot = Decimal(width - left) / n
     bars = []
     for i, (label, value) in enumerate(series):
-        h = plot * value / maximum if maximum > 0 and value > 0 else ZERO
+        h = plot * value / scale_top if value > 0 else ZERO
         bars.append(
-            Bar(label, value, _px(slot * i + slot * Decimal("0.15")), _px(top + plot - h), _px(slot * Decimal("0.7")), _px(h))
+            Bar(label, value, _px(left + slot * i + slot * Decimal("0.15")), _px(top + plot - h), _px(slot * Decimal("0.7")), _px(h))
         )
-    return BarChart(title, width, height, tuple(bars), maximum, _px(Decimal(top) + plot))
+    ticks = tuple(Tick(axis_label(step * k), _px(top + plot - plot * k / 4)) for k in range(5)) if maximum > 0 else ()
+    return BarChart(title, width, height, tuple(bars), maximum, _px(Decimal(top) + plot), left, ticks)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,9 @@ for the same books."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, render_template, request
+import re
+
+from flask import Blueprint, Response, current_app, render_template, request, url_for
 
 from app.web import report_builds
 from app.web.audit import record
@@ -72,12 +74,33 @@ def download(name: str, year: int, fmt: str, as_of: str | None, state_party: str
     record("report.download", "ok", f"{filename} ({len(content)} bytes)")
     mimetype = "application/zip" if name == "pack" else FORMATS[fmt]
     inline = fmt == "html" and name != "pack" and request.args.get("download") is None
+    if inline:  # shown in the app: a bar back to the Reports page (the downloaded file stays standalone)
+        content = with_app_bar(content, name, year, as_of, state_party)
     response = Response(content, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'{"inline" if inline else "attachment"}; filename="{filename}"'
     if inline:
         response.headers["Content-Security-Policy"] = PREVIEW_CSP
         response.headers["X-Frame-Options"] = "SAMEORIGIN"
     return response
+
+
+_BODY = re.compile(rb"<body[^>]*>", re.IGNORECASE)
+
+
+def with_app_bar(content: bytes, name: str, year: int, as_of: str | None, state_party: str | None) -> bytes:
+    """The report's HTML with the app's bar after ``<body>``: back to Reports,
+    and the same report as PDF, Excel, JSON or an HTML file to keep. Its
+    styles are inline (the preview's policy allows inline styles only)."""
+    extra = {k: v for k, v in (("as_of", as_of), ("state_party", state_party)) if v}
+    title = f"{name.capitalize()} report {year}"
+    links = [(url_for("reports.get", name=name, year=year, format=f, **extra), label, f"{title}, {label}")
+             for f, label in (("pdf", "PDF"), ("xlsx", "Excel"), ("json", "JSON"))]
+    links.append((url_for("reports.get", name=name, year=year, format="html", download=1, **extra), "HTML file", f"{title}, HTML file"))
+    bar = render_template("report_bar.html", back=url_for("reports.index"), links=links).encode("utf-8")
+    match = _BODY.search(content)
+    if match is None:
+        return bar + content
+    return content[: match.end()] + bar + content[match.end():]
 
 
 @bp.get("/")

@@ -47,10 +47,17 @@ def money_text(value: Decimal | None) -> str | None:
 
 
 def book_years(entries) -> list[int]:
-    """Calendar years that have transactions, newest first."""
+    """Calendar years that have transactions, newest first. The opening
+    balance alone does not make a year of the books (the books opened on 31
+    December 2019 begin with 2020)."""
     from beancount.core import data
 
-    years = {e.date.year for e in entries if isinstance(e, data.Transaction)}
+    from ledger import conventions
+
+    years = {
+        e.date.year for e in entries
+        if isinstance(e, data.Transaction) and not any(p.account == conventions.OPENING for p in e.postings)
+    }
     return sorted(years, reverse=True)
 
 

@@ -79,10 +79,22 @@ def years_status() -> list[dict]:
     return out
 
 
+def first_open(years: list[dict], today: datetime.date) -> dict[str, int | None]:
+    """The year each form offers first: to close, the earliest year that is
+    over and not signed off (else the earliest not signed off); to sign off,
+    the earliest closed year not signed off. Never a locked year."""
+    open_years = sorted(y["year"] for y in years if not y["signed_off"])
+    over = [y for y in open_years if y < today.year]
+    closed = sorted(y["year"] for y in years if y["closed"] and not y["signed_off"])
+    return {"close": (over or open_years or [None])[0], "sign_off": (closed or [None])[0]}
+
+
 @bp.get("/")
 @require("yearend.view")
 def index():
-    return render_template("yearend.html", years=years_status(), today=datetime.date.today())
+    today = datetime.date.today()
+    years = years_status()
+    return render_template("yearend.html", years=years, today=today, first=first_open(years, today))
 
 
 @bp.post("/close")

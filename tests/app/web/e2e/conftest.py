@@ -113,3 +113,36 @@ def log_in():
     """``log_in(browser, base, name, password)``: a page of a new browser
     context, signed in as ``name`` and on the dashboard."""
     return _log_in
+
+
+AXE = HERE.parents[3] / "build" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """axe-core's script (``npm install --prefix build/axe axe-core@4``, as
+    .ci/run does); the tests that need it are skipped without it."""
+    if not AXE.is_file():
+        pytest.skip(f"{AXE} missing: npm install --prefix build/axe axe-core@4 (.ci/run does)")
+    return AXE.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def axe(axe_source):
+    """``axe(page)``: the serious and critical accessibility violations on
+    the page (WCAG 2 A/AA rules), as one line each. axe is evaluated through
+    the browser's debugging protocol, so the page's CSP (no inline script)
+    holds while it runs."""
+
+    def check(page) -> list[str]:
+        if not page.evaluate("typeof window.axe !== 'undefined'"):
+            page.evaluate(axe_source)
+        result = page.evaluate(
+            "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})"
+        )
+        return [
+            f"{v['impact']}: {v['id']} ({v['help']}) at {', '.join(str(n['target']) for n in v['nodes'][:3])}"
+            for v in result["violations"] if v["impact"] in ("serious", "critical")
+        ]
+
+    return check
