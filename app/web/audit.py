@@ -9,6 +9,7 @@ import re
 
 from flask import Blueprint, abort, current_app, g, render_template, request, session
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.web.auth import client_ip, current_user, db, require
 from app.web.db import AuditEvent
@@ -68,11 +69,16 @@ def refusal_of(response) -> str | None:
 
 
 def record_refusal(response):
-    """after_request: every refused action recorded once, with user, action and reason."""
+    """after_request: every refused action recorded once, with user, action
+    and reason. A database that cannot take the event (the cause of a 500,
+    say) is logged, and the answer still goes out."""
     reason = refusal_of(response)
     if reason is not None:
         action = (request.endpoint or "page").replace("_page", "")
-        record(action, "refused", f"{request.method} {request.path}: {reason}")
+        try:
+            record(action, "refused", f"{request.method} {request.path}: {reason}")
+        except SQLAlchemyError:
+            current_app.logger.exception("audit: the refusal of %s %s could not be recorded", request.method, request.path)
     return response
 
 

@@ -175,3 +175,43 @@ def test_messages_name_fields_not_command_line_flags(app, logged_in):
     for path in ("/", "/reports/", "/year-end/", "/review/", "/import/", "/uploads/", "/registry/", "/rules/"):
         text = finance.get(path).get_data(as_text=True)
         assert not FLAG.search(text), path
+
+
+# --- dates and figures on the shell's pages -----------------------------------------------
+
+
+def test_the_opening_balance_alone_is_no_year_and_year_end_offers_the_first_open_year(app, ledger, logged_in):
+    import datetime
+
+    from app.web.views import book_years
+    from app.web.yearend import first_open
+    from ledger.loader import load_books
+
+    assert book_years(load_books(ledger).entries) == [2025]  # opened 2025-06-30; July's receipts make 2025
+    years = [{"year": 2022, "closed": True, "signed_off": True}, {"year": 2023, "closed": True, "signed_off": False},
+             {"year": 2024, "closed": False, "signed_off": False}, {"year": 2025, "closed": False, "signed_off": False}]
+    assert first_open(years, datetime.date(2025, 11, 1)) == {"close": 2023, "sign_off": 2023}
+    assert first_open(years[:1], datetime.date(2025, 11, 1)) == {"close": None, "sign_off": None}
+    page = logged_in(app, "finance").get("/year-end/").get_data(as_text=True)
+    assert re.search(r'<select name="year"><option selected>2025</option></select>', page)
+
+
+def test_the_monthly_chart_has_round_axis_values():
+    from decimal import Decimal
+
+    from app.web.charts import axis_label, bar_chart, nice_step
+
+    assert nice_step(Decimal("283480.23")) == Decimal("100000")
+    assert nice_step(Decimal("90")) == Decimal("25")
+    assert [axis_label(Decimal(v)) for v in (0, 250, 25000, 1500000)] == ["0", "250", "25k", "1.5M"]
+    chart = bar_chart("t", [("Jan", Decimal("283480.23")), ("Feb", Decimal("0"))])
+    assert [t.label for t in chart.ticks] == ["0", "100k", "200k", "300k", "400k"]
+    assert Decimal(chart.bars[0].height) < Decimal(chart.baseline) - Decimal(chart.ticks[-1].y)  # below the top tick
+
+
+def test_an_html_report_shown_in_the_app_leads_back_and_its_download_stays_standalone(app, logged_in):
+    client = logged_in(app, "committee")
+    shown = client.get("/reports/annual?year=2025&format=html").get_data(as_text=True)
+    assert shown.index("&larr; Reports") < shown.index("</nav>") and 'aria-label="Annual report 2025, PDF"' in shown
+    saved = client.get("/reports/annual?year=2025&format=html&download=1")
+    assert "attachment" in saved.headers["Content-Disposition"] and b"Reports</a>" not in saved.data

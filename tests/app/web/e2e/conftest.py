@@ -71,8 +71,11 @@ def serve(ledger: Path, env: dict):
     """Run ``isu-ledger serve`` over ``ledger``; yield (base URL, ledger); stop it."""
     port = free_port()
     exe = Path(sys.executable).with_name("isu-ledger")
+    # The server's log goes to a file: a pipe nobody reads fills up (64 KiB of
+    # access log) and then blocks the server mid-request.
+    log = (ledger.parent / f"serve-{port}.log").open("wb")
     proc = subprocess.Popen([str(exe), "--ledger", str(ledger), "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                            stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 30
     while True:
         try:
@@ -81,11 +84,13 @@ def serve(ledger: Path, env: dict):
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
                 proc.kill()
-                pytest.fail("server did not start: " + proc.stdout.read().decode(errors="replace"))
+                log.close()
+                pytest.fail("server did not start: " + Path(log.name).read_text(errors="replace"))
             time.sleep(0.1)
     yield f"http://127.0.0.1:{port}", ledger
     proc.terminate()
     proc.wait(timeout=10)
+    log.close()
 
 
 @pytest.fixture
