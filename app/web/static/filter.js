@@ -1,5 +1,5 @@
-// Filter-as-you-type over a table: an input with data-filter="ID" hides the
-// rows of tbody#ID whose data-search does not contain what is typed.
+// Filter as you type: an input with data-filter="ID" hides the children
+// of #ID (table rows, list items) whose data-search lacks a word typed.
 // Without this script the Search button asks the server instead.
 (function () {
   "use strict";
@@ -7,7 +7,7 @@
     var body = document.getElementById(input.getAttribute("data-filter"));
     var count = document.getElementById("registry-count");
     if (!body) return;
-    var rows = Array.prototype.slice.call(body.rows);
+    var rows = Array.prototype.slice.call(body.children);
     function apply() {
       var words = input.value.toLowerCase().split(/\s+/).filter(Boolean);
       var shown = 0;
