@@ -58,7 +58,7 @@ def hostile_books(server, browser, log_in, password, july_statement, tmp_path):
     finance = log_in(browser, base, "finance", password)
     import_statement(finance, base, statement)
     finance.goto(f"{base}/year-end/")
-    finance.fill("form[action$='close'] input[name=year]", "2025")
+    finance.select_option("form[action$='close'] select[name=year]", "2025")
     finance.click("text=Close year")
     assert "2025 closed" in finance.inner_text(".flash.ok")
     finance.context.close()
