@@ -15,7 +15,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, redirect, request, url_for
+from flask import Flask, Response, message_flashed, redirect, request, url_for
 from flask_wtf.csrf import CSRFProtect
 
 
@@ -118,6 +118,7 @@ def _setup_blueprints(app: Flask) -> None:
     app.teardown_appcontext(auth.close_db)
 
     app.after_request(audit.record_refusal)
+    message_flashed.connect(audit.note_flash, app)
     app.add_url_rule("/favicon.ico", "favicon", lambda: redirect(url_for("static", filename="favicon.svg"), 301))
 
     @app.after_request

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, abort, current_app, g, render_template, request, session
+from flask import Blueprint, abort, current_app, g, render_template, request
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -60,12 +60,17 @@ def refusal_of(response) -> str | None:
         return None
     status = response.status_code
     if status in (403, 429) or (request.method not in READS and status >= 400):
-        return g.get("refusal") or f"HTTP {status}"
-    if request.method not in READS:
-        flashed = [message for category, message in session.get("_flashes", []) if category == "error"]
-        if flashed:
-            return flashed[-1]
+        return g.get("refusal") or g.get("flashed_error") or f"HTTP {status}"
+    if request.method not in READS and g.get("flashed_error"):
+        return g.flashed_error
     return None
+
+
+def note_flash(_app, message: str, category: str, **_extra) -> None:
+    """``message_flashed`` signal: keep this request's last error message
+    (the reason of a refusal a form answers with a message)."""
+    if category == "error":
+        g.flashed_error = message
 
 
 def record_refusal(response):
@@ -105,14 +110,15 @@ def page_number(text: str | None, total: int) -> int:
     return min(max(int(text), 1), page_count(total))
 
 
-def events(page_text: str | None = None, action: str | None = None) -> tuple[list[AuditEvent], int, int]:
+def events(page_text: str | None = None, action: str | None = None, outcome: str | None = None) -> tuple[list[AuditEvent], int, int]:
     """(events of the page asked for, newest first; that page's number; total events)."""
     query = select(AuditEvent)
     count = select(func.count(AuditEvent.id))
-    if action:
-        action = storable(action)  # a NUL cannot be in a stored action (and PostgreSQL refuses it in a query)
-        query = query.where(AuditEvent.action == action)
-        count = count.where(AuditEvent.action == action)
+    for column, value in ((AuditEvent.action, action), (AuditEvent.outcome, outcome)):
+        if value:
+            value = storable(value)  # a NUL cannot be in a stored value (and PostgreSQL refuses it in a query)
+            query = query.where(column == value)
+            count = count.where(column == value)
     total = db().scalar(count) or 0
     page = page_number(page_text, total)
     rows = db().scalars(query.order_by(AuditEvent.id.desc()).limit(PAGE).offset((page - 1) * PAGE)).all()
@@ -136,8 +142,9 @@ def event_json(e: AuditEvent) -> dict:
 @require("audit")
 def index():
     action = request.args.get("action") or None
-    rows, page, total = events(request.args.get("page"), action)
-    return render_template("audit.html", rows=rows, total=total, page=page, pages=page_count(total), action=action)
+    outcome = request.args.get("outcome") or None
+    rows, page, total = events(request.args.get("page"), action, outcome)
+    return render_template("audit.html", rows=rows, total=total, page=page, pages=page_count(total), action=action, outcome=outcome)
 
 
 @bp.get("/commit/<sha>")

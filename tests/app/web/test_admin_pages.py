@@ -215,3 +215,29 @@ def test_an_html_report_shown_in_the_app_leads_back_and_its_download_stays_stand
     assert shown.index("&larr; Reports") < shown.index("</nav>") and 'aria-label="Annual report 2025, PDF"' in shown
     saved = client.get("/reports/annual?year=2025&format=html&download=1")
     assert "attachment" in saved.headers["Content-Disposition"] and b"Reports</a>" not in saved.data
+
+
+def test_a_locked_year_and_a_bad_upload_are_each_one_refusal(app, logged_in):
+    import datetime
+    import io
+
+    finance = logged_in(app, "finance")
+    csrf = token(finance, "/year-end/")
+    finance.post("/year-end/close", data={"csrf_token": csrf, "year": "2025"})
+    auditor = logged_in(app, "auditor")
+    r = auditor.post("/year-end/sign-off", data={"csrf_token": token(auditor, "/year-end/"), "year": "2025",
+                                                 "opinion_date": datetime.date.today().isoformat()}, follow_redirects=True)
+    assert "the year is locked" in r.get_data(as_text=True)
+    page = finance.get("/year-end/").get_data(as_text=True)
+    assert "Every year of the books is signed off" in page  # no locked year offered
+    finance.post("/year-end/close", data={"csrf_token": csrf, "year": "2025"})  # sent anyway: refused
+    r = finance.post("/import/", data={"csrf_token": csrf, "files": (io.BytesIO(b"not a statement"), "junk.txt")},
+                     content_type="multipart/form-data")
+    assert r.status_code == 400
+    refused = [(e.user_name, e.action) for e in audit_rows(app, outcome="refused")]
+    # The close is refused by the year-end code (it records it); the upload before any import code ran (the app records it).
+    assert refused == [("finance", "year.close"), ("finance", "imports.upload")], refused
+    close, upload = audit_rows(app, outcome="refused")
+    assert "signed off" in close.detail and "junk.txt" in upload.detail and "HTTP" not in upload.detail, upload.detail
+    page = logged_in(app, "auditor").get("/audit/?outcome=refused").get_data(as_text=True)
+    assert "2 event(s)" in page and "junk.txt" in page and "year.sign_off" not in page
