@@ -118,7 +118,7 @@ SAMPLES = {"batch_id": ["1"], "name": ["contributions", "statement"], "item_id":
            "iso3": ["SVK"], "kind": ["pledges"], "sha": ["0000000"], "filename": ["style.css"]}
 # Query parameters the pages read, with a valid value, so that each hostile one gets past the others.
 VALID = {"year": "2025", "format": "json", "as_of": "2025-12-31", "state_party": "SVK", "page": "1", "action": "login",
-         "q": "slovak", "next": "/", "download": "1", "query_string": "SELECT account"}
+         "q": "slovak", "next": "/", "download": "1", "query_string": "SELECT account", "outcome": "refused"}
 
 
 def query_parameters() -> set[str]:
