@@ -54,6 +54,10 @@ def check_password_rules(password: str) -> None:
 
 
 def get_user(session: Session, name: str) -> User | None:
+    """The account called ``name``; None for a name no account can have
+    (not even sent to the database: it may hold a NUL PostgreSQL refuses)."""
+    if not NAME_RE.match(name or ""):
+        return None
     return session.scalars(select(User).where(User.name == name)).first()
 
 
@@ -101,7 +105,7 @@ def set_full_name(session: Session, name: str, full_name: str | None) -> User:
 def _existing(session: Session, name: str) -> User:
     user = get_user(session, name)
     if user is None:
-        raise UserError(f"{name}: no such user")
+        raise UserError(f"{name}: no such user" if NAME_RE.match(name or "") else "no such user")
     return user
 
 
