@@ -33,6 +33,7 @@ from app.web.views import (
     ledger_errors,
     ledger_refusal,
     parse_date,
+    parse_year,
 )
 
 bp = Blueprint("uploads", __name__, url_prefix="/uploads")
@@ -123,10 +124,57 @@ def upload(kind: str, storage, form, *, dry_run: bool) -> tuple[str, str | None]
     return summary, commit
 
 
+def _budget_lines() -> list[str]:
+    from ledger.conventions import EXPENSES
+    from ledger.finance.budgets import budget_accounts
+
+    return [a.removeprefix(EXPENSES + ":") for a in budget_accounts(books().entries)]
+
+
 @bp.get("/")
 @require("uploads")
 def index():
-    return render_template("uploads.html", kinds=KINDS, today=datetime.date.today())
+    today = datetime.date.today()
+    return render_template("uploads.html", kinds=KINDS, today=today, budget_lines=_budget_lines(),
+                           explain_year=today.year - 1)
+
+
+def explain(form) -> tuple[str, str | None]:
+    """Record finance staff's explanation of a budget line's variance
+    (Statement IV of the annual report); (summary, commit)."""
+    from ledger.finance.budgets import BudgetRefused, variance_entry
+
+    year = parse_year(form.get("year"))
+    line = (form.get("line") or "").strip()
+    text = form.get("text") or ""
+    if not line:
+        raise Refused("Budget line: choose the line whose variance you explain")
+    if not " ".join(text.split()):
+        raise Refused("Explanation: say why the actual amount differs from the final budget")
+    try:
+        entry = variance_entry(books().entries, year, line, text, datetime.date.today())
+        name = entry.values[1].value.rsplit(":", 1)[-1]
+        commit = _write(f"budget explain {name} {year}", [entry])
+    except BudgetRefused as exc:
+        raise Refused(str(exc)) from None
+    except ledger_errors() as exc:
+        refusal = ledger_refusal(exc)
+        raise Refused(str(refusal), refusal.status) from None
+    summary = f"{name} {year}: variance explained"
+    record("budget.explain", "ok", summary, commit=commit)
+    return summary, commit
+
+
+@bp.post("/budget/explain")
+@require("uploads")
+def post_explain():
+    try:
+        summary, commit = explain(request.form)
+        flash(summary + (f" (commit {commit[:12]})" if commit else ""), "ok")
+    except Refused as exc:
+        record("budget.explain", "refused", str(exc))
+        flash(str(exc), "error")
+    return redirect(url_for("uploads.index") + "#explain", 303)
 
 
 @bp.get("/template/<kind>")

@@ -43,6 +43,7 @@ MATRIX = [
     ("GET", "/uploads/", None, only({}, (A, F), 200)),
     ("GET", "/uploads/template/pledges", None, only({}, (A, F), 200)),
     ("POST", "/uploads/pledges", {}, only({}, (A, F), 303)),
+    ("POST", "/uploads/budget/explain", {}, only({}, (A, F), 400)),
     ("GET", "/audit/", None, only({}, (A, U), 200)),
     ("GET", "/audit/commit/0000000", None, only({}, (A, U), 404)),
     ("GET", "/users/", None, only({}, (A,), 200)),
