@@ -65,7 +65,8 @@ def preview(storages) -> ImportBatch:
         status="previewed",
         upload_dir=str(directory),
         files=[{"name": f["name"], "format": f["format"], "size": f["size"]} for f in files],
-        preview={**_named(_plain(report.to_json()), files), "head": gitrepo.head(ledger_dir())},
+        preview={**_named(_plain(report.to_json()), files), "head": gitrepo.head(ledger_dir()),
+                 "writes": len(report.entries)},
     )
     db().add(batch)
     db().commit()
@@ -195,7 +196,7 @@ def confirm_page(batch_id: int):
     except Refused as exc:
         flash(str(exc), "error")
         return render_template("import_preview.html", batch=get_batch(batch_id)), exc.status
-    flash(f"Booked: {batch.result['imported']} entries, {batch.result['needs_review']} to review, {batch.result.get('unreconciled', 0)} to reconcile (commit {(batch.commit or '')[:12]}).", "ok")
+    # The batch page says what was booked (once), with the way to the review queue.
     return redirect(url_for("imports.show", batch_id=batch.id))
 
 

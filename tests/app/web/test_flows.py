@@ -45,6 +45,23 @@ def test_import_preview_then_confirm(august_statement, csrf, logged_in, head, ap
     assert batch.commit[:12] in audit and "import.confirm" in audit
 
 
+def test_booked_page_says_it_once_and_a_booked_month_offers_no_confirm(august_statement, csrf, logged_in, head, app, ledger):
+    """After confirm: one message, with the way to the review queue. The same
+    month uploaded again: "nothing new", and no confirm button to press."""
+    client = logged_in(app, "finance")
+    first = upload(client, "aug.xml", august_statement).headers["Location"]
+    done = client.post(f"{first}/confirm", data={"csrf_token": csrf(client)})
+    page = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert page.count("Booked 1 entries") == 1 and page.count('class="flash ok"') == 1
+    assert 'href="/review/">Open the review queue (1 to review)</a>' in page
+    booked = head(ledger)
+    again = upload(client, "aug-again.xml", august_statement).headers["Location"]
+    page = client.get(again).get_data(as_text=True)
+    assert "Nothing new: every entry of this file is already in the books" in page
+    assert "Confirm and book" not in page and "Discard" in page
+    assert head(ledger) == booked
+
+
 def test_confirm_is_refused_when_the_books_moved_since_the_preview(august_statement, csrf, logged_in, head, app, ledger):
     client = logged_in(app, "finance")
     response = upload(client, "aug.xml", august_statement)
