@@ -101,6 +101,20 @@ def position(year: int) -> dict:
     }
 
 
+def funding_outlook(b, year: int, status: str) -> dict | None:
+    """The outlook card of a year still open (preliminary): the share of the
+    budget secured (received + pledged), the overdue pledges; None otherwise."""
+    from ledger.money import rounded
+    from reports.outlook import outlook_report
+
+    if status != "preliminary":
+        return None
+    report = outlook_report(b, year)
+    share = None if report.secured_share is None else rounded(report.secured_share * 100, "0.1")
+    return {"report": report, "secured_percent": share,
+            "overdue_count": sum(1 for s in report.states if s.overdue)}
+
+
 def backup_status() -> list | None:
     """The backup remotes (level or behind, and why); None when git cannot say."""
     from ledger.store import backup
@@ -122,6 +136,7 @@ def index():
         "dashboard.html",
         pos=pos,
         year=year,
+        outlook=funding_outlook(b, year, pos["status"]),
         last=last_import(),
         backups=backup_status(),
         monthly=charts.bar_chart(f"Receipts by month, {year} (CHF)", receipts_by_month(b.entries, year)),

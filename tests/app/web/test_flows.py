@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+from decimal import Decimal
 
 from sqlalchemy import select
 
@@ -309,3 +310,23 @@ def test_a_past_years_dashboard_shows_that_years_bank_balance(demo_ledger):
     cash = annual_report(books, 2025).statements.position.bank_balance
     assert bank_balance(books.entries, datetime.date(2025, 12, 31)) == cash
     assert bank_balance(books.entries, datetime.date.today()) != cash
+
+
+def test_dashboard_outlook_card_of_an_open_year(demo_ledger, logged_in, app):
+    """An open year's dashboard shows the share of its budget secured and the
+    overdue pledges, the outlook report's own figures; a signed-off year none."""
+    import datetime
+
+    from app.web.dashboard import funding_outlook
+    from ledger.loader import load_books
+    from reports.outlook import outlook_report
+
+    books = load_books(demo_ledger)
+    card = funding_outlook(books, 2026, "preliminary")
+    report = outlook_report(books, 2026)
+    assert card["report"].secured == report.secured == report.received + report.outstanding_pledges
+    assert card["secured_percent"] == (report.secured_share * 100).quantize(Decimal("0.1"))
+    assert card["overdue_count"] == sum(1 for s in report.states if s.overdue) >= 1
+    assert funding_outlook(books, 2025, "audited") is None
+    page = logged_in(app, "committee").get(f"/?year={datetime.date.today().year}").get_data(as_text=True)
+    assert 'id="outlook"' in page and "Budget secured" in page and "funding outlook</a>" in page
