@@ -18,11 +18,10 @@ import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from importers.model import BadFile
+from importers.parse import parse_file
 
-from importers.model import BadFile  # noqa: E402
-from importers.parse import parse_file  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 DEFAULT = REPO.parent / "shared" / "peer-statements"
 RUNS = 3

@@ -455,12 +455,11 @@ def _identification(ledger_dir: Path) -> Callable:
     """``attribute(detail, entry)`` with the books' registry and learned rules."""
     from importers.identify import identify
     from ledger.registry import Registry
-    from ledger.rules import index_rules, parse_rules
+    from importers.learned_rules import load_rules
+    from ledger.rules import index_rules
 
     registry = Registry.load(ledger_dir)
-    rules_path = ledger_dir / conventions.RULES_FILE
-    text = rules_path.read_text(encoding="utf-8") if rules_path.is_file() else ""
-    rules = index_rules(parse_rules(text, conventions.RULES_FILE))
+    rules = index_rules(load_rules(ledger_dir))
 
     def attribute(detail, entry):
         return identify(detail, entry, registry=registry, rules=rules, booking_date=entry.booked)

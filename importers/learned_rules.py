@@ -26,13 +26,12 @@ def forget_rule(ledger_dir: Path, payer_account: str | None, payer_name: str | N
     """Remove the rule for this payer (its account and name, as listed);
     (the rule removed, the commit). Receipts it identified stay as booked."""
     key = (normalise_account(payer_account), normalise(payer_name or ""))
-    rules = load_rules(ledger_dir)
-    matching = [r for r in rules if r.key == key]
-    if not matching:
-        raise RuleNotFound(f"no learned rule for payer {payer_account or payer_name or '(none)'}")
-    rule = matching[0]
-    kept = [r for r in rules if r.key != key]
-    who = rule.payer_account or rule.payer_name
-    with LedgerWriter(ledger_dir, user=user, action=f"rules forget {who} -> {rule.state_party}") as writer:
-        writer.write_text(conventions.RULES_FILE, render_rules(kept))
+    who = payer_account or payer_name or "(none)"
+    # Read under the writer's lock: a rule learned meanwhile is kept.
+    with LedgerWriter(ledger_dir, user=user, action=f"rules forget {who}") as writer:
+        rules = load_rules(ledger_dir)
+        rule = next((r for r in rules if r.key == key), None)
+        if rule is None:
+            raise RuleNotFound(f"no learned rule for payer {who}")
+        writer.write_text(conventions.RULES_FILE, render_rules([r for r in rules if r.key != key]))
     return rule, writer.commit

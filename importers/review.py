@@ -160,7 +160,8 @@ def resolve(
 ) -> Resolved:
     """Attribute review item ``item``; one commit, with the rule when ``remember``."""
     from ledger.registry import Registry
-    from ledger.rules import Rule, add_rule, parse_rules, render_rules
+    from importers.learned_rules import load_rules
+    from ledger.rules import Rule, add_rule, render_rules
     from ledger.store.writer import LedgerWriter
 
     ledger_dir = Path(ledger_dir).resolve()
@@ -205,9 +206,7 @@ def resolve(
     with LedgerWriter(ledger_dir, user=user, action=f"review resolve {target.id} {ref} -> {state_party} {year}") as writer:
         writer.replace_entry(target.txn, new_txn)
         if rule is not None:
-            path = ledger_dir / conventions.RULES_FILE
-            rules = parse_rules(path.read_text(encoding="utf-8") if path.is_file() else "", conventions.RULES_FILE)
-            writer.write_text(conventions.RULES_FILE, render_rules(add_rule(rules, rule)))
+            writer.write_text(conventions.RULES_FILE, render_rules(add_rule(load_rules(ledger_dir), rule)))
     placed = new_txn.postings[target.index]
     return Resolved(
         id=target.id,

@@ -51,8 +51,12 @@ class Refused(click.ClickException):
     exit_code = 2
 
     def __init__(self, message: str, details: list[str] | tuple[str, ...] = ()):
-        super().__init__(" ".join(str(message).split()))
-        self.details = list(details)
+        from importers.booking import one_line
+
+        # Made inert for the terminal: a bank's or a user's text may hold line
+        # breaks or escape sequences.
+        super().__init__(one_line(str(message)))
+        self.details = [one_line(str(line)) for line in details]
 
     def show(self, file=None) -> None:
         for line in self.details:

@@ -87,7 +87,7 @@ def _reader_log(verbose: bool) -> Iterator[list[str]]:
 
     class _Collect(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
-            met.append(f"detail: {record.name}: {' '.join(record.getMessage().split())[:500]}")
+            met.append(f"detail: {record.name}: {record.getMessage()[:500]}")
 
     logger, handler = logging.getLogger("mt940"), _Collect(logging.WARNING)
     level = logger.level
@@ -101,11 +101,12 @@ def _reader_log(verbose: bool) -> Iterator[list[str]]:
 
 
 def _causes(exc: BaseException) -> list[str]:
-    """What lies under a refusal: each underlying error, one line each."""
+    """What lies under a refusal: each underlying error (``Refused`` makes
+    each detail one inert line)."""
     lines = []
     cause = exc.__cause__
     while cause is not None and len(lines) < 10:
-        lines.append(f"detail: {type(cause).__name__}: {' '.join(str(cause).split())[:500]}")
+        lines.append(f"detail: {type(cause).__name__}: {str(cause)[:500]}")
         cause = cause.__cause__
     return lines
 

@@ -34,6 +34,7 @@ from app.web.views import (
     ledger_refusal,
     parse_date,
     parse_year,
+    refusals_audited,
 )
 
 bp = Blueprint("uploads", __name__, url_prefix="/uploads")
@@ -124,11 +125,16 @@ def upload(kind: str, storage, form, *, dry_run: bool) -> tuple[str, str | None]
     return summary, commit
 
 
-def _budget_lines() -> list[str]:
+def _line_name(account: str) -> str:
     from ledger.conventions import EXPENSES
+
+    return account.removeprefix(EXPENSES + ":")
+
+
+def _budget_lines() -> list[str]:
     from ledger.finance.budgets import budget_accounts
 
-    return [a.removeprefix(EXPENSES + ":") for a in budget_accounts(books().entries)]
+    return [_line_name(a) for a in budget_accounts(books().entries)]
 
 
 @bp.get("/")
@@ -151,15 +157,10 @@ def explain(form) -> tuple[str, str | None]:
         raise Refused("Budget line: choose the line whose variance you explain")
     if not " ".join(text.split()):
         raise Refused("Explanation: say why the actual amount differs from the final budget")
-    try:
+    with refusals_audited("budget.explain", f"{line} {year}", BudgetRefused):
         entry = variance_entry(books().entries, year, line, text, datetime.date.today())
-        name = entry.values[1].value.rsplit(":", 1)[-1]
+        name = _line_name(entry.values[1].value)
         commit = _write(f"budget explain {name} {year}", [entry])
-    except BudgetRefused as exc:
-        raise Refused(str(exc)) from None
-    except ledger_errors() as exc:
-        refusal = ledger_refusal(exc)
-        raise Refused(str(refusal), refusal.status) from None
     summary = f"{name} {year}: variance explained"
     record("budget.explain", "ok", summary, commit=commit)
     return summary, commit
@@ -171,8 +172,7 @@ def post_explain():
     try:
         summary, commit = explain(request.form)
         flash(summary + (f" (commit {commit[:12]})" if commit else ""), "ok")
-    except Refused as exc:
-        record("budget.explain", "refused", str(exc))
+    except Refused as exc:  # in the audit log once: by refusals_audited, or by audit.record_refusal (the flashed reason)
         flash(str(exc), "error")
     return redirect(url_for("uploads.index") + "#explain", 303)
 

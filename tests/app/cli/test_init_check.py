@@ -269,6 +269,16 @@ def test_parse_verbose_shows_what_the_reader_met(tmp_path):
     assert code == 2 and err.splitlines()[0].startswith("detail: XMLSyntaxError: ")
 
 
+def test_parse_verbose_details_are_inert_lines(tmp_path):
+    """A bank's text in the detail lines (terminal escapes, line breaks) is
+    shown inert: no control character reaches the terminal."""
+    bad = tmp_path / "esc.sta"
+    bad.write_text(BAD_61.replace("NTRFREF", "NTRF\x1b[2J\rREF"))
+    code, _, err = run_cli("parse", "--verbose", str(bad))
+    assert code == 2 and err.count("isu-ledger: ") == 1
+    assert not any(ch in err for ch in "\x1b\r\x00"), err
+
+
 def test_parse_json_of_a_sample(tmp_path):
     samples = sorted(SHARED.glob("samples/year2025/*.camt053.xml")) if SHARED.exists() else []
     if not samples:
