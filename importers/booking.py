@@ -351,6 +351,9 @@ def _place_attribution(
         suggested_year = getattr(attribution, "suggested_year", None)
         if suggestion:
             meta["suggest_state_party"] = suggestion
+            conflict = getattr(attribution, "conflict", None)
+            if conflict:
+                meta[conventions.META_SUGGEST_CONFLICT] = conflict
         if suggested_year is not None:
             meta["suggest_year"] = Decimal(int(suggested_year))
         if confidence is not None:
@@ -629,6 +632,7 @@ def _receipt_posting(detail: Detail, entry: Entry, number: Decimal, meta: dict, 
             "needs_review": placed.flagged,
             "account": placed.posting.account,
             "suggestion": getattr(attribution, "suggestion", None),
+            "conflict": getattr(attribution, "conflict", None),
             "confidence": str(getattr(attribution, "confidence", "")),
             "why": getattr(attribution, "why", ""),
         }

@@ -55,7 +55,7 @@ from stdnum.exceptions import ValidationError
 from importers.model import Detail, Entry
 from importers.remittance import YearWorkPlan, forget_answers, parse_remittance
 from ledger import conventions
-from ledger.names import is_generic
+from ledger.names import is_generic, namesake_marker, names_a_diplomatic_mission
 from ledger.rules import Rule, RuleIndex, index_rules
 
 HOST_ISO2 = "CH"  # the GICHD, and the ISU's bank, are in Geneva
@@ -110,6 +110,10 @@ class Attribution:
     suggestion: str | None  # best candidate State when needs_review (may be None)
     suggested_year: int | None
     evidence: tuple[Evidence, ...]
+    # When the payer's own account or address points to another State than
+    # the suggestion: what it says, in one line. Such a suggestion is shown as
+    # a conflict in the review queue, never offered for a one-click accept.
+    conflict: str | None = None
 
 
 @dataclass(frozen=True)
@@ -258,10 +262,17 @@ def _name_evidence(registry, source: str, text: str | None) -> list[_Seen]:
     if not text or not text.strip():
         return []
     line = _one_line(text)
-    return [
-        _Seen(_labelled(source, line, m, weight), strong=strong, incidental=host)
-        for m, weight, strong, host in _weigh_names(source, registry.find_names(text))
-    ]
+    marker = namesake_marker(text) if source != "remittance" else None
+    seen = []
+    for m, weight, strong, host in _weigh_names(source, registry.find_names(text)):
+        if marker and m.source in ("name", "demonym"):
+            # "TOGO TRAVEL LTD": a company or a person named after a country
+            # is not that country; its ministries and staff aliases still count.
+            what = f"{_LABELS[source]} '{line}': a company or a person ('{marker.upper()}') named after {m.iso3}, no evidence"
+            seen.append(_Seen(Evidence(source, None, ZERO, what)))
+            continue
+        seen.append(_Seen(_labelled(source, line, m, weight), strong=strong, incidental=host))
+    return seen
 
 
 def _weigh_names(source: str, matches) -> list[tuple]:
@@ -330,7 +341,34 @@ def _payer_evidence(registry, rule, matched, payer, ultimate, account, country, 
     tail = _iban_evidence(registry, account)
     tail += _country_evidence(registry, "address_country", country, "payer address")
     tail += _country_evidence(registry, "address_country", ult_country, "ultimate payer address", False)
+    mission = _mission_state(head, payer, ultimate)
+    if mission is not None:
+        tail = tuple(_hosted(s, mission) for s in tail)
     return tuple(head), tail
+
+
+def _mission_state(head: list[_Seen], payer: str | None, ultimate: str | None) -> str | None:
+    """The State whose diplomatic mission pays, when a payer name says so and names one State.
+
+    "EMBASSY OF JAPAN": Japan. "EMBASSY OF GERMANY IN FRANCE" names two
+    States: None (the receipt goes to review on the conflict).
+    """
+    if not (names_a_diplomatic_mission(payer) or names_a_diplomatic_mission(ultimate)):
+        return None
+    named = {
+        s.evidence.state_party for s in head
+        if s.strong and s.evidence.source in ("payer_name", "ultimate_payer") and not s.incidental
+    }  # fmt: skip
+    return named.pop() if len(named) == 1 else None
+
+
+def _hosted(seen: _Seen, mission: str) -> _Seen:
+    """Country evidence of a mission's payment: the host country's says nothing against the mission's State."""
+    state = seen.evidence.state_party
+    if state is None or state == mission:
+        return seen
+    text = f"{seen.evidence.text.split(' -> ')[0]}: host country of a mission of {mission}, no evidence"
+    return _Seen(Evidence(seen.evidence.source, None, ZERO, text), account_country=seen.account_country)
 
 
 # --- Decision ----------------------------------------------------------------------
@@ -354,6 +392,9 @@ class _Verdict:
     # ("against: "), other countries an account rule accounts for ("explained
     # by the rule: "), then the evidence pointing nowhere.
     cited: tuple[tuple[str, int], ...]
+    # The positions of the payer's own account or address evidence that
+    # points to another State than ``state``.
+    contradicted: tuple[int, ...] = ()
 
 
 def _pattern(seen) -> tuple:
@@ -403,7 +444,8 @@ def _weigh_pattern(registry, pattern: tuple, ruled: str | None) -> _Verdict:
         *neutral,
     )
     state, problem = _problem(registry, pattern, ranked, scores, strong, conflicts)
-    return _Verdict(state, scores[best], _q(scores[best] * (ONE - other)), problem, cited)
+    contradicted = tuple(i for i in conflicts if pattern[i][4]) if state else ()
+    return _Verdict(state, scores[best], _q(scores[best] * (ONE - other)), problem, cited, contradicted)
 
 
 def _pointing_by_state(pattern: tuple) -> dict[str, list[int]]:
@@ -502,6 +544,9 @@ def _named_verdict(cache, registry, rule, matched, payer, ultimate, text, matche
     if outline is None:
         head, tail = _payer_evidence(registry, rule, matched, payer, ultimate, account, country, ult_country)
         weighed = _weigh_names("remittance", matches)
+        if namesake_marker(payer):
+            # A company or a person paying: a State named in its text is a suggestion, not an identification.
+            weighed = [(m, weight, False, host) for m, weight, _strong, host in weighed]
         named = [  # unlabelled: the decision never reads a label
             _Seen(_labelled("remittance", "", m, weight), strong=strong, incidental=host)
             for m, weight, strong, host in weighed
@@ -570,6 +615,10 @@ def _decision(
         if verdict.state:
             head += f"; suggest {verdict.state} (score {_q(verdict.score)})"
         why = "; ".join([head, *parts])
+        conflict = None
+        if verdict.contradicted:
+            said = "; ".join(evidence[i].text for i in verdict.contradicted)
+            conflict = f"the payer's own account or address points elsewhere: {said}"
         return Attribution(
             state_party=None,
             wp_year=wp_year,
@@ -580,6 +629,7 @@ def _decision(
             suggestion=verdict.state,
             suggested_year=suggested_year,
             evidence=evidence,
+            conflict=conflict,
         )
     head = f"{verdict.state} {wp_year} {work_plan} (score {verdict.confidence})"
     return Attribution(

@@ -31,7 +31,10 @@ from ledger.plugins.year_lock import locked_years
 
 FIRST_YEAR = 1999  # the Convention entered into force on 1 March 1999
 MAX_YEARS_AHEAD = 3  # an advance for more than three work plans ahead is a typo
-_SUGGESTION_KEYS = ("suggest_state_party", "suggest_year", conventions.META_CONFIDENCE, conventions.META_WHY)
+_SUGGESTION_KEYS = (
+    "suggest_state_party", "suggest_year", conventions.META_SUGGEST_CONFLICT, conventions.META_CONFIDENCE,
+    conventions.META_WHY,
+)  # fmt: skip
 
 
 class ReviewRefused(Exception):
@@ -55,6 +58,9 @@ class ReviewItem:
                 "year": int(year) if year is not None else None,
                 "confidence": str(meta.get(conventions.META_CONFIDENCE, "")) or None,
                 "why": meta.get(conventions.META_WHY),
+                # the payer's own account or address points to another State:
+                # shown as a conflict, never pre-filled for a one-click accept
+                "conflict": meta.get(conventions.META_SUGGEST_CONFLICT),
             }
         return {
             "id": self.id,

@@ -81,6 +81,7 @@ META_RATE = "rate"
 META_CHARGES = "charges"
 META_WHY = "why"  # why the importer attributed this (rule, score)
 META_CONFIDENCE = "confidence"
+META_SUGGEST_CONFLICT = "suggest_conflict"  # why the payer's own account contradicts the suggestion
 META_REVERSAL_OF = "reversal_of"  # bank_ref of the reversed original
 META_IBAN = "iban"  # on the bank account's open directive
 

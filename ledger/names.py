@@ -82,6 +82,20 @@ GENERIC_PHRASES = frozenset(
         "government",
         "gouvernement",
         "gobierno",
+        # Acronyms several States' foreign ministries share: "MOFA" (Japan,
+        # Korea, Ghana...), "DFAT" (Australia; Ireland until 2020), "MFAT"
+        # (New Zealand; Hungary in English), "DFA" (Ireland, the Philippines),
+        # "MAE" and "MRE" (most francophone and lusophone States).
+        "mofa",
+        "mfa",
+        "dfat",
+        "mfat",
+        "dfa",
+        "mae",
+        "mre",
+        "minaffet",
+        "ministerio das relacoes exteriores",
+        "ministerio dos negocios estrangeiros",
     }
 )
 
@@ -112,7 +126,7 @@ GENERIC_TERMS = frozenset(
         "centrale", "bank", "banque", "banco", "account", "compte", "cuenta", "konto", "un", "uno",
         "onu", "united nations", "nations unies", "naciones unidas", "vereinte nationen", "geneva",
         "geneve", "genf", "ginevra", "ginebra", "nation", "nacion", "nazionale", "unknown", "anonymous",
-        "anonyme", "anonimo", "unbekannt",
+        "anonyme", "anonimo", "unbekannt", "mofa", "mfa", "dfat", "mfat", "dfa", "mae", "mre",
     }
 )  # fmt: skip
 CONTRIBUTION_TERMS = frozenset(
@@ -134,10 +148,144 @@ STOP_WORDS = frozenset(
     {
         "a", "an", "the", "of", "for", "to", "in", "on", "at", "and", "de", "du", "des", "d", "la",
         "le", "les", "l", "et", "pour", "en", "au", "aux", "del", "el", "los", "las", "y", "para",
-        "al", "der", "die", "das", "den", "und", "fur", "von", "zu", "im",
+        "al", "der", "die", "das", "den", "und", "fur", "von", "zu", "im", "van", "het", "voor", "di",
+        "della", "degli", "dei", "delle", "da", "do", "dos", "e", "v",
     }
 )  # fmt: skip
 _TERM_TOKENS = 3  # the longest term above, in tokens
+
+# Bank fields are 35 or 70 characters, so institution words arrive cut short
+# and in several languages: "MIN. DES AFF. ETRANGERES", "MINISTERIO DE
+# RR.EE.", "MIN.BUITENLANDSE ZAKEN", "UTRIKESDEP.". Each such word, its
+# abbreviations and its spellings in the languages of bank text, are read as
+# one word (:func:`canonical`), in the payer's text and in the registry's names
+# alike, so an abbreviation never hides a ministry the registry knows. Only
+# institution words are listed - never a word of a country's name - so two
+# different names can never become one.
+_SAME_WORD = {
+    "ministry": (
+        "ministere", "ministerio", "ministero", "ministerie", "ministerium", "min", "mins", "minist",
+        "mnstry", "minstry", "minis",
+    ),
+    "affairs": ("affaires", "affari", "aff", "affs", "affrs"),
+    "etrangeres": ("etr", "etrang", "etrangere"),
+    "exteriores": ("ext", "exter", "exts", "exterieures"),
+    "relaciones": ("rel", "rels", "relac"),
+    "asuntos": ("asunt",),
+    "department": ("departement", "departamento", "dept", "dep", "dpt", "depto", "departm"),
+    "republic": ("republique", "republica", "republik", "repubblica", "rep", "repub", "repu"),
+    "government": ("gouvernement", "gobierno", "governo", "govt", "gov", "gouv", "gvt", "govern"),
+    "embassy": ("ambassade", "embajada", "ambasciata", "botschaft", "embaixada", "emb", "amb", "ambass", "embas"),
+    "consulate": ("consulat", "consulado", "konsulat", "consolato", "cons"),
+    "permanent": ("permanente", "perm", "pmt", "permt"),
+    "mission": ("mision", "missione", "msn"),
+    "federal": ("federale", "fed"),
+    "saint": ("st", "ste", "sainte"),
+    "confederation": ("conf", "confed"),
+    "international": ("internationale", "intl", "internat", "int"),
+    "cooperation": ("coop", "cooperacion", "cooperazione", "cooperacao"),
+    "foreign": ("frgn", "fgn"),
+    "democratic": ("dem", "democratique", "democratica"),
+    "auswartiges": ("ausw", "auswaert", "auswart", "auswaertiges"),
+    "utrikesdepartementet": ("utrikesdep", "utrikesdept"),
+    "utenriksdepartementet": ("utenriksdep", "utenriksdept"),
+    "udenrigsministeriet": ("udenrigsmin",),
+    "buitenlandse": ("buitenl", "buitenlandsezaken"),
+}  # fmt: skip
+_CANONICAL = {alias: (word,) for word, aliases in _SAME_WORD.items() for alias in aliases}
+# Two-word abbreviations: Spanish doubles the initials of a plural ("RR.EE." =
+# relaciones exteriores), and banks glue them ("RREE").
+_PAIRS = {
+    ("rr", "ee"): ("relaciones", "exteriores"),
+    ("aa", "ee"): ("asuntos", "exteriores"),
+    ("ee", "uu"): ("estados", "unidos"),
+}
+_CANONICAL |= {"".join(pair): full for pair, full in _PAIRS.items()}
+_ABBREVIATED = frozenset(_CANONICAL) | {pair[0] for pair in _PAIRS}
+
+
+def canonical(words: tuple[str, ...]) -> tuple[str, ...]:
+    """Normalised ``words`` with each institution word in one spelling.
+
+    ("min", "des", "aff", "etrangeres") -> ("ministry", "des", "affairs", "etrangeres");
+    ("rr", "ee") -> ("relaciones", "exteriores"). Words that are no
+    abbreviation pass unchanged (most text: one set test).
+    """
+    if _ABBREVIATED.isdisjoint(words):
+        return words
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        full = _PAIRS.get(words[i : i + 2]) if i + 1 < len(words) else None
+        if full is not None:
+            out += full
+            i += 2
+            continue
+        out += _CANONICAL.get(words[i], (words[i],))
+        i += 1
+    return tuple(out)
+
+
+def without_stop_words(words: tuple[str, ...]) -> tuple[str, ...]:
+    """``words`` less articles and prepositions: "ministerie van buitenlandse zaken" as banks cut it."""
+    return tuple(w for w in words if w not in STOP_WORDS)
+
+
+# Legal forms of companies and titles of persons. A payer so named is a
+# company or a person, whatever country its name holds ("TOGO TRAVEL LTD",
+# "PANAMA HATS SA", "CHILE FOODS GMBH", "MR JORDAN"): its name is no evidence
+# of a State. Dotted initials ("S.A.", "B.V.") are read glued.
+LEGAL_FORMS = frozenset(
+    {
+        "ltd", "limited", "llc", "inc", "incorporated", "corp", "corporation", "plc", "gmbh", "ag",
+        "sa", "sarl", "sas", "srl", "spa", "bv", "nv", "bvba", "oy", "oyj", "ab", "aps", "as", "asa",
+        "kg", "kgaa", "ohg", "co", "company", "cie", "sl", "sau", "ltda", "cia", "kk", "pty", "pte",
+        "lp", "llp", "ug", "sro", "doo", "kft", "zrt", "bhd", "sdn", "pvt", "eurl", "snc", "sprl",
+        "sagl", "scrl", "ev", "holding", "holdings", "travel", "tours", "hotel", "hotels", "restaurant",
+        "foods", "trading", "import", "export",
+    }
+)  # fmt: skip
+PERSON_TITLES = frozenset(
+    {"mr", "mrs", "ms", "miss", "mme", "mlle", "herr", "frau", "sr", "sra", "srta", "dr", "prof", "sig", "sigra"}
+)
+
+
+def namesake_marker(text: str | None) -> str | None:
+    """The word that makes a payer a company or a person ("LTD", "MR"), or None.
+
+    "TOGO TRAVEL LTD" -> "ltd"; "S.A. PANAMA HATS" -> "sa"; "REPUBLIQUE DU TOGO" -> None.
+    """
+    words = tokens(text or "")
+    if not words:
+        return None
+    glued: list[str] = []
+    run = ""
+    for word in words:  # dotted initials: "s a r l" -> "sarl"
+        if len(word) == 1 and word.isalpha():
+            run += word
+            continue
+        if run:
+            glued.append(run)
+            run = ""
+        glued.append(word)
+    if run:
+        glued.append(run)
+    if glued[0] in PERSON_TITLES:
+        return glued[0]
+    return next((w for w in glued if w in LEGAL_FORMS), None)
+
+
+def names_a_diplomatic_mission(text: str | None) -> bool:
+    """Whether a payer name is an embassy, a consulate, a high commission or a permanent mission.
+
+    A State's mission abroad banks in its host country: "EMBASSY OF JAPAN"
+    paying from a German account. Only diplomatic words count - "MISSION"
+    alone is also a church's or an NGO's name.
+    """
+    words = set(canonical(tokens(text or "")))
+    if words & {"embassy", "consulate"}:
+        return True
+    return {"high", "commission"} <= words or {"permanent", "mission"} <= words or {"permanent", "delegation"} <= words
 
 
 def term_kinds(text: str) -> list[tuple[str, str]]:
@@ -147,7 +295,7 @@ def term_kinds(text: str) -> list[tuple[str, str]]:
 
     "ISU Geneva 2026" -> [("isu", "contribution"), ("geneva", "generic"), ("2026", "number")].
     """
-    words = tokens(text)
+    words = canonical(tokens(text))
     out: list[tuple[str, str]] = []
     start = 0
     while start < len(words):
@@ -270,5 +418,16 @@ def tokens(text: str) -> tuple[str, ...]:
     return tuple(normalise(text).split())
 
 
+def _generic_key(words: tuple[str, ...]) -> tuple[str, ...]:
+    return without_stop_words(canonical(words))
+
+
+_GENERIC_KEYS = frozenset(_generic_key(tuple(phrase.split())) for phrase in GENERIC_PHRASES)
+
+
 def is_generic(text: str) -> bool:
-    return normalise(text) in GENERIC_PHRASES
+    """Whether ``text`` names an office every State has, however abbreviated.
+
+    "MINISTRY OF FOREIGN AFFAIRS", "MIN. DES AFF. ETRANGERES", "MOFA".
+    """
+    return _generic_key(tokens(text)) in _GENERIC_KEYS

@@ -38,7 +38,7 @@ from importlib import resources
 from pathlib import Path
 
 from ledger import conventions
-from ledger.names import inverted, is_generic, normalise, term_kinds, tokens, variants
+from ledger.names import canonical, inverted, is_generic, normalise, term_kinds, tokens, variants, without_stop_words
 
 __all__ = [
     "CSV_FIELDS",
@@ -270,9 +270,25 @@ def _add(index: Index, text: str, iso3: str, source: str, score: Decimal) -> Non
                 continue  # "Çad", "Irã", "Man": codes and fragments, not names
         weak = len(key) == 1 and key[0] in WEAK_NAMES and source != "ministry"
         value = (text, source, min(score, SCORE_WEAK) if weak else score)
-        best = index.setdefault(key, {}).get(iso3)
-        if best is None or value[2] > best[2]:
-            index[key][iso3] = value
+        _keep_best(index, key, iso3, value)
+        if source == "ministry" and len(without_stop_words(key)) > 1:
+            # "MIN.BUITENLANDSE ZAKEN": banks drop the "van" of a ministry's name
+            _keep_best(index, without_stop_words(key), iso3, value)
+
+
+def _keep_best(index: Index, key: tuple[str, ...], iso3: str, value: tuple[str, str, Decimal]) -> None:
+    best = index.setdefault(key, {}).get(iso3)
+    if best is None or value[2] > best[2]:
+        index[key][iso3] = value
+
+
+def _canonical_index(index: Index) -> Index:
+    """``index`` with its keys as :func:`ledger.names.canonical` spells them, as payer text is matched."""
+    out: Index = {}
+    for key, hits in index.items():
+        for iso3, value in hits.items():
+            _keep_best(out, canonical(key), iso3, value)
+    return out
 
 
 COUNTRY_NAMES = "data/country_names.json"
@@ -379,7 +395,7 @@ def _build_index(contributors: dict[str, Contributor]) -> Index:
             _add(index, ministry, c.iso3, "ministry", SCORE_MINISTRY)
         for demonym in c.demonyms:
             _add(index, demonym, c.iso3, "demonym", SCORE_DEMONYM)
-    return index
+    return _canonical_index(index)
 
 
 # --- The registry -----------------------------------------------------------
@@ -501,7 +517,7 @@ class Registry:
         for text that will not come again (a remittance with its references).
         """
         self._names()
-        words = tokens(text or "")
+        words = canonical(tokens(text or ""))
         if self._firsts.keys().isdisjoint(words):
             return []  # no word starts a name (most remittance texts): nothing to match
         return list(self._matches(words) if remember else self._match_tokens(words))
@@ -563,7 +579,7 @@ class Registry:
         None when nothing matches, when the name belongs to several codes, or
         when it names a territory that is not a contributor.
         """
-        key = tokens(name or "")
+        key = canonical(tokens(name or ""))
         if len(key) > 1 and key[0] == "the":
             key = key[1:]
         hit = self._names().get(key)
@@ -610,7 +626,7 @@ class Registry:
             return f"alias {alias!r} is already an alias of {iso3}"
         terms = term_kinds(alias)
         words = [term for term, kind in terms if kind == "word"]
-        other = self._other_contributor(iso3, tokens(alias), words)
+        other = self._other_contributor(iso3, canonical(tokens(alias)), words)
         if other:
             return f"alias {alias!r} names {other} ({self._by_code[other].name}): an alias may name only its own contributor"
         kinds = {kind for _, kind in terms}

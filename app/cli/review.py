@@ -24,7 +24,10 @@ def list_(env: Environment, as_json: bool) -> None:
         echo_json(items)
         return
     for item in items:
-        hint = item["suggestion"]["state_party"] if item["suggestion"] else "-"
+        suggestion = item["suggestion"]
+        hint = suggestion["state_party"] if suggestion else "-"
+        if suggestion and suggestion.get("conflict"):
+            hint += " (conflict: the payer's own account or address points elsewhere)"
         click.echo(
             f"{item['id']}  {item['date']}  {item['amount']:>12} {item['currency']}  "
             f"{item['payer'] or '?'} | {item['remittance'] or ''} | suggestion: {hint}"

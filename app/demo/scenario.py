@@ -222,10 +222,15 @@ def _mission_name(registry: Registry, iso3: str, language: str, name_en: str) ->
 
 
 def _ministry_name(registry: Registry, contributor, language: str, name_en: str, rng: random.Random) -> str:
-    """The registry's name of one of its ministries, else a ministry of foreign affairs in the State's language."""
+    """The registry's name of one of its ministries, else a ministry of foreign affairs in the State's language.
+
+    Both draws are made whatever the registry holds, so that adding a ministry
+    to the registry changes that State's payer name, not the rest of the demo.
+    """
     ministries = [m for m in contributor.ministries if len(m) > 5]
-    if ministries and chance(rng, 70):
-        return _ascii(ministries[-1] if len(ministries) > 1 and chance(rng, 50) else ministries[0])
+    use_registry, use_last = chance(rng, 70), chance(rng, 50)
+    if ministries and use_registry:
+        return _ascii(ministries[-1] if use_last else ministries[0])
     iso3 = contributor.iso3
     if language == "fr":
         return f"MINISTERE DES AFFAIRES ETRANGERES {_ascii(_de(registry.display_name(iso3, 'fr')))}"
