@@ -162,7 +162,7 @@ def _one(text: str, pos: int, name_of) -> tuple[Fact | None, int]:
         return Fact(NEUTRAL, "The payer's IBAN is not valid, so its country is not trusted"), m.end()
     m = _PAYER_ONLY.match(text, pos)
     if m:
-        return Fact(NEUTRAL, f"Payer: {m.group('text')}" if m.group("text") else "No payer name"), m.end()
+        return Fact(NEUTRAL, "The payer's name matches no State" if m.group("text") else "No payer name"), m.end()
     end = text.find("; ", pos)
     end = len(text) if end < 0 else end
     return Fact(NEUTRAL, text[pos:end]), end

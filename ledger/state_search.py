@@ -30,7 +30,7 @@ class StateNotFound(ValueError):
 class Hit:
     code: str
     name: str  # the registry's English name
-    matched: str  # the name that matched, in whatever language (may be ``name``)
+    matched: str  # the names that matched, in whatever language ("Alemanha, Alemania"; may be ``name``)
 
     @property
     def label(self) -> str:
@@ -47,16 +47,17 @@ class Hit:
 _entries: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _names(registry: Registry) -> list[tuple[str, str, str]]:
+def _names(registry: Registry) -> list[tuple[str, str, str, bool]]:
+    """(normalised name, code, name as written, a demonym) of every name of every contributor."""
     found = _entries.get(registry)
     if found is None:
         found = []
         for key, hits in registry.name_index().items():
-            for code, (text, _source, _score) in hits.items():
+            for code, (text, source, _score) in hits.items():
                 if code in registry:
-                    found.append((" ".join(key), code, text))
+                    found.append((" ".join(key), code, text, source == "demonym"))
         for c in registry.contributors():
-            found.append((normalise(c.name), c.iso3, c.name))
+            found.append((normalise(c.name), c.iso3, c.name, False))
         _entries[registry] = found
     return found
 
@@ -72,24 +73,32 @@ def search(registry: Registry, query: str, limit: int = MAX_HITS) -> list[Hit]:
     q = normalise(text)
     if not q:
         return []
-    best: dict[str, tuple[tuple, str]] = {}
+    best: dict[str, tuple[tuple, list[str]]] = {}
 
-    def offer(code: str, rank: int, key: str, matched: str) -> None:
-        score = (rank, len(key))
-        if code not in best or score < best[code][0]:
-            best[code] = (score, matched)
+    def offer(code: str, rank: int, key: str, matched: str, demonym: bool = False) -> None:
+        score = (rank, demonym, len(key))  # a country's name says it better than "alemán"
+        found = best.get(code)
+        if found is None or score[:2] < found[0][:2]:
+            best[code] = (score, [matched])
+        elif score[:2] == found[0][:2] and matched not in found[1]:
+            found[1].append(matched)  # other names as good: "Alemania", "Alemanha"
 
     if _CODE.match(text) and text.upper() in registry:
         offer(text.upper(), 0, "", registry.get(text.upper()).name)
-    for key, code, matched in _names(registry):
+    for key, code, matched, demonym in _names(registry):
         if key == q:
-            offer(code, 1, key, matched)
+            offer(code, 1, key, matched, demonym)
         elif key.startswith(q):
-            offer(code, 2, key, matched)
+            offer(code, 2, key, matched, demonym)
         elif f" {q}" in f" {key}":
-            offer(code, 3, key, matched)
+            offer(code, 3, key, matched, demonym)
     ranked = sorted(best.items(), key=lambda kv: (kv[1][0][0], registry.get(kv[0]).name, kv[0]))
-    return [Hit(code, registry.get(code).name, matched) for code, (_, matched) in ranked[:limit]]
+    return [Hit(code, registry.get(code).name, _shortest(names)) for code, (_, names) in ranked[:limit]]
+
+
+def _shortest(names: list[str]) -> str:
+    """The names that matched, shortest first (at most three): "Alemanha, Alemania"."""
+    return ", ".join(sorted(names, key=lambda n: (len(n), n))[:3])
 
 
 def resolve(registry: Registry, typed: str) -> str:
@@ -134,11 +143,11 @@ def _exact(registry: Registry, text: str) -> str | None:
     if code:
         return code
     q = " ".join(_key(text))
-    codes = {c for key, c, _ in _names(registry) if key == q}
+    codes = {c for key, c, _, _ in _names(registry) if key == q}
     return codes.pop() if len(codes) == 1 else None
 
 
 def _exact_several(registry: Registry, text: str) -> set[str]:
     q = " ".join(_key(text))
-    codes = {c for key, c, _ in _names(registry) if key == q}
+    codes = {c for key, c, _, _ in _names(registry) if key == q}
     return codes if len(codes) > 1 else set()
