@@ -122,36 +122,30 @@ def _conflict_text(codes: str, name_of) -> str:
     return "Evidence points to " + (" and ".join(names) if len(names) < 3 else ", ".join(names[:-1]) + " and " + names[-1])
 
 
+# The parts that say why a receipt waits, each as one plain sentence (None: said by another fact).
+_PROBLEMS = (
+    (_NO_EVIDENCE, lambda m, name_of: "No name in the payment points to a State"),
+    (_CONFLICT, lambda m, name_of: _conflict_text(m.group("codes"), name_of)),
+    (_COUNTRY_ONLY, lambda m, name_of: "Only a country (of the account or an address) points to a State; no name does"),
+    (_NOT_CONTRIBUTOR, lambda m, name_of: f"{name_of(m.group('code'))} is not a contributor in the registry"),
+    (_SEVERAL_YEARS, lambda m, name_of: f"The remittance names several years: {m.group('years')}"),
+    (_NO_YEAR, lambda m, name_of: None),  # the year fact says it
+    (_FAR_YEAR, lambda m, name_of: f"The year {m.group('year')} is far from the receipt's year {m.group('booking')}"),
+    (_NO_PLAN, lambda m, name_of: f"The work plan '{m.group('plan')}' is not one the books know"),
+)
+
+
 def _one(text: str, pos: int, name_of) -> tuple[Fact | None, int]:
     """The fact of the part at ``pos`` and where the next part starts."""
     for pattern in _SKIP:
         m = pattern.match(text, pos)
         if m:
             return None, m.end()
-    m = _NO_EVIDENCE.match(text, pos)
-    if m:
-        return Fact(PROBLEM, "No name in the payment points to a State"), m.end()
-    m = _CONFLICT.match(text, pos)
-    if m:
-        return Fact(PROBLEM, _conflict_text(m.group("codes"), name_of)), m.end()
-    m = _COUNTRY_ONLY.match(text, pos)
-    if m:
-        return Fact(PROBLEM, "Only a country (of the account or an address) points to a State; no name does"), m.end()
-    m = _NOT_CONTRIBUTOR.match(text, pos)
-    if m:
-        return Fact(PROBLEM, f"{name_of(m.group('code'))} is not a contributor in the registry"), m.end()
-    m = _SEVERAL_YEARS.match(text, pos)
-    if m:
-        return Fact(PROBLEM, f"The remittance names several years: {m.group('years')}"), m.end()
-    m = _NO_YEAR.match(text, pos)
-    if m:
-        return None, m.end()  # said by the year fact
-    m = _FAR_YEAR.match(text, pos)
-    if m:
-        return Fact(PROBLEM, f"The year {m.group('year')} is far from the receipt's year {m.group('booking')}"), m.end()
-    m = _NO_PLAN.match(text, pos)
-    if m:
-        return Fact(PROBLEM, f"The work plan '{m.group('plan')}' is not one the books know"), m.end()
+    for pattern, say in _PROBLEMS:
+        m = pattern.match(text, pos)
+        if m:
+            sentence = say(m, name_of)
+            return (Fact(PROBLEM, sentence) if sentence else None), m.end()
     for pattern, say in ((_NAME, _name_fact), (_RULE_ACCOUNT, _rule_fact), (_RULE_GENERIC, _rule_fact),
                          (_RULE_NAME, _rule_fact), (_COUNTRY, _country_fact)):
         m = pattern.match(text, pos)

@@ -134,14 +134,14 @@ def outcome(resolved, name: str) -> str:
 # --- the page ---------------------------------------------------------------------
 
 
-def recent() -> list[dict]:
-    """The latest decision of each recently resolved receipt still resolved (one to undo)."""
+def recent(queued: set[str]) -> list[dict]:
+    """The latest decision of each recently resolved receipt still resolved
+    (not ``queued``), with what to show beside its Undo."""
     from sqlalchemy import select
 
     from ledger import conventions
     from ledger.loader import load_books
 
-    queued = {i["id"] for i in items()}
     rows = db().scalars(select(ReviewDecision).order_by(ReviewDecision.id.desc()).limit(RECENT * 3)).all()
     latest: dict[str, ReviewDecision] = {}
     for row in rows:
@@ -189,7 +189,7 @@ def page(*, typed=None, errors=None, problem: str | None = None, status: int = 2
     if problem:
         g.refusal = problem
     body = render_template(
-        "review.html", items=queue, recent=recent(), typed=typed if typed is not None else MultiDict(), errors=errors or {},
+        "review.html", items=queue, recent=recent({i["id"] for i in queue}), typed=typed if typed is not None else MultiDict(), errors=errors or {},
         problem=problem, work_plans=conventions.WORK_PLANS,
     )
     return body, status
