@@ -147,8 +147,11 @@ def explained(item: ReviewItem, registry) -> dict:
     suggestion = out.get("suggestion")
     if suggestion:
         suggestion["name"] = name_of(suggestion["state_party"])
-        if not suggestion.get("conflict"):  # the importer's own conflict text, when it gives one, wins
-            suggestion["conflict"] = conflict(suggestion.get("why") or why, name_of)
+        # The importer's own conflict text, when it gives one, wins; else the one its reasoning states.
+        given = suggestion.get("conflict") or out.get("conflict")
+        if given and not isinstance(given, str):
+            given = conflict(why, name_of) or "the evidence points to more than one State"
+        suggestion["conflict"] = given or conflict(suggestion.get("why") or why, name_of)
     return out
 
 

@@ -158,3 +158,25 @@ def test_a_signed_off_year(books, tmp_path):
     (late,) = list_items(books)
     (booked,) = resolve_many(books, [Choice(late["id"], "AUT", 2025)], user="test:bob")
     assert booked.wp_year == 2026 and booked.designated_year == 2025
+
+
+@pytest.mark.parametrize("given, shown", [
+    ("two States share this name", "two States share this name"),
+    (True, "the evidence points to more than one State"),
+    (None, None),
+])
+def test_the_importers_own_conflict_is_kept(books, monkeypatch, given, shown):
+    """A suggestion the importer marks as a conflict (``conflict``: a short text) stays one."""
+    from importers import review
+
+    plain = review.ReviewItem.to_json
+
+    def with_conflict(self):
+        out = plain(self)
+        if out["suggestion"]:
+            out["suggestion"]["conflict"] = given
+        return out
+
+    monkeypatch.setattr(review.ReviewItem, "to_json", with_conflict)
+    france = by_payer(books)["MINISTERE DES AFFAIRES ETRANGERES FRANCE"]
+    assert france["suggestion"]["conflict"] == shown

@@ -236,3 +236,26 @@ def test_a_signed_off_year_is_said_plainly(app, logged_in, csrf, queue, ledger, 
     assert flashes(client.get("/review/").get_data(as_text=True)) == [
         "2025 is signed off, so 2026-01-15, 700.00 CHF from J DOE is booked in 2026 as a late contribution of Austria "
         "designated for 2025."]
+
+
+def test_a_conflict_the_importer_marks_is_never_one_click(app, logged_in, csrf, queue, ledger, head, monkeypatch):
+    from importers import review
+
+    plain = review.ReviewItem.to_json
+
+    def with_conflict(self):
+        out = plain(self)
+        if out["suggestion"]:
+            out["suggestion"]["conflict"] = "the payer's name is also a ministry of Monaco"
+        return out
+
+    monkeypatch.setattr(review.ReviewItem, "to_json", with_conflict)
+    client = logged_in(app, "finance")
+    france = queue["MINISTERE DES AFFAIRES ETRANGERES FRANCE"]
+    page = client.get("/review/").get_data(as_text=True)
+    assert "<strong>Conflict:</strong> the payer&#39;s name is also a ministry of Monaco" in page
+    assert 'name="accept"' not in page
+    assert f'name="sp-{france["id"]}" list="state-options" autocomplete="off" data-state-search value=""' in page
+    before = head(ledger)
+    r = client.post("/review/", data=form(client, csrf, accept=france["id"]))
+    assert r.status_code == 400 and head(ledger) == before
