@@ -295,7 +295,7 @@ def undo_decision(decision_id: int, *, for_people: bool = False):
     from importers.review import ReviewRefused
     from importers.undo import undo
 
-    decision = db().get(ReviewDecision, decision_id)
+    decision = db().get(ReviewDecision, decision_id) if 0 < decision_id < 2**31 else None  # ids are 32-bit
     if decision is None:
         abort(404, f"no review decision {decision_id}")
     what = f"decision {decision_id}: {decision.item_id} -> {decision.state_party} {decision.wp_year} ({decision.commit[:12]})"

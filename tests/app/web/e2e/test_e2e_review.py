@@ -2,8 +2,8 @@
 a phone's 390 px without scrolling sideways, a State picked as you type its
 French or Spanish name, the suggestion accepted in one click, a decision
 undone - each screen checked by axe (no serious issue). Screenshots go to
-build/screenshots/ (review-1366.png, review-390.png, review-search.png,
-review-accepted.png, review-undone.png)."""
+build/screenshots/ (review-1366.png, review-390.png, review-*-refused.png,
+review-search.png, review-accepted.png, review-undone.png)."""
 
 from __future__ import annotations
 
@@ -56,14 +56,32 @@ def shot(page, name: str) -> None:
 
 @pytest.mark.parametrize("width", [1366, 390])
 def test_the_queue_fits_the_screen(books, browser, password, axe, width):
-    base, _items = books
+    """The queue, then after an accept (with "Recently resolved") and a refusal (the form again, as typed)."""
+    base, items = books
     page = signed_in(browser, base, password, width)
     assert page.locator("ol.receipts li.receipt").count() == 4
     assert page.locator("text=Conflict:").count() == 1
-    wide = page.evaluate("document.documentElement.scrollWidth")
-    assert wide <= width, f"the review page is {wide} px wide in a {width} px window"
+    fits(page, width)
     shot(page, f"review-{width}.png")
     assert axe(page) == []
+
+    page.get_by_role("button", name="Accept: France, work plan 2025").click()
+    page.wait_for_selector("section.recent")
+    spain = items["EMBAJADA"]["id"]
+    page.fill(f"input[name=sp-{spain}]", "Atlantis")
+    page.locator(f"#item-{spain}").get_by_role("button", name="Resolve").click()
+    page.wait_for_selector("#problem")
+    assert page.inner_text("#problem") == (
+        "2025-07-12, 4,000.00 CHF from EMBAJADA DE ESPANA: No State Party or contributor is called 'Atlantis'.")
+    assert page.input_value(f"input[name=sp-{spain}]") == "Atlantis"
+    fits(page, width)
+    shot(page, f"review-{width}-refused.png")
+    assert axe(page) == []
+
+
+def fits(page, width: int) -> None:
+    wide = page.evaluate("document.documentElement.scrollWidth")
+    assert wide <= width, f"the review page is {wide} px wide in a {width} px window"
 
 
 def test_pick_accept_and_undo(books, browser, password, axe):
