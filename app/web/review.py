@@ -121,12 +121,14 @@ def decision_json(d: ReviewDecision) -> dict:
 
 def outcome(resolved, name: str) -> str:
     """What a resolve did, in a sentence - a signed-off year said plainly (DESIGN §2.4, §2.12)."""
+    from ledger import conventions
+
     if resolved.designated_year is not None:
         return (
             f"{resolved.designated_year} is signed off, so {resolved.label} is booked in {resolved.wp_year} "
             f"as a late contribution of {name} designated for {resolved.designated_year}."
         )
-    if resolved.account.startswith("Liabilities"):
+    if resolved.account == conventions.ADVANCE:
         return f"{resolved.label} is booked to {name} as an advance for work plan {resolved.wp_year}."
     return f"{resolved.label} is booked to {name}, work plan {resolved.wp_year}."
 

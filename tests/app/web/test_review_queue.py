@@ -259,3 +259,12 @@ def test_a_conflict_the_importer_marks_is_never_one_click(app, logged_in, csrf, 
     before = head(ledger)
     r = client.post("/review/", data=form(client, csrf, accept=france["id"]))
     assert r.status_code == 400 and head(ledger) == before
+
+
+def test_an_advance_is_said(app, logged_in, csrf, queue):
+    client = logged_in(app, "finance")
+    doe = queue["J DOE"]
+    r = client.post("/review/", data=form(client, csrf, only=doe["id"], **{f"sp-{doe['id']}": "NOR", f"year-{doe['id']}": "2026"}))
+    assert r.status_code == 303
+    assert flashes(client.get("/review/").get_data(as_text=True)) == [
+        "2025-08-13, 1,500.00 CHF from J DOE is booked to Norway as an advance for work plan 2026."]
