@@ -38,7 +38,21 @@ _SUGGESTION_KEYS = (
 
 
 class ReviewRefused(Exception):
-    """A resolve that cannot be done; ``str()`` is the one-line reason."""
+    """A resolve or undo that cannot be done; ``str()`` is the one-line reason
+    (as the CLI prints it). ``reason`` is the same without the item id and
+    ``receipt`` names the receipt for people (see :func:`receipt_label`)."""
+
+    def __init__(self, message: str, *, reason: str | None = None, receipt: str | None = None):
+        super().__init__(message)
+        self.reason = reason or message
+        self.receipt = receipt
+
+
+def receipt_label(date: datetime.date, amount, currency: str, payer: str | None) -> str:
+    """A receipt as people name it: "2025-07-10, 2,000.00 CHF from ACME TRADING SARL"."""
+    from ledger.money import grouped
+
+    return f"{date.isoformat()}, {grouped(amount)} {currency}" + (f" from {payer}" if payer else "")
 
 
 @dataclass(frozen=True)
@@ -73,6 +87,11 @@ class ReviewItem:
             "suggestion": suggestion,
         }
 
+    @property
+    def label(self) -> str:
+        meta = self.posting.meta or {}
+        return receipt_label(self.txn.date, -self.posting.units.number, self.posting.units.currency, meta.get(conventions.META_PAYER))
+
 
 def item_id(bank_account: str, bank_ref: str, n: int) -> str:
     digest = hashlib.sha256(f"{bank_account}\x1f{bank_ref}\x1f{n}".encode()).hexdigest()
@@ -106,8 +125,40 @@ def review_items(entries: list) -> list[ReviewItem]:
 
 
 def list_items(ledger_dir: Path | str) -> list[dict]:
-    """``review list --json``: the queue in the contract shape."""
-    return [item.to_json() for item in review_items(load_books(ledger_dir).entries)]
+    """``review list --json``: the queue in the contract shape, each item
+    with its reasoning as plain facts (:func:`explained`)."""
+    from ledger.registry import Registry
+
+    registry = Registry.load(ledger_dir)
+    return [explained(item, registry) for item in review_items(load_books(ledger_dir).entries)]
+
+
+def explained(item: ReviewItem, registry) -> dict:
+    """The item's JSON plus what people read: ``label`` (date, amount,
+    payer), ``why`` (the importer's full reasoning), ``facts`` (the same as
+    short sentences), and in the suggestion the State's ``name`` and any
+    ``conflict`` (evidence pointing to several States, in words) - a
+    conflict is never accepted in one click."""
+    from importers.explain import conflict, facts
+
+    def name_of(code: str) -> str:
+        found = registry.get(code)
+        return found.name if found else code
+
+    out = item.to_json()
+    why = (item.posting.meta or {}).get(conventions.META_WHY)
+    out["label"] = item.label
+    out["why"] = why
+    out["facts"] = [f.to_json() for f in facts(why, name_of)]
+    suggestion = out.get("suggestion")
+    if suggestion:
+        suggestion["name"] = name_of(suggestion["state_party"])
+        # The importer's own conflict text, when it gives one, wins; else the one its reasoning states.
+        given = suggestion.get("conflict") or out.get("conflict")
+        if given and not isinstance(given, str):
+            given = conflict(why, name_of) or "the evidence points to more than one State"
+        suggestion["conflict"] = given or conflict(suggestion.get("why") or why, name_of)
+    return out
 
 
 def _clean(meta: dict | None) -> dict:
@@ -115,9 +166,12 @@ def _clean(meta: dict | None) -> dict:
 
 
 def resolved_transaction(
-    item: ReviewItem, state_party: str, year: int, work_plan: str, user: str, locked_years
+    item: ReviewItem, state_party: str, year: int, work_plan: str, user: str, locked_years,
+    txn: data.Transaction | None = None,
 ) -> data.Transaction:
-    """The item's transaction with its suspense posting attributed."""
+    """The item's transaction (or ``txn``, the same one with other items
+    already attributed) with its suspense posting attributed."""
+    txn = txn or item.txn
     base = {k: v for k, v in _clean(item.posting.meta).items() if k not in _SUGGESTION_KEYS}
     placed = attributed_posting(
         state_party,
@@ -129,17 +183,22 @@ def resolved_transaction(
         locked_years,
         why=f"resolved by {user}",
     )
-    postings = [
-        data.Posting(p.account, p.units, p.cost, p.price, p.flag, _clean(p.meta) or None)
-        for p in item.txn.postings
-    ]
+    postings = list(_plain(txn).postings)
     postings[item.index] = placed.posting
     open_items = any(p.account in (conventions.UNIDENTIFIED, conventions.UNRECONCILED) for p in postings)
-    return item.txn._replace(
-        meta=_clean(item.txn.meta),
+    return txn._replace(
+        meta=_clean(txn.meta),
         flag="!" if open_items else "*",
-        tags=frozenset(item.txn.tags or ()) | {conventions.year_tag(placed.year)},
+        tags=frozenset(txn.tags or ()) | {conventions.year_tag(placed.year)},
         postings=postings,
+    )
+
+
+def _plain(txn: data.Transaction) -> data.Transaction:
+    """``txn`` without the loader's bookkeeping metadata (file, line), as it is written."""
+    return txn._replace(
+        meta=_clean(txn.meta),
+        postings=[data.Posting(p.account, p.units, p.cost, p.price, p.flag, _clean(p.meta) or None) for p in txn.postings],
     )
 
 
@@ -152,6 +211,19 @@ class Resolved:
     account: str
     rule: Any | None
     commit: str | None
+    label: str = ""  # the receipt, for people (receipt_label)
+    designated_year: int | None = None  # the signed-off year asked for, when booked in wp_year instead
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One decision of a resolve: review item ``item`` is State ``state_party``'s, for ``year``."""
+
+    item: str
+    state_party: str
+    year: int
+    work_plan: str = conventions.DEFAULT_WORK_PLAN
+    remember: bool = False
 
 
 def resolve(
@@ -165,61 +237,111 @@ def resolve(
     user: str,
 ) -> Resolved:
     """Attribute review item ``item``; one commit, with the rule when ``remember``."""
-    from ledger.registry import Registry
+    return resolve_many(ledger_dir, [Choice(item, state_party, year, work_plan, remember)], user=user)[0]
+
+
+def resolve_many(ledger_dir: Path | str, choices: list[Choice], *, user: str) -> list[Resolved]:
+    """Attribute every review item of ``choices`` in one commit (with the
+    rules of those to remember), or none: the first refusal writes nothing."""
     from importers.learned_rules import load_rules
-    from ledger.rules import Rule, add_rule, render_rules
+    from ledger.registry import Registry
+    from ledger.rules import add_rule, render_rules
     from ledger.store.writer import LedgerWriter
 
     ledger_dir = Path(ledger_dir).resolve()
     books = load_books(ledger_dir)
-    found = [i for i in review_items(books.entries) if i.id == item.strip().lower()]
-    if not found:
-        raise ReviewRefused(f"{item}: no such review item (see 'review list')")
-    target = found[0]
-    state_party = state_party.strip().upper()
+    queue = {i.id: i for i in review_items(books.entries)}
     registry = Registry.load(ledger_dir)
+    locked = frozenset(locked_years(books.entries))
+    if not choices:
+        raise ReviewRefused("no receipt chosen")
+    planned: list[tuple[ReviewItem, Choice]] = []
+    for choice in choices:
+        target = queue.get(choice.item.strip().lower())
+        if target is None:
+            raise ReviewRefused(f"{choice.item}: no such review item (see 'review list')",
+                                reason="the receipt is no longer in the review queue (resolved meanwhile?)")
+        if any(t.id == target.id for t, _ in planned):
+            raise ReviewRefused(f"{target.id}: chosen twice", reason="chosen twice", receipt=target.label)
+        planned.append((target, _checked(target, choice, registry, locked)))
+    changed: dict[int, tuple[data.Transaction, data.Transaction]] = {}
+    for target, choice in planned:
+        old, base = changed.get(id(target.txn), (target.txn, target.txn))
+        new = resolved_transaction(target, choice.state_party, choice.year, choice.work_plan, user, locked, base)
+        changed[id(target.txn)] = (old, new)
+    rules = {target.id: _rule(target, choice, user) for target, choice in planned if choice.remember}
+    if len(planned) == 1:
+        target, choice = planned[0]
+        ref = target.txn.meta.get(conventions.META_BANK_REF)
+        action = f"review resolve {target.id} {ref} -> {choice.state_party} {choice.year}"
+    else:
+        action = f"review resolve {len(planned)} items: " + ", ".join(
+            f"{t.id} -> {c.state_party} {c.year}" for t, c in planned
+        )
+    with LedgerWriter(ledger_dir, user=user, action=action) as writer:
+        for old, new in changed.values():
+            writer.replace_entry(old, new)
+        if rules:
+            learned = load_rules(ledger_dir)  # under the writer's lock: a rule learned meanwhile is kept
+            for rule in rules.values():
+                learned = add_rule(learned, rule)
+            writer.write_text(conventions.RULES_FILE, render_rules(learned))
+    done = []
+    for target, choice in planned:
+        placed = changed[id(target.txn)][1].postings[target.index]
+        designated = placed.meta.get(conventions.META_DESIGNATED_YEAR)
+        done.append(Resolved(
+            id=target.id,
+            bank_ref=target.txn.meta.get(conventions.META_BANK_REF),
+            state_party=choice.state_party,
+            wp_year=int(placed.meta[conventions.META_WP_YEAR]),
+            account=placed.account,
+            rule=rules.get(target.id),
+            commit=writer.commit,
+            label=target.label,
+            designated_year=int(designated) if designated is not None else None,
+        ))
+    return done
+
+
+def _checked(target: ReviewItem, choice: Choice, registry, locked: frozenset[int]) -> Choice:
+    """``choice`` with its State code normalised, or ReviewRefused naming the receipt."""
+
+    def refuse(message: str, reason: str | None = None) -> ReviewRefused:
+        return ReviewRefused(message, reason=reason or message, receipt=target.label)
+
+    state_party = choice.state_party.strip().upper()
     if registry.get(state_party) is None:
-        raise ReviewRefused(f"{state_party}: not a State Party or contributor in the registry")
+        raise refuse(f"{state_party}: not a State Party or contributor in the registry")
     booking_year = target.txn.date.year
-    if not FIRST_YEAR <= year <= booking_year + MAX_YEARS_AHEAD:
-        raise ReviewRefused(
-            f"{year}: not a plausible work-plan year for a receipt of {target.txn.date} "
+    if not FIRST_YEAR <= choice.year <= booking_year + MAX_YEARS_AHEAD:
+        raise refuse(
+            f"{choice.year}: not a plausible work-plan year for a receipt of {target.txn.date} "
             f"({FIRST_YEAR}..{booking_year + MAX_YEARS_AHEAD})"
         )
-    if work_plan not in conventions.WORK_PLANS:
-        raise ReviewRefused(f"{work_plan}: unknown work plan (known: {', '.join(sorted(conventions.WORK_PLANS))})")
-    locked = frozenset(locked_years(books.entries))
+    if choice.work_plan not in conventions.WORK_PLANS:
+        raise refuse(f"{choice.work_plan}: unknown work plan (known: {', '.join(sorted(conventions.WORK_PLANS))})")
     if booking_year in locked:
-        raise ReviewRefused(f"{item}: the receipt is dated in {booking_year}, a signed-off year")
-    new_txn = resolved_transaction(target, state_party, year, work_plan, user, locked)
+        raise refuse(f"{choice.item}: the receipt is dated in {booking_year}, a signed-off year",
+                     f"the receipt is dated in {booking_year}, a signed-off year: it cannot change")
     meta = target.posting.meta or {}
-    rule = None
-    if remember:
-        account = meta.get(conventions.META_PAYER_ACCOUNT)
-        name = meta.get(conventions.META_PAYER)
-        if not account and not name:
-            raise ReviewRefused(f"{item}: the receipt names no payer or payer account to remember")
-        rule = Rule(
-            payer_account=account or None,
-            payer_name=None if account else name,
-            state_party=state_party,
-            work_plan=work_plan,
-            created_by=user,
-            created_at=datetime.datetime.now(datetime.UTC).replace(microsecond=0).isoformat(),
-            note=f"review {target.id} of {target.txn.meta.get(conventions.META_BANK_REF)}",
-        )
-    ref = target.txn.meta.get(conventions.META_BANK_REF)
-    with LedgerWriter(ledger_dir, user=user, action=f"review resolve {target.id} {ref} -> {state_party} {year}") as writer:
-        writer.replace_entry(target.txn, new_txn)
-        if rule is not None:
-            writer.write_text(conventions.RULES_FILE, render_rules(add_rule(load_rules(ledger_dir), rule)))
-    placed = new_txn.postings[target.index]
-    return Resolved(
-        id=target.id,
-        bank_ref=ref,
-        state_party=state_party,
-        wp_year=int(placed.meta[conventions.META_WP_YEAR]),
-        account=placed.account,
-        rule=rule,
-        commit=writer.commit,
+    if choice.remember and not meta.get(conventions.META_PAYER_ACCOUNT) and not meta.get(conventions.META_PAYER):
+        raise refuse(f"{choice.item}: the receipt names no payer or payer account to remember",
+                     "the receipt names no payer or payer account to remember")
+    return Choice(target.id, state_party, choice.year, choice.work_plan, choice.remember)
+
+
+def _rule(target: ReviewItem, choice: Choice, user: str):
+    from ledger.rules import Rule
+
+    meta = target.posting.meta or {}
+    account = meta.get(conventions.META_PAYER_ACCOUNT)
+    return Rule(
+        payer_account=account or None,
+        payer_name=None if account else meta.get(conventions.META_PAYER),
+        state_party=choice.state_party,
+        work_plan=choice.work_plan,
+        created_by=user,
+        created_at=datetime.datetime.now(datetime.UTC).replace(microsecond=0).isoformat(),
+        note=f"review {target.id} of {target.txn.meta.get(conventions.META_BANK_REF)}",
     )

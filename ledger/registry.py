@@ -588,6 +588,13 @@ class Registry:
         (iso3,) = hit
         return iso3 if iso3 in self._by_code else None
 
+    def name_index(self) -> Index:
+        """The name index (normalised words -> {code: (name, source, score)}), built once; read-only.
+
+        For searches over every name (``ledger.state_search``); matching uses :meth:`find_names`.
+        """
+        return self._names()
+
     # -- staff aliases
 
     def alias_refusal(self, iso3: str, alias: str) -> str | None:

@@ -207,6 +207,22 @@ def review_resolve_many():
     return jsonify({"results": results, "resolved": sum(r["ok"] for r in results)})
 
 
+@bp.post("/review/decisions/<int:decision_id>/undo")
+@require("review.resolve")
+def review_undo(decision_id: int):
+    """Undo a review decision: the receipt goes back to the queue (one commit)."""
+    undone = review.undo_decision(decision_id)
+    return jsonify({"id": undone.id, "bank_ref": undone.bank_ref, "commit": undone.commit,
+                    "rule_forgotten": undone.rule_forgotten})
+
+
+@bp.get("/states")
+@require("dashboard")
+def states():
+    """States and other contributors by code or any name (search as you type)."""
+    return jsonify(review.states_json(request.args.get("q", "")))
+
+
 # --- reports, year end, registry, uploads, audit -----------------------------------
 
 

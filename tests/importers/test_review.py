@@ -42,7 +42,9 @@ def queue(ledger):
 
 def test_list_shape_and_stable_id(books):
     (item,) = queue(books)
-    assert set(item) == {"id", "date", "amount", "currency", "payer", "payer_account", "remittance", "suggestion"}
+    contract = {"id", "date", "amount", "currency", "payer", "payer_account", "remittance", "suggestion"}
+    assert set(item) == contract | {"label", "why", "facts"}  # added for people: see importers.review.explained
+    assert item["label"] == "2025-07-09, 2,000.00 CHF from MINISTRY OF FOREIGN AFFAIRS"
     assert item["date"] == "2025-07-09" and item["amount"] == "2000.00" and item["currency"] == "CHF"
     assert item["payer"] == "MINISTRY OF FOREIGN AFFAIRS" and item["remittance"] == "VOLUNTARY CONTRIBUTION"
     assert item["id"] == item_id("CH4500240240FP1006276", "UBS202507090001", 0)

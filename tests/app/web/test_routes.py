@@ -31,7 +31,8 @@ MATRIX = [
     ("POST", "/import/999/confirm", {}, only({}, (A, F), 404)),
     ("POST", "/import/999/discard", {}, only({}, (A, F), 404)),
     ("GET", "/review/", None, only({}, (A, F, U), 200)),
-    ("POST", "/review/", {}, only({}, (A, F), 302)),
+    ("POST", "/review/", {}, only({}, (A, F), 400)),
+    ("POST", "/review/undo/999", {}, only({}, (A, F), 404)),
     ("GET", "/reports/", None, only({}, ALL, 200)),
     ("GET", "/reports/contributions?year=2025&format=json", None, only({}, ALL, 200)),
     ("GET", "/reports/nosuch?year=2025", None, only({}, ALL, 404)),
@@ -69,6 +70,8 @@ MATRIX = [
     ("GET", "/api/review", None, only({}, (A, F, U), 200, 401)),
     ("POST", "/api/review/abc/resolve", ("json", {}), only({}, (A, F), 400, 401)),
     ("POST", "/api/review/resolve", ("json", {}), only({}, (A, F), 400, 401)),
+    ("POST", "/api/review/decisions/999/undo", ("json", {}), only({}, (A, F), 404, 401)),
+    ("GET", "/api/states?q=fra", None, only({}, ALL, 200, 401)),
     ("GET", "/api/reports/contributions?year=2025&format=json", None, only({}, ALL, 200, 401)),
     ("GET", "/api/year-end", None, only({}, (A, F, U), 200, 401)),
     ("POST", "/api/year-end/1998/close", ("json", {}), only({}, (A, F), 400, 401)),
@@ -80,7 +83,7 @@ MATRIX = [
 ]
 
 # Rules of the url map as matrix paths (placeholders filled in).
-SAMPLE = {"<int:batch_id>": "999", "<name>": "contributions", "<item_id>": "abc", "<int:year>": "1998",
+SAMPLE = {"<int:batch_id>": "999", "<int:decision_id>": "999", "<name>": "contributions", "<item_id>": "abc", "<int:year>": "1998",
           "<iso3>": "SVK", "<kind>": "pledges", "<sha>": "0000000", "<path:filename>": "style.css"}
 
 

@@ -35,7 +35,7 @@ def test_the_monthly_job_in_a_browser(password, july_statement, server, browser,
 
     # The review queue: resolve the receipt nobody could identify.
     page.click("nav >> text=Review")
-    row = page.locator("table.review tbody tr").first
+    row = page.locator("ol.receipts li.receipt").first
     item = row.get_attribute("id").removeprefix("item-")
     page.fill(f"input[name=sp-{item}]", "CHE")
     page.fill(f"input[name=year-{item}]", "2025")
