@@ -153,11 +153,12 @@ def explained(item: ReviewItem, registry) -> dict:
     suggestion = out.get("suggestion")
     if suggestion:
         suggestion["name"] = name_of(suggestion["state_party"])
-        # The importer's own conflict text, when it gives one, wins; else the one its reasoning states.
+        # The conflict its reasoning states, in State names ("Evidence points to Germany and Spain");
+        # else the importer's own flag (the payer's account contradicts the suggestion), in its words.
         given = suggestion.get("conflict") or out.get("conflict")
         if given and not isinstance(given, str):
-            given = conflict(why, name_of) or "the evidence points to more than one State"
-        suggestion["conflict"] = given or conflict(suggestion.get("why") or why, name_of)
+            given = "the evidence points to more than one State"
+        suggestion["conflict"] = conflict(suggestion.get("why") or why, name_of) or given
     return out
 
 

@@ -22,7 +22,7 @@ RECEIPTS = [
     {"ref": "Q-1", "date": "2025-07-10", "amount": "2000.00", "name": "ACME TRADING SARL", "text": "INVOICE 42"},
     {"ref": "Q-2", "date": "2025-07-11", "amount": "3000.00", "name": "MINISTERE DES AFFAIRES ETRANGERES FRANCE",
      "text": "CONTRIBUTION ISU", "iban": FRANCE_IBAN},
-    {"ref": "Q-3", "date": "2025-07-12", "amount": "4000.00", "name": "EMBAJADA DE ESPANA", "text": "ISU 2025",
+    {"ref": "Q-3", "date": "2025-07-12", "amount": "4000.00", "name": "TESORO PUBLICO DE ESPANA", "text": "ISU 2025",
      "iban": "DE89370400440532013000"},
     {"ref": "Q-4", "date": "2025-07-13", "amount": "5000.00", "name": "J DOE; X 'Y' -> ABC", "text": "AUSTRIA 2024 2025",
      "iban": FRANCE_IBAN},
@@ -68,7 +68,7 @@ def test_the_reasoning_reads_as_facts(books):
     assert france["suggestion"]["name"] == "France" and france["suggestion"]["conflict"] is None
     assert not any("->" in t or "score" in t for t in texts)
 
-    spain = items["EMBAJADA DE ESPANA"]
+    spain = items["TESORO PUBLICO DE ESPANA"]
     assert spain["suggestion"]["conflict"] == "Evidence points to Germany and Spain"
     kinds = {f["text"]: f["kind"] for f in spain["facts"]}
     assert kinds["Payer name matches 'España' of Spain"] == FOR
@@ -99,7 +99,7 @@ def test_several_receipts_resolve_in_one_commit(books):
     assert git(books, "rev-list", "--count", f"{before}..HEAD").strip() == "1"
     assert done[0].rule is not None and done[1].rule is None
     assert done[1].label == france["label"]
-    assert set(by_payer(books)) == {"EMBAJADA DE ESPANA", "J DOE; X 'Y' -> ABC"}
+    assert set(by_payer(books)) == {"TESORO PUBLICO DE ESPANA", "J DOE; X 'Y' -> ABC"}
 
 
 def test_one_refusal_writes_nothing_and_names_the_receipt(books):
@@ -107,9 +107,9 @@ def test_one_refusal_writes_nothing_and_names_the_receipt(books):
     before = git(books, "rev-parse", "HEAD").strip()
     with pytest.raises(ReviewRefused) as refused:
         resolve_many(books, [Choice(items["ACME TRADING SARL"]["id"], "CHE", 2025),
-                             Choice(items["EMBAJADA DE ESPANA"]["id"], "CHE", 2031)], user="test:bob")
-    assert refused.value.receipt == "2025-07-12, 4,000.00 CHF from EMBAJADA DE ESPANA"
-    assert "2031" in refused.value.reason and items["EMBAJADA DE ESPANA"]["id"] not in refused.value.reason
+                             Choice(items["TESORO PUBLICO DE ESPANA"]["id"], "CHE", 2031)], user="test:bob")
+    assert refused.value.receipt == "2025-07-12, 4,000.00 CHF from TESORO PUBLICO DE ESPANA"
+    assert "2031" in refused.value.reason and items["TESORO PUBLICO DE ESPANA"]["id"] not in refused.value.reason
     assert git(books, "rev-parse", "HEAD").strip() == before and len(list_items(books)) == 4
 
 
@@ -137,7 +137,7 @@ def test_undo_of_a_bulk_decision_returns_one_receipt_at_a_time(books):
     acme, france = items["ACME TRADING SARL"], items["MINISTERE DES AFFAIRES ETRANGERES FRANCE"]
     done = resolve_many(books, [Choice(acme["id"], "CHE", 2025), Choice(france["id"], "FRA", 2025)], user="test:bob")
     undo(books, done[0].commit, france["id"], user="test:bob")
-    assert set(by_payer(books)) == {"MINISTERE DES AFFAIRES ETRANGERES FRANCE", "EMBAJADA DE ESPANA", "J DOE; X 'Y' -> ABC"}
+    assert set(by_payer(books)) == {"MINISTERE DES AFFAIRES ETRANGERES FRANCE", "TESORO PUBLICO DE ESPANA", "J DOE; X 'Y' -> ABC"}
 
 
 def test_a_signed_off_year(books, tmp_path):

@@ -16,12 +16,12 @@ from sqlalchemy import select
 from app.web.db import AuditEvent, ReviewDecision
 
 # August, after the test ledger's July (closing 107000.00): a French
-# ministry (suggested, no conflict), a Spanish embassy paying from a German
+# ministry (suggested, no conflict), the Spanish treasury paying from a German
 # account (a conflict) and a payer nobody can place.
 AUGUST = [
     {"ref": "W-1", "date": "2025-08-11", "amount": "3000.00", "name": "MINISTERE DES AFFAIRES ETRANGERES FRANCE",
      "text": "CONTRIBUTION ISU", "iban": "FR7630006000011234567890189"},
-    {"ref": "W-2", "date": "2025-08-12", "amount": "4000.00", "name": "EMBAJADA DE ESPANA", "text": "ISU 2025",
+    {"ref": "W-2", "date": "2025-08-12", "amount": "4000.00", "name": "TESORO PUBLICO DE ESPANA", "text": "ISU 2025",
      "iban": "DE89370400440532013000"},
     {"ref": "W-3", "date": "2025-08-13", "amount": "1500.00", "name": "J DOE", "text": "GIFT"},
 ]
@@ -77,7 +77,7 @@ def test_states_are_found_by_any_name(app, logged_in, login):
 
 def test_the_queue_shows_cards_with_facts_and_conflicts(app, logged_in, queue):
     page = logged_in(app, "finance").get("/review/").get_data(as_text=True)
-    france, spain = queue["MINISTERE DES AFFAIRES ETRANGERES FRANCE"], queue["EMBAJADA DE ESPANA"]
+    france, spain = queue["MINISTERE DES AFFAIRES ETRANGERES FRANCE"], queue["TESORO PUBLICO DE ESPANA"]
     assert "<table" not in page and 'class="receipts"' in page
     assert f'<button type="submit" name="accept" value="{france["id"]}" class="primary">Accept: France, work plan 2025</button>' in page
     assert "<li class=\"for\">Payer name matches France</li>" in page and "IBAN country: FR (France)" in page
@@ -109,12 +109,12 @@ def test_accept_in_one_click(app, logged_in, csrf, queue, ledger):
 
 def test_a_conflict_is_not_accepted(app, logged_in, csrf, queue, ledger, head):
     client = logged_in(app, "finance")
-    spain = queue["EMBAJADA DE ESPANA"]
+    spain = queue["TESORO PUBLICO DE ESPANA"]
     before = head(ledger)
     r = client.post("/review/", data=form(client, csrf, accept=spain["id"]))
     assert r.status_code == 400 and head(ledger) == before
     assert problem(r.get_data(as_text=True)) == (
-        "2025-08-12, 4,000.00 CHF from EMBAJADA DE ESPANA: no suggestion to accept in one click "
+        "2025-08-12, 4,000.00 CHF from TESORO PUBLICO DE ESPANA: no suggestion to accept in one click "
         "(Evidence points to Germany and Spain); name the State and year."
     )
 
@@ -152,7 +152,7 @@ def test_a_refusal_keeps_what_was_typed_and_names_the_receipt(app, logged_in, cs
 
 def test_several_receipts_in_one_commit(app, logged_in, csrf, queue, ledger):
     client = logged_in(app, "finance")
-    doe, spain, france = queue["J DOE"], queue["EMBAJADA DE ESPANA"], queue["MINISTERE DES AFFAIRES ETRANGERES FRANCE"]
+    doe, spain, france = queue["J DOE"], queue["TESORO PUBLICO DE ESPANA"], queue["MINISTERE DES AFFAIRES ETRANGERES FRANCE"]
     before = commits(ledger)
     # Accepting the suggestions of a selection with a conflict in it: refused, nothing written.
     r = client.post("/review/", data=form(client, csrf, bulk="accept", pick=[france["id"], spain["id"]]))
@@ -202,8 +202,8 @@ def test_undo_a_decision(app, logged_in, csrf, queue, ledger):
 def test_the_api_lists_facts_and_undoes(app, logged_in, csrf, queue):
     client = logged_in(app, "finance")
     items = {i["payer"]: i for i in client.get("/api/review").get_json()}
-    spain = items["EMBAJADA DE ESPANA"]
-    assert spain["label"] == "2025-08-12, 4,000.00 CHF from EMBAJADA DE ESPANA"
+    spain = items["TESORO PUBLICO DE ESPANA"]
+    assert spain["label"] == "2025-08-12, 4,000.00 CHF from TESORO PUBLICO DE ESPANA"
     assert spain["suggestion"]["conflict"] == "Evidence points to Germany and Spain" and spain["suggestion"]["name"] == "Spain"
     assert {"kind": "against", "text": "Against it: IBAN country: DE (Germany)"} in spain["facts"]
     r = client.post(f"/api/review/{spain['id']}/resolve", json={"state_party": "ESP", "year": 2025}, headers={"X-CSRFToken": csrf(client)})

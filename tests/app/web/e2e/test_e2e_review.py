@@ -17,7 +17,7 @@ RECEIPTS = [
     {"ref": "E-1", "date": "2025-07-10", "amount": "2000.00", "name": "ACME TRADING SARL", "text": "INVOICE 42"},
     {"ref": "E-2", "date": "2025-07-11", "amount": "3000.00", "name": "MINISTERE DES AFFAIRES ETRANGERES FRANCE",
      "text": "CONTRIBUTION ISU", "iban": "FR7630006000011234567890189"},
-    {"ref": "E-3", "date": "2025-07-12", "amount": "4000.00", "name": "EMBAJADA DE ESPANA", "text": "ISU 2025",
+    {"ref": "E-3", "date": "2025-07-12", "amount": "4000.00", "name": "TESORO PUBLICO DE ESPANA", "text": "ISU 2025",
      "iban": "DE89370400440532013000"},
     {"ref": "E-4", "date": "2025-07-13", "amount": "1234567.89", "name": "A VERY LONG PAYER NAME WITHOUT ANY BREAK "
      "XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX", "text": "GIFT", "iban": "CH9300762011623852957"},
@@ -72,7 +72,7 @@ def test_the_queue_fits_the_screen(books, browser, password, axe, width):
     page.locator(f"#item-{spain}").get_by_role("button", name="Resolve").click()
     page.wait_for_selector("#problem")
     assert page.inner_text("#problem") == (
-        "2025-07-12, 4,000.00 CHF from EMBAJADA DE ESPANA: No State Party or contributor is called 'Atlantis'.")
+        "2025-07-12, 4,000.00 CHF from TESORO PUBLICO DE ESPANA: No State Party or contributor is called 'Atlantis'.")
     assert page.input_value(f"input[name=sp-{spain}]") == "Atlantis"
     fits(page, width)
     shot(page, f"review-{width}-refused.png")
