@@ -617,8 +617,8 @@ def _decision(
         why = "; ".join([head, *parts])
         conflict = None
         if verdict.contradicted:
-            said = "; ".join(evidence[i].text for i in verdict.contradicted)
-            conflict = f"the payer's own account or address points elsewhere: {said}"
+            said = "; ".join(evidence[i].text.split(" -> ")[0] for i in verdict.contradicted)
+            conflict = f"the payer's own account or address is in another country: {said}"
         return Attribution(
             state_party=None,
             wp_year=wp_year,
