@@ -199,6 +199,7 @@ _PAIRS = {
     ("rr", "ee"): ("relaciones", "exteriores"),
     ("aa", "ee"): ("asuntos", "exteriores"),
     ("ee", "uu"): ("estados", "unidos"),
+    ("co", "operation"): ("cooperation",),  # "CO-OPERATION", never the company "CO"
 }
 _CANONICAL |= {"".join(pair): full for pair, full in _PAIRS.items()}
 _ABBREVIATED = frozenset(_CANONICAL) | {pair[0] for pair in _PAIRS}
@@ -255,7 +256,7 @@ def namesake_marker(text: str | None) -> str | None:
 
     "TOGO TRAVEL LTD" -> "ltd"; "S.A. PANAMA HATS" -> "sa"; "REPUBLIQUE DU TOGO" -> None.
     """
-    words = tokens(text or "")
+    words = canonical(tokens(text or ""))
     if not words:
         return None
     glued: list[str] = []
