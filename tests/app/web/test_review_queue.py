@@ -119,13 +119,16 @@ def test_a_conflict_is_not_accepted(app, logged_in, csrf, queue, ledger, head):
     )
 
 
-def test_resolve_by_a_name_in_any_language(app, logged_in, csrf, queue, ledger):
+@pytest.mark.parametrize("typed, year, said", [
+    ("Suiza", "2025", "is booked to Switzerland, work plan 2025."),  # a name in any language
+    ("NOR", "2026", "is booked to Norway as an advance for work plan 2026."),  # a code; a later year
+])
+def test_resolve_by_a_name_or_code(app, logged_in, csrf, queue, typed, year, said):
     client = logged_in(app, "finance")
     doe = queue["J DOE"]
-    r = client.post("/review/", data=form(client, csrf, only=doe["id"], **{f"sp-{doe['id']}": "Suiza", f"year-{doe['id']}": "2025"}))
+    r = client.post("/review/", data=form(client, csrf, only=doe["id"], **{f"sp-{doe['id']}": typed, f"year-{doe['id']}": year}))
     assert r.status_code == 303
-    assert flashes(client.get("/review/").get_data(as_text=True)) == [
-        "2025-08-13, 1,500.00 CHF from J DOE is booked to Switzerland, work plan 2025."]
+    assert flashes(client.get("/review/").get_data(as_text=True)) == [f"2025-08-13, 1,500.00 CHF from J DOE {said}"]
 
 
 def test_a_refusal_keeps_what_was_typed_and_names_the_receipt(app, logged_in, csrf, queue, ledger, head):
@@ -259,12 +262,3 @@ def test_a_conflict_the_importer_marks_is_never_one_click(app, logged_in, csrf, 
     before = head(ledger)
     r = client.post("/review/", data=form(client, csrf, accept=france["id"]))
     assert r.status_code == 400 and head(ledger) == before
-
-
-def test_an_advance_is_said(app, logged_in, csrf, queue):
-    client = logged_in(app, "finance")
-    doe = queue["J DOE"]
-    r = client.post("/review/", data=form(client, csrf, only=doe["id"], **{f"sp-{doe['id']}": "NOR", f"year-{doe['id']}": "2026"}))
-    assert r.status_code == 303
-    assert flashes(client.get("/review/").get_data(as_text=True)) == [
-        "2025-08-13, 1,500.00 CHF from J DOE is booked to Norway as an advance for work plan 2026."]

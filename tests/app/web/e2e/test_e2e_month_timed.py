@@ -52,7 +52,7 @@ def test_the_months_job_timed(password, july_statement, server, browser, tmp_pat
     steps.done("confirm and book")
 
     page.click("nav >> text=Review")
-    row = page.locator("table.review tbody tr").first
+    row = page.locator("ol.receipts li.receipt").first
     item = row.get_attribute("id").removeprefix("item-")
     page.fill(f"input[name=sp-{item}]", "CHE")
     page.fill(f"input[name=year-{item}]", "2025")
