@@ -53,6 +53,9 @@ MATRIX = [
     ("POST", "/users/contributions/full-name", {}, only({}, (A,), 303)),
     ("GET", "/rules/", None, only({}, (A, F), 200)),
     ("POST", "/rules/forget", {}, only({}, (A, F), 303)),
+    ("GET", "/letters/", None, only({}, (A, F), 200)),
+    ("POST", "/letters/generate", {}, only({}, (A, F), 303)),
+    ("GET", "/letters/999.pdf", None, only({}, (A, F), 404)),
     ("GET", "/favicon.ico", None, {r: 301 for r in (*ALL, N)}),
     ("GET", "/fava/", None, only({}, (A, U), 302)),
     ("POST", "/fava/", {}, only({}, (A, U), 405)),
@@ -81,7 +84,8 @@ MATRIX = [
 
 # Rules of the url map as matrix paths (placeholders filled in).
 SAMPLE = {"<int:batch_id>": "999", "<name>": "contributions", "<item_id>": "abc", "<int:year>": "1998",
-          "<iso3>": "SVK", "<kind>": "pledges", "<sha>": "0000000", "<path:filename>": "style.css"}
+          "<iso3>": "SVK", "<kind>": "pledges", "<sha>": "0000000", "<path:filename>": "style.css",
+          "<int:letter_id>": "999"}
 
 
 @pytest.fixture
