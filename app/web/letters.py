@@ -18,12 +18,12 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from app.web import letter_log
 from app.web.audit import record
 from app.web.auth import current_user, db, require
+from app.web.registry import LANGUAGE_NAMES
 from app.web.views import Refused, book_years, default_year, form_year, ledger_dir, parse_year
 
 bp = Blueprint("letters", __name__, url_prefix="/letters")
 
 KIND_TITLES = {"acknowledgement": "Acknowledgements of receipts", "reminder": "Reminders of overdue pledges"}
-LANGUAGE_NAMES = {"en": "English", "fr": "French", "es": "Spanish"}
 
 
 def _load():

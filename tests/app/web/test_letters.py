@@ -114,3 +114,22 @@ def test_other_roles_cannot_download(logged_in, app):
         client = logged_in(app, role)
         assert client.get(f"/letters/{letter.id}.pdf").status_code == 403
         assert not re.search(r'href="/letters/"', client.get("/").get_data(as_text=True))
+
+
+def test_staff_set_a_states_language_on_the_registry_page(logged_in, app, head, ledger):
+    from ledger.registry import Registry
+
+    client = logged_in(app, "finance")
+    before = head(ledger)
+    r = client.post("/registry/language", data={"csrf_token": token(client), "iso3": "svk", "language": "fr"},
+                    follow_redirects=True)
+    assert "Letters to SVK will be written in French." in r.get_data(as_text=True)
+    assert head(ledger) != before and Registry.load(ledger).get("SVK").language == "fr"
+    assert ">French</span>" in client.get("/registry/?q=SVK").get_data(as_text=True)
+    after = head(ledger)
+    for iso3, language, message in (("SVK", "de", "de: not a letter language (en, fr, es)"),
+                                    ("XYZ", "fr", "XYZ: not a contributor in the registry")):
+        r = client.post("/registry/language", data={"csrf_token": token(client), "iso3": iso3, "language": language},
+                        follow_redirects=True)
+        assert message in r.get_data(as_text=True)
+    assert head(ledger) == after

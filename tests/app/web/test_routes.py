@@ -40,6 +40,7 @@ MATRIX = [
     ("POST", "/year-end/sign-off", {"year": "x"}, only({}, (U,), 303)),
     ("GET", "/registry/", None, only({}, (A, F, U), 200)),
     ("POST", "/registry/alias", {}, only({}, (A, F), 303)),
+    ("POST", "/registry/language", {}, only({}, (A, F), 303)),
     ("GET", "/uploads/", None, only({}, (A, F), 200)),
     ("GET", "/uploads/template/pledges", None, only({}, (A, F), 200)),
     ("POST", "/uploads/pledges", {}, only({}, (A, F), 303)),
