@@ -61,8 +61,11 @@ def letters(env: Environment, year: int, kind: str, output: Path, as_of: str | N
 
 
 def _row(letter, status: str, file: str | None, sha: str, previous=None) -> dict:
-    row = {"key": letter.key, "state_party": letter.state_party, "language": letter.language, "status": status,
-           "file": file, "sha256": sha}
+    from ledger.money import text
+
+    row = {"key": letter.key, "state_party": letter.state_party, "language": letter.language,
+           "amount": text(letter.amount), "currency": letter.currency, "date": letter.date.isoformat(),
+           "status": status, "file": file, "sha256": sha}
     if previous is not None:
         row["written_at"] = previous.created_at.isoformat(sep=" ", timespec="minutes") + " UTC"
     return row

@@ -100,6 +100,8 @@ def test_letters_are_written_once_and_audited(books, tmp_path):
     result = json.loads(out)
     assert code == 0 and result["written"] == len(files) and result["skipped"] == 0
     assert {row["status"] for row in result["letters"]} == {"written"}
+    assert all(row["amount"].count(".") == 1 and len(row["amount"].split(".")[1]) == 2 and row["currency"] == "CHF"
+               and row["date"].startswith("2026-") for row in result["letters"])
     assert sorted(row["file"] for row in result["letters"]) == sorted(str(f) for f in out_dir.glob("*.pdf"))
     with database(books) as s:
         assert len(s.scalars(select(GeneratedLetter)).all()) == 2 * len(files)
