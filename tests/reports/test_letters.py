@@ -215,3 +215,20 @@ def test_reversed_payments_and_recognitions_are_not_acknowledged(report_books):
     assert charged.amount == Decimal("60000.00")  # gross: what the State sent, before the bank's charges
     advance = {letter.key: letter for letter in letters(books, 2025, ACKNOWLEDGEMENT)}
     assert advance["R2025NORADV/NOR"].date == datetime.date(2024, 12, 15)  # counted once, when it arrived
+
+
+def test_a_reminder_asks_for_what_is_due_in_the_pledges_currency(report_books):
+    """2025 of the fixture books, as at 30 September: Belgium pledged EUR
+    50,000 and paid EUR 25,000 (CHF 23,525); Italy pledged EUR 20,000 and
+    paid nothing (no rate: not valued in CHF, still reminded); Switzerland
+    paid CHF 30,000 of 60,000; Norway (an advance in December and the rest),
+    Germany and Senegal paid in full."""
+    books = load_books(report_books)
+    due = {r.state_party: (r.amount, r.currency, r.pledged, r.key) for r in letters(books, 2025, REMINDER)}
+    assert due == {
+        "BEL": (Decimal("25000.00"), "EUR", Decimal("50000.00"), "P-2025-BEL"),
+        "ITA": (Decimal("20000.00"), "EUR", Decimal("20000.00"), "P-2025-ITA"),
+        "CHE": (Decimal("30000.00"), "CHF", Decimal("60000.00"), "P-2025-CHE"),
+    }
+    # Not yet overdue on the day before the expected date.
+    assert letters(books, 2025, REMINDER, as_of=datetime.date(2025, 6, 29)) == []
