@@ -57,8 +57,9 @@ class Worded:
 
 
 def money(amount: Decimal, currency: str, language: str) -> str:
-    """An amount with its currency as the language writes it (English: ``CHF 12,345.50``)."""
-    pattern = "¤\u00a0#,##0.00" if language == "en" else None
+    """An amount with its ISO currency code, as a bank letter writes it, the
+    digits grouped as the language does: ``CHF 12,345.50``, ``12 345,50 EUR``."""
+    pattern = "¤¤\u00a0#,##0.00" if language == "en" else "#,##0.00\u00a0¤¤"
     return format_currency(amount, currency, format=pattern, locale=language, currency_digits=False)
 
 

@@ -142,7 +142,8 @@ def test_formats_by_language():
     amount = Decimal("12345.50")
     assert money(amount, "CHF", "en") == "CHF\u00a012,345.50"
     assert flat(money(amount, "CHF", "fr")) == "12 345,50 CHF"
-    assert flat(money(amount, "EUR", "es")) == "12.345,50 €"
+    assert flat(money(amount, "EUR", "es")) == "12.345,50 EUR"
+    assert money(amount, "USD", "en") == "USD\u00a012,345.50"
     assert day(datetime.date(2026, 3, 5), "en") == "5 March 2026"
     assert day(datetime.date(2026, 3, 5), "fr") == "5 mars 2026"
     assert day(datetime.date(2026, 3, 5), "es") == "5 de marzo de 2026"
@@ -181,7 +182,7 @@ def test_a_template_in_the_ledger_overrides_the_packaged_one(tmp_path):
     own.mkdir(parents=True)
     (own / "reminder.txt").write_text("Rappel {{ pledge_id }}\n\nMontant dû : {{ amount }} au {{ date }}.\n", encoding="utf-8")
     text = flat(pdf_text(render(_letter(), tmp_path, TODAY).pdf))
-    assert "Rappel P-2026-BEL-01" in text and "Montant dû : 2 500,00 € au 30 septembre 2026." in text
+    assert "Rappel P-2026-BEL-01" in text and "Montant dû : 2 500,00 EUR au 30 septembre 2026." in text
     assert "Excellence" not in text
     # The other kinds and languages keep the packaged wording.
     assert "Excelencia" in pdf_text(render(_letter(language="es"), tmp_path, TODAY).pdf)
