@@ -29,6 +29,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "audit": frozenset({ADMIN, AUDITOR}),
     "users": frozenset({ADMIN}),
     "rules": frozenset({ADMIN, FINANCE}),
+    "letters": frozenset({ADMIN, FINANCE}),
     "fava": frozenset({ADMIN, AUDITOR}),
 }
 

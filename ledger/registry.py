@@ -49,8 +49,11 @@ __all__ = [
     "render_csv",
 ]
 
-CSV_FIELDS = ("iso3", "iso2", "name", "kind", "accession", "aliases", "demonyms", "ministries")
+CSV_FIELDS = ("iso3", "iso2", "name", "kind", "accession", "aliases", "demonyms", "ministries", "language")
 KINDS = ("state_party", "other")
+# The working languages a State's letters are written in (``language``: empty is English).
+LANGUAGES = ("en", "fr", "es")
+DEFAULT_LANGUAGE = "en"
 MULTI_SEP = "|"
 
 # Locales whose CLDR territory names are indexed: the Convention's and the UN's
@@ -108,6 +111,7 @@ class Contributor:
     demonyms: tuple[str, ...] = ()
     ministries: tuple[str, ...] = ()
     accession: str | None = field(default=None, compare=False)  # "YYYY[-MM-DD]" when known
+    language: str | None = field(default=None, compare=False)  # letters: one of LANGUAGES; None = English
 
 
 @dataclass(frozen=True)
@@ -169,12 +173,16 @@ def _contributor(raw: dict[str, str | None], iso3: str, where: str) -> Contribut
     accession = (raw.get("accession") or "").strip() or None
     if accession and not _ACCESSION.match(accession):
         raise RegistryError(f"{where}: bad accession {accession!r}: expected YYYY or YYYY-MM-DD")
+    language = (raw.get("language") or "").strip() or None
+    if language and language not in LANGUAGES:
+        raise RegistryError(f"{where}: unknown language {language!r} (expected {', '.join(LANGUAGES)})")
     return Contributor(
         iso3=iso3,
         iso2=iso2,
         name=(raw.get("name") or "").strip(),
         kind=kind,
         accession=accession,
+        language=language,
         **_other_names(raw, where),
     )
 
@@ -211,6 +219,7 @@ def render_csv(contributors) -> str:
                 MULTI_SEP.join(c.aliases),
                 MULTI_SEP.join(c.demonyms),
                 MULTI_SEP.join(c.ministries),
+                c.language or "",
             ]
         )
     return out.getvalue()
@@ -228,6 +237,7 @@ def _merge(base: Contributor, extra: Contributor) -> Contributor:
         name=extra.name or base.name,
         kind=extra.kind or base.kind,
         accession=extra.accession or base.accession,
+        language=extra.language or base.language,
         aliases=union(base.aliases, extra.aliases),
         demonyms=union(base.demonyms, extra.demonyms),
         ministries=union(base.ministries, extra.ministries),

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import click
 
-from app.cli import backup, books, demo, finance, reports, review, serve, users, yearend
+from app.cli import backup, books, demo, finance, letters, registry, reports, review, serve, users, yearend
 from app.cli.base import PROG, Environment, Refused, as_refusal, default_user
 
 
@@ -71,7 +71,7 @@ def cli(ctx: click.Context, ledger_dir: Path) -> None:
 for _command in (
     books.init, books.check, books.parse, books.import_, review.review, reports.report, yearend.close_year,
     yearend.sign_off, finance.pledge, finance.budget, finance.expenditure, finance.buffer, finance.in_kind, users.user,
-    serve.serve, backup.backup, demo.demo,
+    serve.serve, backup.backup, demo.demo, letters.letters, registry.registry,
 ):
     cli.add_command(_command)
 

@@ -78,13 +78,15 @@ def _refusals() -> tuple[type[BaseException], ...]:
     from ledger.finance.inkind import InKindRefused
     from ledger.finance.pledges import PledgeRefused
     from ledger.finance.yearend import YearEndRefused
+    from ledger.registry_language import LanguageRefused
     from ledger.store.gitrepo import GitError
     from ledger.store.writer import WriteRefused
     from reports.command import ReportRefused
+    from reports.letters import LetterTemplateError
 
     return (BadFile, InitRefused, WriteRefused, GitError, ImportRefused, ReviewRefused, ReportRefused, UserError,
             DemoError, BudgetRefused, BufferRefused, InKindRefused, PledgeRefused, YearEndRefused, UnicodeDecodeError,
-            ConfigError)
+            ConfigError, LanguageRefused, LetterTemplateError)
 
 
 _FILE_ERRORS = (FileNotFoundError, IsADirectoryError, PermissionError)

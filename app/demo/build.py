@@ -155,6 +155,15 @@ class _Builder:
         init_ledger(self.dir, opening_balance=OPENING_BALANCE, as_of=datetime.date(FIRST_YEAR - 1, 12, 31), user=DIRECTOR)
         kind, value, decision, day = self.sc.buffer_policy
         self._write(f"buffer policy {kind} {value}", [policy_entry(kind, value, decision, day)], DIRECTOR, day)
+        self._languages(day)
+
+    def _languages(self, day: datetime.date) -> None:
+        """The States' working languages in the registry (their letters are written in it)."""
+        from ledger import conventions
+        from ledger.registry_language import language_csv
+
+        text = language_csv(self.dir, self.sc.languages)
+        self._write("registry languages", [], DIRECTOR, day, files=[(conventions.REGISTRY_FILE, text.encode("utf-8"))])
 
     def _write(self, action: str, entries: list, user: str, day: datetime.date, replacements=(), files=()) -> None:
         from ledger.store.writer import LedgerWriter

@@ -314,6 +314,7 @@ class Scenario:
     buffer_policy: tuple[str, Decimal, str, datetime.date]
     years: dict[int, YearPlan]
     truth: dict[tuple[str, str], tuple[str, int, bool]]  # (bank_ref, gross) -> (State, wp_year, remember)
+    languages: dict[str, str] = field(default_factory=dict)  # State -> working language other than English (fr, es)
 
     @staticmethod
     def render(statement: MonthStatement) -> tuple[str, bytes]:
@@ -614,7 +615,8 @@ def build_scenario(seed: int, first_year: int, today: datetime.date, opening: De
             plan.buffer_moves.append((Decimal("40000.00"), f"Coordinating Committee, {decided}: rebuilding the buffer after the Review Conference", decided))
     truth: dict[tuple[str, str], tuple[str, int, bool]] = {}
     _statements(story, years, receipts, spend, opening, truth)
-    return Scenario(seed, today, policy, years, truth)
+    languages = {s: p.language for s, p in story.payers.items() if p.language != "en"}
+    return Scenario(seed, today, policy, years, truth, languages)
 
 
 def _payment(r: Receipt, ref: str | None = None) -> Payment:

@@ -105,6 +105,7 @@ def _setup_blueprints(app: Flask) -> None:
         auth,
         dashboard,
         imports,
+        letters,
         registry,
         reports,
         review,
@@ -113,7 +114,7 @@ def _setup_blueprints(app: Flask) -> None:
         yearend,
     )
 
-    for module in (auth, dashboard, imports, review, reports, yearend, registry, workbooks, audit, accounts, rules, api):
+    for module in (auth, dashboard, imports, review, reports, yearend, registry, workbooks, audit, accounts, rules, letters, api):
         app.register_blueprint(module.bp)
     app.teardown_appcontext(auth.close_db)
 

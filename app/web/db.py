@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, ClassVar
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, create_engine, event
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import (
     DeclarativeBase,
@@ -187,6 +187,30 @@ class AuditEvent(Base):
     detail: Mapped[str] = mapped_column(Text, default="")
     ip: Mapped[str | None] = mapped_column(String(64))
     commit: Mapped[sha_str]
+
+
+class GeneratedLetter(Base):
+    """A letter to a State written once (``reports.letters``): an
+    acknowledgement of a receipt (``key`` = bank reference/State) or a
+    reminder of a pledge (``key`` = pledge id). The PDF is kept as written,
+    so the download is the file whose SHA-256 the audit log records; a
+    letter is not written twice for the same key unless staff ask again."""
+
+    __tablename__ = "generated_letters"
+    __table_args__ = (Index("ix_generated_letters_kind_key", "kind", "key"),)
+
+    id: Mapped[intpk]
+    kind: Mapped[str] = mapped_column(String(20))  # acknowledgement | reminder
+    key: Mapped[str] = mapped_column(String(200))
+    wp_year: Mapped[int] = mapped_column(index=True)
+    state_party: Mapped[str] = mapped_column(String(8))
+    language: Mapped[str] = mapped_column(String(8))
+    filename: Mapped[str] = mapped_column(String(200))
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    user_name: Mapped[str | None] = mapped_column(String(80))
+    created_at: Mapped[created]
+    commit: Mapped[sha_str]  # the ledger commit the letter was written from
 
 
 # --- engine and migrations ----------------------------------------------------

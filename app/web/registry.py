@@ -15,7 +15,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from app.web.audit import record
 from app.web.auth import require
-from app.web.views import Refused, acting_user, ledger_dir, ledger_errors, ledger_refusal
+from app.web.views import Refused, acting_user, ledger_dir, ledger_errors, ledger_refusal, refusals_audited
+
+LANGUAGE_NAMES = {"en": "English", "fr": "French", "es": "Spanish"}  # the languages of letters (ledger.registry.LANGUAGES)
 
 bp = Blueprint("registry", __name__, url_prefix="/registry")
 
@@ -64,6 +66,27 @@ def add_alias(iso3: str, alias: str) -> str | None:
     return writer.commit
 
 
+@bp.post("/language")
+@require("registry.edit")
+def language():
+    """Set the working language of a State's letters (one ledger commit)."""
+    from ledger.registry_language import LanguageRefused, set_language
+
+    iso3, lang = (request.form.get("iso3") or "").strip().upper(), (request.form.get("language") or "").strip().lower()
+    try:
+        with refusals_audited("registry.language", f"{iso3} {lang}", LanguageRefused):
+            commit = set_language(ledger_dir(), iso3, lang, acting_user())
+    except Refused as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("registry.index"), 303)
+    if commit is None:
+        flash(f"The letters to {iso3} were already in that language; nothing changed.", "ok")
+    else:
+        record("registry.language", "ok", f"{iso3}: letters in {lang}", commit=commit)
+        flash(f"Letters to {iso3} will be written in {LANGUAGE_NAMES[lang]}.", "ok")
+    return redirect(url_for("registry.index", q=iso3), 303)
+
+
 def contributor_json(c) -> dict:
     return {"iso3": c.iso3, "iso2": c.iso2, "name": c.name, "kind": c.kind, "aliases": list(c.aliases), "ministries": list(c.ministries)}
 
@@ -75,7 +98,7 @@ def index():
     rows = contributors()
     if query:
         rows = [c for c in rows if query in c.iso3.lower() or query in c.name.lower() or any(query in a.lower() for a in c.aliases)]
-    return render_template("registry.html", rows=rows, q=query)
+    return render_template("registry.html", rows=rows, q=query, languages=LANGUAGE_NAMES)
 
 
 @bp.post("/alias")

@@ -416,7 +416,7 @@ def test_render_csv_round_trips(reg):
     rows = [c for _, c in parse_csv(text, "x.csv")]
     assert rows == reg.contributors()
     assert [c.accession for c in rows] == [c.accession for c in reg.contributors()]
-    assert text.splitlines()[0] == "iso3,iso2,name,kind,accession,aliases,demonyms,ministries"
+    assert text.splitlines()[0] == "iso3,iso2,name,kind,accession,aliases,demonyms,ministries,language"
 
 
 def test_render_csv_of_staff_rows_only():

@@ -115,7 +115,7 @@ def test_a_page_that_is_not_a_number_is_refused_or_the_first(logged_in, app, pag
 APP_DIR = Path(__file__).resolve().parents[3] / "app" / "web"
 # Path placeholders of the url map: a harmless real value (the crawl also tries every hostile one).
 SAMPLES = {"batch_id": ["1"], "name": ["contributions", "statement"], "item_id": ["abc"], "year": ["2025"],
-           "iso3": ["SVK"], "kind": ["pledges"], "sha": ["0000000"], "filename": ["style.css"]}
+           "iso3": ["SVK"], "kind": ["pledges"], "sha": ["0000000"], "filename": ["style.css"], "letter_id": ["1"]}
 # Query parameters the pages read, with a valid value, so that each hostile one gets past the others.
 VALID = {"year": "2025", "format": "json", "as_of": "2025-12-31", "state_party": "SVK", "page": "1", "action": "login",
          "q": "slovak", "next": "/", "download": "1", "query_string": "SELECT account", "outcome": "refused"}

@@ -41,6 +41,7 @@ MATRIX = [
     ("POST", "/year-end/sign-off", {"year": "x"}, only({}, (U,), 303)),
     ("GET", "/registry/", None, only({}, (A, F, U), 200)),
     ("POST", "/registry/alias", {}, only({}, (A, F), 303)),
+    ("POST", "/registry/language", {}, only({}, (A, F), 303)),
     ("GET", "/uploads/", None, only({}, (A, F), 200)),
     ("GET", "/uploads/template/pledges", None, only({}, (A, F), 200)),
     ("POST", "/uploads/pledges", {}, only({}, (A, F), 303)),
@@ -54,6 +55,9 @@ MATRIX = [
     ("POST", "/users/contributions/full-name", {}, only({}, (A,), 303)),
     ("GET", "/rules/", None, only({}, (A, F), 200)),
     ("POST", "/rules/forget", {}, only({}, (A, F), 303)),
+    ("GET", "/letters/", None, only({}, (A, F), 200)),
+    ("POST", "/letters/generate", {}, only({}, (A, F), 303)),
+    ("GET", "/letters/999.pdf", None, only({}, (A, F), 404)),
     ("GET", "/favicon.ico", None, {r: 301 for r in (*ALL, N)}),
     ("GET", "/fava/", None, only({}, (A, U), 302)),
     ("POST", "/fava/", {}, only({}, (A, U), 405)),
@@ -84,7 +88,8 @@ MATRIX = [
 
 # Rules of the url map as matrix paths (placeholders filled in).
 SAMPLE = {"<int:batch_id>": "999", "<int:decision_id>": "999", "<name>": "contributions", "<item_id>": "abc", "<int:year>": "1998",
-          "<iso3>": "SVK", "<kind>": "pledges", "<sha>": "0000000", "<path:filename>": "style.css"}
+          "<iso3>": "SVK", "<kind>": "pledges", "<sha>": "0000000", "<path:filename>": "style.css",
+          "<int:letter_id>": "999"}
 
 
 @pytest.fixture

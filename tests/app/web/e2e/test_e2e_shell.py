@@ -19,10 +19,11 @@ WIDTHS = (1366, 390)
 PAGES = {
     "dashboard": "/", "reports": "/reports/", "review": "/review/", "import": "/import/", "uploads": "/uploads/",
     "registry": "/registry/", "year-end": "/year-end/", "audit": "/audit/", "users": "/users/", "rules": "/rules/",
+    "letters": "/letters/",
 }
 ROLE_PAGES = {
     "demo-admin": list(PAGES),
-    "demo-finance": ["dashboard", "reports", "review", "import", "uploads", "registry", "year-end", "rules"],
+    "demo-finance": ["dashboard", "reports", "review", "import", "uploads", "registry", "year-end", "rules", "letters"],
     "demo-auditor": ["dashboard", "reports", "review", "registry", "year-end", "audit"],
     "demo-committee": ["dashboard", "reports"],
 }
