@@ -513,7 +513,9 @@ class _Story:
 
     def pledges(self, year: int, plan: YearPlan, receipts: list[Receipt]) -> None:
         """The year's pledges known by today: the multi-year schedules (in
-        their first year), most receipts announced beforehand, two unpaid."""
+        their first year), most receipts announced beforehand, and a few
+        unpaid - one per working language where a State of that language pays
+        nothing that year, so that reminders show in English, French and Spanish."""
         for start in (self.first, self.first + 5):
             if year == start:
                 self._schedules(start, plan)
@@ -521,8 +523,10 @@ class _Story:
             if r.state in SCHEDULES or r.group in ("advance", "late") or not chance(self.rng, 65):
                 continue
             plan.pledges.append(self._announced(year, r))
-        unpaid = [s for s in DONORS if s in self.payers and s not in {r.state for r in receipts}]
-        for s in sorted(unpaid)[:2]:
+        unpaid = sorted(s for s in DONORS if s in self.payers and s not in {r.state for r in receipts})
+        chosen = [next(s for s in unpaid if self.payers[s].language == lang) for lang in ("en", "fr", "es")
+                  if any(self.payers[s].language == lang for s in unpaid)]
+        for s in chosen or unpaid[:2]:
             day = _weekday(datetime.date(year, 3, 20))
             plan.pledges.append(PledgeSpec(s, year, Decimal(10000), "CHF", datetime.date(year, 9, 30),
                                            conventions.DEFAULT_WORK_PLAN, day, None, None, "Pledged at the intersessional meetings"))
