@@ -151,17 +151,20 @@ def discard(batch_id: int) -> ImportBatch:
 # --- undo ------------------------------------------------------------------------
 
 
-def _undo_ledger(batch: ImportBatch, *, dry_run: bool, status: str = "booked"):
-    """Run the undo of a batch's commit (or its dry run) when the batch is in
-    ``status``; refusals as ``Refused``."""
-    from importers.undo import UndoRefused, undo_import
-
+def _undoable(batch: ImportBatch, status: str = "booked") -> None:
+    """Refuse a batch that is not ``status`` or booked nothing (no ledger read)."""
     if batch.status == "undone":
         raise Refused(f"batch {batch.id} was undone already (commit {(batch.undo_commit or '')[:12]})", 409)
     if batch.status != status:
         raise Refused(f"batch {batch.id} is {batch.status}: only a booked import can be undone", 409)
     if not batch.commit:
         raise Refused(f"batch {batch.id} booked nothing new: there is nothing to undo", 409)
+
+
+def _undo_ledger(batch: ImportBatch, *, dry_run: bool):
+    """Run the undo of a batch's commit (or its dry run); refusals as ``Refused``."""
+    from importers.undo import UndoRefused, undo_import
+
     try:
         return undo_import(ledger_dir(), batch.commit, user=acting_user(), label=f"batch {batch.id}",
                            name_of=Batches(db()).name_of, dry_run=dry_run)
@@ -173,9 +176,11 @@ def _undo_ledger(batch: ImportBatch, *, dry_run: bool, status: str = "booked"):
 
 def undo_check(batch_id: int) -> str | None:
     """Why the batch cannot be undone now (one line), or None: the undo's own
-    checks, the writer's included, on a dry run."""
+    checks, the writer's included, on a dry run (the confirmation page)."""
+    batch = get_batch(batch_id)
     try:
-        _undo_ledger(get_batch(batch_id), dry_run=True)
+        _undoable(batch)
+        _undo_ledger(batch, dry_run=True)
     except Refused as exc:
         return str(exc)
     return None
@@ -186,22 +191,17 @@ def undo(batch_id: int) -> ImportBatch:
     mark it undone. The batch is claimed first (``booked`` -> ``undoing``), so
     two undos of one batch cannot both run; a refusal puts it back."""
     batch = get_batch(batch_id)
-    try:
-        _undo_ledger(batch, dry_run=True)  # the plain refusals, before claiming
-    except Refused as exc:
-        record("import.undo", "refused", str(exc))
-        raise
-    if not transition(db(), batch.id, "booked", "undoing"):
-        db().refresh(batch)
-        message = f"batch {batch.id} is {batch.status}: only a booked import can be undone"
-        record("import.undo", "refused", message)
-        raise Refused(message, 409)
+    won = transition(db(), batch.id, "booked", "undoing")
     db().refresh(batch)
     try:
-        report = _undo_ledger(batch, dry_run=False, status="undoing")
+        _undoable(batch, "undoing" if won else "booked")  # lost: says what the batch is (undone, ...)
+        if not won:
+            raise Refused(f"batch {batch.id} is being undone by another request", 409)
+        report = _undo_ledger(batch, dry_run=False)
     except Refused as exc:
-        transition(db(), batch.id, "undoing", "booked")
-        db().refresh(batch)
+        if won:
+            transition(db(), batch.id, "undoing", "booked")
+            db().refresh(batch)
         record("import.undo", "refused", str(exc))
         raise
     transition(db(), batch.id, "undoing", "undone", undo_commit=report.undo_commit, undone_at=utcnow())
@@ -280,10 +280,8 @@ def undo_page(batch_id: int):
 def undo_post(batch_id: int):
     try:
         batch = undo(batch_id)
-    except Refused as exc:
-        flash(str(exc), "error")
-        batch = get_batch(batch_id)
-        return render_template("import_undo.html", batch=batch, refusal=str(exc)), exc.status
+    except Refused as exc:  # recorded in the audit log by undo(); said once, on the page
+        return render_template("import_undo.html", batch=get_batch(batch_id), refusal=str(exc)), exc.status
     flash(f"Import {batch.id} undone: its entries were taken out of the books in ledger commit "
           f"{(batch.undo_commit or '')[:12]}. The same files can be imported again.", "ok")
     return redirect(url_for("imports.show", batch_id=batch.id))

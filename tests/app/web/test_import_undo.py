@@ -85,8 +85,8 @@ def test_undo_is_refused_in_plain_words_with_no_button(august_statement, csrf, l
     september = book(client, csrf, "sep.xml", SEPTEMBER)
     after = head(ledger)
     page = client.get(f"/import/{august}/undo").get_data(as_text=True)
-    assert (f"This import cannot be undone: batch {august} cannot be undone: batch {september} (sep.xml) "
-            "continues from its closing balance; undo that first") in page
+    assert (f"batch {august} cannot be undone: batch {september} (sep.xml) "
+            "continues from its closing balance; undo that first. Nothing was changed.") in page
     assert "Undo this import</button>" not in page
     r = client.post(f"/import/{august}/undo", data={"csrf_token": csrf(client)})
     assert r.status_code == 409 and head(ledger) == after and batch(app, august).status == "booked"
