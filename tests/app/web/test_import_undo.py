@@ -136,3 +136,23 @@ def test_a_preview_the_books_would_refuse_says_so_and_offers_no_confirm(csrf, lo
     assert r.status_code == 400 and head(ledger) == before
     assert "The books would refuse this import, so there is nothing to confirm: sep.xml: statement S-2025-09: gap:" in page
     assert "Confirm and book" not in page
+
+
+def test_a_preview_runs_the_bookings_own_ledger_check(august_statement, csrf, logged_in, app, ledger, head):
+    """What only the writer's check after the write would find (here: the
+    charges go to an account closed in the books) refuses the preview too."""
+    from ledger.store.writer import LedgerWriter
+
+    with LedgerWriter(ledger, "test", "close the clearing account") as writer:
+        text = (ledger / "accounts.beancount").read_text(encoding="utf-8")
+        writer.write_text("accounts.beancount", text + "\n2025-08-01 close Assets:Clearing:Unreconciled\n")
+    client = logged_in(app, "finance")
+    book(client, csrf, "aug.xml", august_statement)
+    before = head(ledger)
+    r = upload(client, "sep.xml", SEPTEMBER)
+    page = r.get_data(as_text=True)
+    assert r.status_code == 409 and head(ledger) == before
+    assert "The books would refuse this import, so there is nothing to confirm: refused: the change fails the ledger check" in page
+    assert "Confirm and book" not in page
+    with app.extensions["isu_db"]() as s:
+        assert s.scalars(select(ImportBatch).where(ImportBatch.status == "previewed")).all() == []
