@@ -37,22 +37,13 @@ def fits(page, width: int) -> None:
     assert scroll <= width, f"{page.url}: {scroll} px wide in a {width} px window"
 
 
-def open_page(browser, base: str, width: int, name: str, password: str):
-    page = browser.new_context(accept_downloads=True, viewport={"width": width, "height": 900}).new_page()
-    page.goto(f"{base}/login")
-    page.fill("input[name=name]", name)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
-    return page
-
-
 @pytest.mark.parametrize("width", [1366, 390])
-def test_preview_confirm_and_undo_an_import(server, browser, axe, password, tmp_path, width):
+def test_preview_confirm_and_undo_an_import(server, browser, log_in, axe, password, tmp_path, width):
     base, ledger = server
     statement = tmp_path / "ubs-2025-07.camt053.xml"
     statement.write_text(JULY, encoding="utf-8")
-    page = open_page(browser, base, width, "finance", password)
+    page = log_in(browser, base, "finance", password)
+    page.set_viewport_size({"width": width, "height": 900})
     page.goto(f"{base}/import/")
     page.set_input_files("input[name=files]", str(statement))
     page.get_by_role("button", name="Preview").click()
@@ -103,14 +94,15 @@ def test_preview_confirm_and_undo_an_import(server, browser, axe, password, tmp_
     assert "E2E-0701" in (ledger / "txns/2025.beancount").read_text(encoding="utf-8")
 
 
-def test_an_undo_the_books_refuse_says_why_and_offers_no_button(server, browser, axe, password, tmp_path):
+def test_an_undo_the_books_refuse_says_why_and_offers_no_button(server, browser, log_in, axe, password, tmp_path):
     base, _ledger = server
     july = tmp_path / "july.xml"
     july.write_text(JULY, encoding="utf-8")
     august = tmp_path / "august.xml"
     august.write_text(camt053([{"ref": "E2E-0801", "date": "2025-08-05", "amount": "1500.00", "name": "J DOE", "text": "GIFT"}],
                               opening=("2025-07-31", "111377.10"), ident="S-2025-08"), encoding="utf-8")
-    page = open_page(browser, base, 390, "finance", password)
+    page = log_in(browser, base, "finance", password)
+    page.set_viewport_size({"width": 390, "height": 900})
     for path in (july, august):
         page.goto(f"{base}/import/")
         page.set_input_files("input[name=files]", str(path))
@@ -128,13 +120,14 @@ def test_an_undo_the_books_refuse_says_why_and_offers_no_button(server, browser,
 
 
 @pytest.mark.parametrize("kind, form", [("pledges", "pledges"), ("budget", "budget")])
-def test_a_template_downloaded_and_uploaded_back_unchanged_is_accepted(demo_server, browser, axe, tmp_path, kind, form):
+def test_a_template_downloaded_and_uploaded_back_unchanged_is_accepted(demo_server, browser, log_in, axe, tmp_path, kind, form):
     """The demo books have signed-off years: their rows come back as they were, and nothing is written."""
     from ledger.store import gitrepo
 
     base, ledger, accounts = demo_server
     before = gitrepo.head(ledger)
-    page = open_page(browser, base, 1366, "demo-finance", accounts["demo-finance"])
+    page = log_in(browser, base, "demo-finance", accounts["demo-finance"])
+    page.set_viewport_size({"width": 1366, "height": 900})
     page.goto(f"{base}/uploads/")
     with page.expect_download() as info:
         page.click(f"a[href='/uploads/template/{kind}']")
