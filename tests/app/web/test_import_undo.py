@@ -156,3 +156,19 @@ def test_a_preview_runs_the_bookings_own_ledger_check(august_statement, csrf, lo
     assert "Confirm and book" not in page
     with app.extensions["isu_db"]() as s:
         assert s.scalars(select(ImportBatch).where(ImportBatch.status == "previewed")).all() == []
+
+
+def test_the_command_line_undoes_a_web_batch_by_its_number(august_statement, csrf, logged_in, app, ledger, head,
+                                                            database_url, monkeypatch):
+    from common.cli import cli
+
+    batch_id = book(logged_in(app, "finance"), csrf, "aug.xml", august_statement)
+    booked = batch(app, batch_id).commit
+    monkeypatch.setenv("ISU_DATABASE_URL", database_url)
+    code, out, err = cli(ledger, "import-undo", str(batch_id))
+    assert code == 0, err
+    assert f"undo of import {booked[:12]}: removed 3 entries" in out
+    undone = batch(app, batch_id)
+    assert undone.status == "undone" and undone.undo_commit == head(ledger)
+    code, _, err = cli(ledger, "import-undo", str(batch_id))
+    assert code == 2 and err.strip() == f"isu-ledger: batch {batch_id} was undone already (commit {head(ledger)[:12]})"
