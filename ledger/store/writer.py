@@ -766,7 +766,7 @@ class LedgerWriter:
         the changed ones replaced): raise ``CheckFailed`` as the real write would."""
         from ledger.check import check_ledger  # late: check imports the loader
 
-        with tempfile.TemporaryDirectory(prefix="isu-dry-run-") as scratch:
+        with _scratch_dir(self.ledger_dir) as scratch:
             copy = Path(scratch) / "books"
             shutil.copytree(self.ledger_dir, copy, copy_function=_link_or_copy, ignore=shutil.ignore_patterns(
                 ".git", "*.picklecache", "*.sqlite3*", conventions.LOCK_FILE, conventions.JOURNAL_FILE))
@@ -814,6 +814,15 @@ def _put(ledger_dir: Path, rel: str, content: bytes | None) -> None:
         path.unlink()
         _fsync_dir(path.parent)
         _prune_empty_dirs(ledger_dir, path.parent)
+
+
+def _scratch_dir(ledger_dir: Path) -> tempfile.TemporaryDirectory:
+    """A temporary directory beside the ledger (the same file system: hard
+    links, not copies, of a large ledger's files), else the system's."""
+    try:
+        return tempfile.TemporaryDirectory(prefix=".isu-dry-run-", dir=ledger_dir.parent)
+    except OSError:
+        return tempfile.TemporaryDirectory(prefix="isu-dry-run-")
 
 
 def _link_or_copy(src: str, dst: str) -> None:

@@ -42,6 +42,7 @@ def test_a_dry_run_checks_like_the_write_and_writes_nothing(ledger_dir):
         with LedgerWriter(ledger_dir, "test", "dry", dry_run=True) as writer:
             writer.add_entries([broken])
     assert gitrepo.head(ledger_dir) == head and _files(ledger_dir) == before
+    assert not list(ledger_dir.parent.glob(".isu-dry-run-*"))  # the scratch copy is gone
 
 
 def test_removing_what_was_appended_gives_back_the_bytes_and_a_file_goes(ledger_dir):
