@@ -23,6 +23,7 @@ from pathlib import Path
 from beancount.core import data
 
 from importers.beangulp_importer import BookedFile, IsuBankImporter, file_order
+from importers.preview import bookings, proofs, totals
 from ledger import conventions
 from ledger.loader import load_books
 
@@ -46,6 +47,8 @@ class FileReport:
     errors: list[str] = field(default_factory=list)
     archive: str | None = None
     identifications: list[dict] = field(default_factory=list)
+    bookings: list[dict] = field(default_factory=list)  # importers.preview: every transaction to book
+    proofs: list[dict] = field(default_factory=list)  # importers.preview: each statement's balance proof
 
     def to_json(self, *, preview: bool = False) -> dict:
         doc = {
@@ -62,6 +65,9 @@ class FileReport:
         if preview:
             doc["archive"] = self.archive
             doc["identifications"] = self.identifications
+            doc["bookings"] = self.bookings
+            doc["totals"] = totals(self.bookings)
+            doc["proofs"] = self.proofs
         return doc
 
 
@@ -100,6 +106,7 @@ class ImportReport:
         }
         if self.dry_run:
             doc["dry_run"] = True
+            doc["totals"] = totals([row for f in self.files for row in f.bookings])
         else:
             doc["commit"] = self.commit
         return doc
@@ -171,10 +178,12 @@ def _import_once(
     ticker.total = sum(f.booked_entries for f in files)
     booked = _book_files(importer, files, books.entries, ticker)
     report = ImportReport(files=[_file_report(b) for b in booked], dry_run=dry_run, entries=_new_entries(booked))
-    if dry_run or not report.entries:
+    if not report.entries:
         return report
+    # A dry run stages the very same write and runs the very same check, on a
+    # scratch copy of the books: a preview is refused exactly when the booking would be.
     names = " ".join(Path(f.path).name for f in files)
-    with LedgerWriter(ledger_dir, user=user, action=f"import {names}") as writer:
+    with LedgerWriter(ledger_dir, user=user, action=f"import {names}", dry_run=dry_run) as writer:
         if gitrepo.head(ledger_dir) != seen_head:  # under the lock HEAD cannot move
             raise _BooksMoved()
         for b in booked:
@@ -213,6 +222,8 @@ def _file_report(b: BookedFile) -> FileReport:
         errors=list(b.notes),
         archive=b.archive,
         identifications=b.identifications,
+        bookings=bookings(b.entries),
+        proofs=proofs(b.file.result.statements),
     )
 
 

@@ -69,7 +69,7 @@ def cli(ctx: click.Context, ledger_dir: Path) -> None:
 
 
 for _command in (
-    books.init, books.check, books.parse, books.import_, review.review, reports.report, yearend.close_year,
+    books.init, books.check, books.parse, books.import_, books.import_undo, review.review, reports.report, yearend.close_year,
     yearend.sign_off, finance.pledge, finance.budget, finance.expenditure, finance.buffer, finance.in_kind, users.user,
     serve.serve, backup.backup, demo.demo, letters.letters, registry.registry,
 ):

@@ -72,6 +72,7 @@ def _refusals() -> tuple[type[BaseException], ...]:
     from importers.importing import ImportRefused
     from importers.model import BadFile
     from importers.review import ReviewRefused
+    from importers.import_undo import UndoRefused
     from ledger.books import InitRefused
     from ledger.finance.budgets import BudgetRefused
     from ledger.finance.buffer import BufferRefused
@@ -86,7 +87,7 @@ def _refusals() -> tuple[type[BaseException], ...]:
 
     return (BadFile, InitRefused, WriteRefused, GitError, ImportRefused, ReviewRefused, ReportRefused, UserError,
             DemoError, BudgetRefused, BufferRefused, InKindRefused, PledgeRefused, YearEndRefused, UnicodeDecodeError,
-            ConfigError, LanguageRefused, LetterTemplateError)
+            ConfigError, LanguageRefused, LetterTemplateError, UndoRefused)
 
 
 _FILE_ERRORS = (FileNotFoundError, IsADirectoryError, PermissionError)

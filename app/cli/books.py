@@ -144,3 +144,50 @@ def import_(env: Environment, files: tuple[str, ...], dry_run: bool, as_json: bo
         echo_json(report.to_json())
     else:
         click.echo("\n".join(summary_lines(report)))
+
+
+@click.command("import-undo")
+@click.argument("batch", metavar="BATCH")
+@click.option("--dry-run", is_flag=True, help="make every check of the undo; write nothing")
+@click.option("--json", "as_json", is_flag=True, help="print JSON")
+@pass_env
+def import_undo(env: Environment, batch: str, dry_run: bool, as_json: bool) -> None:
+    """Undo one import: take what it booked out of the books (one commit).
+
+    BATCH is the import's ledger commit (as ``import`` printed it) or the
+    number of a web import batch. Refused, nothing written, when the import
+    touches a signed-off year, when review decisions were made on its
+    receipts, or when a later import continues from its closing balance.
+    """
+    from importers.import_undo import undo_import
+
+    with _batches(env) as batches:
+        commit, label = batches.commit_of(batch)
+        report = undo_import(env.ledger_dir, commit, user=env.user, label=label, name_of=batches.name_of, dry_run=dry_run)
+        if not dry_run:
+            batches.mark_undone(report.commit, report.undo_commit)
+    if as_json:
+        echo_json({**report.to_json(), "dry_run": dry_run})
+        return
+    verb = "would remove" if dry_run else "removed"
+    tail = f" (commit {report.undo_commit[:12]})" if report.undo_commit else ""
+    click.echo(f"undo of import {report.commit[:12]}: {verb} {report.entries} entries, "
+               f"{report.receipts} of them bank transactions, and {len(report.documents)} archived file(s){tail}")
+
+
+@contextlib.contextmanager
+def _batches(env: Environment) -> Iterator:
+    """The web app's import batches when it has a database (ISU_DATABASE_URL,
+    else the SQLite file in the ledger), else none: the ledger alone."""
+    import os
+
+    from app.web.db import DEFAULT_DB_NAME
+    from app.web.import_batches import Batches
+
+    if not os.environ.get("ISU_DATABASE_URL") and not (env.ledger_dir / DEFAULT_DB_NAME).is_file():
+        yield Batches(None)
+        return
+    from app.web.serving import user_session
+
+    with user_session(env.ledger_dir, os.environ) as session:
+        yield Batches(session)

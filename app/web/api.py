@@ -158,6 +158,12 @@ def import_confirm(batch_id: int):
     return jsonify(imports.batch_json(imports.confirm(batch_id)))
 
 
+@bp.post("/imports/<int:batch_id>/undo")
+@require("import")
+def import_undo(batch_id: int):
+    return jsonify(imports.batch_json(imports.undo(batch_id)))
+
+
 @bp.post("/imports/<int:batch_id>/discard")
 @require("import")
 def import_discard(batch_id: int):

@@ -96,7 +96,8 @@ class WebSession(Base):
 
 
 class ImportBatch(Base):
-    """One upload: previewed (nothing written), then booked or discarded.
+    """One upload: previewed (nothing written), then booked or discarded;
+    a booked batch may later be undone (``undo_commit`` takes its entries out).
 
     ``preview`` is the dry-run report (``ImportReport.to_json()``) shown to the
     user, ``files`` the original names and where the upload waits meanwhile.
@@ -107,7 +108,7 @@ class ImportBatch(Base):
     id: Mapped[intpk]
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[created]
-    status: Mapped[str] = mapped_column(String(20))  # previewed | confirming | booked | discarded | failed
+    status: Mapped[str] = mapped_column(String(20))  # previewed | confirming | booked | discarded | failed | undoing | undone
     upload_dir: Mapped[str | None] = mapped_column(Text)
     files: Mapped[list[Any]]
     preview: Mapped[dict[str, Any]]
@@ -115,6 +116,8 @@ class ImportBatch(Base):
     error: Mapped[str | None] = mapped_column(Text)
     commit: Mapped[sha_str]
     decided_at: Mapped[datetime.datetime | None]
+    undo_commit: Mapped[sha_str]
+    undone_at: Mapped[datetime.datetime | None]
 
     user: Mapped[User] = relationship()
 

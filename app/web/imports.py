@@ -22,6 +22,7 @@ from app.web import upload_files
 from app.web.audit import record
 from app.web.auth import current_user, db, require
 from app.web.db import ImportBatch, utcnow
+from app.web.import_batches import Batches
 from app.web.views import Refused, acting_user, ledger_dir, ledger_errors, ledger_refusal
 from ledger.store import gitrepo
 
@@ -147,6 +148,69 @@ def discard(batch_id: int) -> ImportBatch:
     return batch
 
 
+# --- undo ------------------------------------------------------------------------
+
+
+def _undoable(batch: ImportBatch, status: str = "booked") -> None:
+    """Refuse a batch that is not ``status`` or booked nothing (no ledger read)."""
+    if batch.status == "undone":
+        raise Refused(f"batch {batch.id} was undone already (commit {(batch.undo_commit or '')[:12]})", 409)
+    if batch.status != status:
+        raise Refused(f"batch {batch.id} is {batch.status}: only a booked import can be undone", 409)
+    if not batch.commit:
+        raise Refused(f"batch {batch.id} booked nothing new: there is nothing to undo", 409)
+
+
+def _undo_ledger(batch: ImportBatch, *, dry_run: bool):
+    """Run the undo of a batch's commit (or its dry run); refusals as ``Refused``."""
+    from importers.import_undo import UndoRefused, undo_import
+
+    try:
+        return undo_import(ledger_dir(), batch.commit, user=acting_user(), label=f"batch {batch.id}",
+                           name_of=Batches(db()).name_of, dry_run=dry_run)
+    except UndoRefused as exc:
+        raise Refused(str(exc), 409) from None
+    except ledger_errors() as exc:
+        raise Refused(str(ledger_refusal(exc)), ledger_refusal(exc).status) from None
+
+
+def undo_check(batch_id: int) -> str | None:
+    """Why the batch cannot be undone now (one line), or None: the undo's own
+    checks, the writer's included, on a dry run (the confirmation page)."""
+    batch = get_batch(batch_id)
+    try:
+        _undoable(batch)
+        _undo_ledger(batch, dry_run=True)
+    except Refused as exc:
+        return str(exc)
+    return None
+
+
+def undo(batch_id: int) -> ImportBatch:
+    """Take a booked batch's entries out of the books (one ledger commit) and
+    mark it undone. The batch is claimed first (``booked`` -> ``undoing``), so
+    two undos of one batch cannot both run; a refusal puts it back."""
+    batch = get_batch(batch_id)
+    won = transition(db(), batch.id, "booked", "undoing")
+    db().refresh(batch)
+    try:
+        _undoable(batch, "undoing" if won else "booked")  # lost: says what the batch is (undone, ...)
+        if not won:
+            raise Refused(f"batch {batch.id} is being undone by another request", 409)
+        report = _undo_ledger(batch, dry_run=False)
+    except Refused as exc:
+        if won:
+            transition(db(), batch.id, "undoing", "booked")
+            db().refresh(batch)
+        record("import.undo", "refused", str(exc))
+        raise
+    transition(db(), batch.id, "undoing", "undone", undo_commit=report.undo_commit, undone_at=utcnow())
+    db().refresh(batch)
+    record("import.undo", "ok", f"batch {batch.id}: removed {report.entries} entries ({report.receipts} bank transactions) "
+           f"of commit {report.commit[:12]}", commit=report.undo_commit)
+    return batch
+
+
 def batch_json(batch: ImportBatch) -> dict:
     return {
         "id": batch.id,
@@ -158,6 +222,7 @@ def batch_json(batch: ImportBatch) -> dict:
         "result": batch.result,
         "error": batch.error,
         "commit": batch.commit,
+        "undo_commit": batch.undo_commit,
     }
 
 
@@ -177,7 +242,9 @@ def upload():
     try:
         batch = preview(request.files.getlist("files"))
     except Refused as exc:
-        flash(str(exc), "error")
+        # The preview ran the booking's own checks: what they refuse, the
+        # confirm would refuse too - said in plain words, with nothing to confirm.
+        flash(f"The books would refuse this import, so there is nothing to confirm: {exc}", "error")
         return render_template("import.html", recent=[]), exc.status
     return redirect(url_for("imports.show", batch_id=batch.id))
 
@@ -197,6 +264,26 @@ def confirm_page(batch_id: int):
         flash(str(exc), "error")
         return render_template("import_preview.html", batch=get_batch(batch_id)), exc.status
     # The batch page says what was booked (once), with the way to the review queue.
+    return redirect(url_for("imports.show", batch_id=batch.id))
+
+
+@bp.get("/<int:batch_id>/undo")
+@require("import")
+def undo_page(batch_id: int):
+    """The confirmation step: what the undo removes, or why it cannot."""
+    batch = get_batch(batch_id)
+    return render_template("import_undo.html", batch=batch, refusal=undo_check(batch.id))
+
+
+@bp.post("/<int:batch_id>/undo")
+@require("import")
+def undo_post(batch_id: int):
+    try:
+        batch = undo(batch_id)
+    except Refused as exc:  # recorded in the audit log by undo(); said once, on the page
+        return render_template("import_undo.html", batch=get_batch(batch_id), refusal=str(exc)), exc.status
+    flash(f"Import {batch.id} undone: its entries were taken out of the books in ledger commit "
+          f"{(batch.undo_commit or '')[:12]}. The same files can be imported again.", "ok")
     return redirect(url_for("imports.show", batch_id=batch.id))
 
 

@@ -4,7 +4,7 @@ plain words - accepted in one click, resolved by a State picked by name in
 any language, several at once, and undone.
 
 Every action is one ledger commit (``importers.review.resolve_many``,
-``importers.undo.undo``) mirrored as ``ReviewDecision`` rows (and a
+``importers.review_undo.undo``) mirrored as ``ReviewDecision`` rows (and a
 ``MatchingRule`` when remembered) pointing at that commit, and audited.
 A refusal shows the page again with what was typed, naming the receipt by
 date, amount and payer."""
@@ -295,7 +295,7 @@ def undo_page(decision_id: int):
 def undo_decision(decision_id: int, *, for_people: bool = False):
     """Undo review decision ``decision_id`` (one commit, audited); 404 if there is none."""
     from importers.review import ReviewRefused
-    from importers.undo import undo
+    from importers.review_undo import undo
 
     decision = db().get(ReviewDecision, decision_id) if 0 < decision_id < 2**31 else None  # ids are 32-bit
     if decision is None:

@@ -82,9 +82,7 @@ def _plan(kind: str, path: Path, form) -> tuple[str, list, list, list]:
     if kind == "budget":
         from ledger.finance.budgets import plan_budget, read_budget_workbook
 
-        decision = " ".join((form.get("decision") or "").split())
-        if not decision:
-            raise Refused("decision: name the decision that approved this budget (e.g. 'MSP22 decision 5')")
+        decision = " ".join((form.get("decision") or "").split())  # needed only when a figure changes
         decided = parse_date(form.get("decided") or today.isoformat(), "decided")
         items = read_budget_workbook(path, entries)
         planned = plan_budget(entries, items, decision, decided)

@@ -57,8 +57,8 @@ TEMPLATE = Template(
     notes=(
         "One row per budget line and year; a multi-year work plan has one row per line for each year.",
         (
-            "The decision that approved the figures is given when importing: "
-            "isu-ledger budget import FILE.xlsx --decision \"approved by the 22nd Meeting of the States Parties\"."
+            "Upload the filled-in file on the Uploads page of the ISU ledger (preview first), naming the decision that "
+            "approved new or revised figures (e.g. \"approved by the 22nd Meeting of the States Parties\")."
         ),
         "Importing figures for a line and year that already has a budget records a revision.",
         "Rows of a signed-off year are read back unchanged; changing one is refused.",
@@ -203,8 +203,6 @@ def plan_budget(entries: list, items: Sequence[BudgetItem], decision: str, decid
     from ledger.plugins.year_lock import locked_years
 
     decision = " ".join((decision or "").split())
-    if not decision:
-        raise BudgetRefused("--decision: a budget cites the decision that approved it")
     accounts = budget_accounts(entries)
     locked = locked_years(entries)
     out = []
@@ -230,6 +228,9 @@ def plan_budget(entries: list, items: Sequence[BudgetItem], decision: str, decid
                 f"{line_name(account)} {item.year}: a later decision ({current.decisions[-1].decided}) is "
                 f"already recorded; a revision must be decided on or after it"
             )
+        if not decision:  # asked only when a figure changes: an unchanged round trip needs none
+            raise BudgetRefused(f"{line_name(account)} {item.year}: name the decision that approved the new figure "
+                                "(e.g. 'MSP22 decision 5')")
         out.append(budget_entry(item.year, account, item.amount, decision, decided, item.work_plan))
     return out
 

@@ -58,7 +58,7 @@ TEMPLATE = Template(
     ),
     notes=(
         "One row per cost reported by the GICHD. Reference must be unique (it makes re-imports idempotent).",
-        "Import with: isu-ledger expenditure import FILE.xlsx (use --dry-run first). Any bad row refuses the whole file.",
+        "Upload the filled-in file on the Uploads page of the ISU ledger (preview first). Any bad row refuses the whole file.",
         "Expenditure is charged to the budget-line expense account and cleared against the transfers to the GICHD.",
     ),
     choices={"line": conventions.BUDGET_LINES},

@@ -70,8 +70,9 @@ TEMPLATE = Template(
     ),
     notes=(
         "One row per State Party, work-plan year and pledge. A multi-year pledge: one row per year, same Schedule.",
-        "Import with: isu-ledger pledge import FILE.xlsx (use --dry-run first). Any bad row refuses the whole file.",
-        "Rows with a Pledge ID that is already recorded with the same values are skipped; with other values they update it.",
+        "Upload the filled-in file on the Uploads page of the ISU ledger (preview first). Any bad row refuses the whole file.",
+        "Rows with a Pledge ID that is already recorded with the same values are skipped (also in signed-off years); "
+        "with other values they update it.",
     ),
 )
 
@@ -418,6 +419,7 @@ def read_pledge_workbook(path: Path | str, entries: list, codes: set[str], today
 
     rows = read_rows(path, TEMPLATE)
     locked = set(locked_years(entries))
+    recorded = {p.pledge_id: p for p in pledges(entries)}
     specs = []
     ids: dict[str, int] = {}
     for row in rows:
@@ -449,13 +451,23 @@ def read_pledge_workbook(path: Path | str, entries: list, codes: set[str], today
             note=v.get("note"),
             pledge_id=v.get("pledge_id"),
         )
-        for key, problem in check_spec(spec, codes, locked, today):
-            row.error(key if key != "date" or v.get("date") else None, problem)
+        # A recorded pledge read back as it is (a downloaded template uploaded
+        # back, signed-off years included) changes nothing: the plan skips it.
+        if not _recorded_as_is(spec, recorded):
+            for key, problem in check_spec(spec, codes, locked, today):
+                row.error(key if key != "date" or v.get("date") else None, problem)
         specs.append(spec)
     raise_errors(rows)
     if not specs:
         raise ExcelErrors([f"{path}: no pledge rows"])
     return specs
+
+
+def _recorded_as_is(spec: PledgeSpec, recorded: dict[str, Pledge]) -> bool:
+    """Is the row a recorded pledge with the very values the books hold (a
+    downloaded template uploaded back: signed-off years included)?"""
+    old = recorded.get(spec.pledge_id) if spec.pledge_id else None
+    return old is not None and parse_pledge(pledge_entry(spec, spec.pledge_id, spec.date or old.date)) == old
 
 
 def template_rows(entries: list, year: int | None = None) -> list[dict]:

@@ -30,6 +30,7 @@ import fcntl
 import hashlib
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -476,6 +477,7 @@ class _Pending:
 
     base: bytes | None
     raw: bytes | None = None
+    delete: bool = False  # the file goes (an undone import's archived statement)
     replacements: dict[int, tuple[int, str]] = field(default_factory=dict)  # start -> (end, text)
     appends: list[str] = field(default_factory=list)  # proven entry texts
     directives: dict[int, Any] | None = None  # lineno -> parsed directive of base
@@ -484,7 +486,9 @@ class _Pending:
     def entry_edits(self) -> bool:
         return bool(self.replacements or self.appends)
 
-    def result(self, rel: str) -> bytes:
+    def result(self, rel: str) -> bytes | None:
+        if self.delete:
+            return None
         if self.raw is not None:
             return self.raw
         text = (self.base or b"").decode("utf-8")
@@ -508,8 +512,12 @@ class LedgerWriter:
     """Stage changes to the ledger in a ``with`` block; write, check and
     commit them as one on a normal exit. See the module docstring."""
 
-    def __init__(self, ledger_dir: Path | str, user: str, action: str, *, timeout: float = DEFAULT_TIMEOUT):
+    def __init__(self, ledger_dir: Path | str, user: str, action: str, *, timeout: float = DEFAULT_TIMEOUT,
+                 dry_run: bool = False):
         self.ledger_dir = Path(ledger_dir).resolve()
+        # dry_run: the same staging and the same check, on a scratch copy of
+        # the books; nothing of the ledger is written or committed (a preview).
+        self.dry_run = dry_run
         self.user = user
         self.action = action
         self.timeout = timeout
@@ -576,16 +584,26 @@ class LedgerWriter:
         """Write any file of the ledger directory (ledger-relative path)."""
         rel = safe_relpath(self.ledger_dir, rel)
         pending = self._pending_file(rel)
-        if pending.entry_edits:
+        if pending.entry_edits or pending.delete:
             raise ValueError(f"{rel}: already has entry edits in this write")
         pending.raw = bytes(content)
+
+    def remove_file(self, rel: str | os.PathLike) -> None:
+        """Delete a file of the ledger directory in this write (ledger-relative path)."""
+        rel = safe_relpath(self.ledger_dir, rel)
+        pending = self._pending_file(rel)
+        if pending.entry_edits or pending.raw is not None:
+            raise ValueError(f"{rel}: already changed in this write")
+        if pending.base is None:
+            raise WriteRefused(f"{rel}: does not exist")
+        pending.delete = True
 
     def write_text(self, rel: str | os.PathLike, text: str) -> None:
         self.write_file(rel, text.encode("utf-8"))
 
     def _entry_file(self, rel: str) -> _Pending:
         pending = self._pending_file(rel)
-        if pending.raw is not None:
+        if pending.raw is not None or pending.delete:
             raise ValueError(f"{rel}: already rewritten whole in this write")
         return pending
 
@@ -613,23 +631,8 @@ class LedgerWriter:
         """Rewrite exactly the text block of ``old_entry`` (as loaded: its meta
         names file and line) with ``new_entry``. A new date in another year
         moves the entry to that year's file."""
-        meta = old_entry.meta or {}
-        filename, lineno = meta.get("filename"), meta.get("lineno")
-        if not filename or not lineno:
-            raise ValueError("replace_entry needs the entry as loaded (meta filename and lineno)")
-        self._refuse_locked(old_entry)
         self._refuse_locked(new_entry)
-        try:
-            rel = str(Path(filename).resolve().relative_to(self.ledger_dir))
-        except ValueError:
-            raise WriteRefused(f"{filename}: not a file of this ledger") from None
-        rel = safe_relpath(self.ledger_dir, rel)
-        pending = self._entry_file(rel)
-        if pending.base is None:
-            raise WriteRefused(f"{rel}: does not exist any more")
-        start, end = self._locate_block(rel, pending, old_entry, int(lineno))
-        if start in pending.replacements:
-            raise ValueError(f"{rel}:{start}: entry replaced twice in one write")
+        rel, pending, start, end = self._block_of(old_entry)
         moves = (
             rel.startswith(conventions.TXN_DIR + "/")
             and PurePosixPath(rel).stem.isdigit()
@@ -639,6 +642,37 @@ class LedgerWriter:
         pending.replacements[start] = (end, "" if moves else new_text)
         if moves:
             self.add_entries([new_entry])
+
+    def remove_entry(self, old_entry: Any) -> None:
+        """Delete the text block of ``old_entry`` (as loaded), with the blank
+        line that separates it from the entry before: removing what
+        ``add_entries`` appended gives back the file as it was."""
+        rel, pending, start, end = self._block_of(old_entry)
+        lines = split_lines(pending.base.decode("utf-8"))
+        if start > 1 and not lines[start - 2].strip() and (start - 1) not in pending.replacements:
+            start -= 1
+        pending.replacements[start] = (end, "")
+
+    def _block_of(self, old_entry: Any) -> tuple[str, _Pending, int, int]:
+        """(file, its pending change, first line, last line) of a loaded entry
+        to rewrite, refused in a signed-off year or when the file moved."""
+        meta = old_entry.meta or {}
+        filename, lineno = meta.get("filename"), meta.get("lineno")
+        if not filename or not lineno:
+            raise ValueError("replace_entry needs the entry as loaded (meta filename and lineno)")
+        self._refuse_locked(old_entry)
+        try:
+            rel = str(Path(filename).resolve().relative_to(self.ledger_dir))
+        except ValueError:
+            raise WriteRefused(f"{filename}: not a file of this ledger") from None
+        rel = safe_relpath(self.ledger_dir, rel)
+        pending = self._entry_file(rel)
+        if pending.base is None:
+            raise WriteRefused(f"{rel}: does not exist any more")
+        start, end = self._locate_block(rel, pending, old_entry, int(lineno))
+        if start in pending.replacements or any(s < start <= e for s, (e, _) in pending.replacements.items()):
+            raise ValueError(f"{rel}:{start}: entry replaced twice in one write")
+        return rel, pending, start, end
 
     def _refuse_locked(self, entry: Any) -> None:
         """Refuse an entry dated in a signed-off year, before anything is staged.
@@ -702,6 +736,9 @@ class LedgerWriter:
             return
         before = {rel: self._pending[rel].base for rel in changed}
         self._refuse_moved_ledger(before)
+        if self.dry_run:
+            self._check_scratch(new_bytes, changed)
+            return
         try:
             _write_journal(self.ledger_dir, self._head, self.user, self.action, before)
         except OSError as exc:  # disk full, file size limit: atomic_write left nothing behind
@@ -710,11 +747,11 @@ class LedgerWriter:
         try:
             for rel in changed:
                 writing = rel
-                atomic_write(self.ledger_dir / rel, new_bytes[rel])
+                _put(self.ledger_dir, rel, new_bytes[rel])
             writing = None
-            if any(before[rel] is None and rel.endswith(".beancount") for rel in changed):
-                # A new file matching the glob include changes no included
-                # file: touch main so Fava and Beancount's pickle cache reload.
+            if any(None in (before[rel], new_bytes[rel]) and rel.endswith(".beancount") for rel in changed):
+                # A new (or deleted) file matching the glob include changes no
+                # included file: touch main so Fava and Beancount's pickle cache reload.
                 os.utime(self.ledger_dir / conventions.MAIN_FILE)
             self._check_and_commit(changed)
         except BaseException as exc:
@@ -723,6 +760,21 @@ class LedgerWriter:
                 raise WriteRefused(_cannot_write(writing, exc)) from exc
             raise
         _remove_journal(self.ledger_dir)
+
+    def _check_scratch(self, new_bytes: dict[str, bytes | None], changed: list[str]) -> None:
+        """The write's check on a scratch copy of the books (files hard-linked,
+        the changed ones replaced): raise ``CheckFailed`` as the real write would."""
+        from ledger.check import check_ledger  # late: check imports the loader
+
+        with _scratch_dir(self.ledger_dir) as scratch:
+            copy = Path(scratch) / "books"
+            shutil.copytree(self.ledger_dir, copy, copy_function=_link_or_copy, ignore=shutil.ignore_patterns(
+                ".git", "*.picklecache", "*.sqlite3*", conventions.LOCK_FILE, conventions.JOURNAL_FILE))
+            for rel in changed:
+                _put(copy, rel, new_bytes[rel])
+            errors = check_ledger(copy, recover=False)
+        if errors:
+            raise CheckFailed(errors)
 
     def _refuse_moved_ledger(self, before: dict[str, bytes | None]) -> None:
         """Refuse when the ledger moved under this write: a commit by someone
@@ -751,6 +803,34 @@ class LedgerWriter:
         except gitrepo.GitError:
             pass
         _remove_journal(self.ledger_dir)
+
+
+def _put(ledger_dir: Path, rel: str, content: bytes | None) -> None:
+    """Write (or, for None, delete) one file of the ledger."""
+    path = ledger_dir / rel
+    if content is not None:
+        atomic_write(path, content)
+    elif path.exists():
+        path.unlink()
+        _fsync_dir(path.parent)
+        _prune_empty_dirs(ledger_dir, path.parent)
+
+
+def _scratch_dir(ledger_dir: Path) -> tempfile.TemporaryDirectory:
+    """A temporary directory beside the ledger (the same file system: hard
+    links, not copies, of a large ledger's files), else the system's."""
+    try:
+        return tempfile.TemporaryDirectory(prefix=".isu-dry-run-", dir=ledger_dir.parent)
+    except OSError:
+        return tempfile.TemporaryDirectory(prefix="isu-dry-run-")
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    """A hard link (a scratch copy of a large ledger costs no disk), else a copy."""
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
 
 
 def write_plan(ledger_dir: Path | str, user: str, action: str, entries: list, replacements=(), files=()) -> str | None:

@@ -14,7 +14,7 @@ from common.statements import camt053
 
 from importers.explain import AGAINST, FOR, PROBLEM, ambiguous_year, conflict, facts
 from importers.review import Choice, ReviewRefused, list_items, resolve_many
-from importers.undo import undo
+from importers.review_undo import undo
 from ledger import conventions
 
 FRANCE_IBAN = "FR7630006000011234567890189"

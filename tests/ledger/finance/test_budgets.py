@@ -81,7 +81,7 @@ def test_refusals(cli, budgeted):
                        "--decision", "older", "--date", "2026-01-10")
     assert code == 2 and "a later decision (2026-06-15) is already recorded" in err
     code, _, err = cli(budgeted, "budget", "set", "--year", "2026", "--line", "Staff", "--amount", "1", "--decision", "  ")
-    assert code == 2 and "--decision" in err
+    assert code == 2 and "Staff 2026: name the decision that approved the new figure" in err
     code, out, _ = cli(budgeted, "budget", "set", "--year", "2026", "--line", "Staff", "--amount", "540000", "--decision", "again")
     assert code == 0 and "unchanged" in out
 
