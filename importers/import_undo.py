@@ -170,6 +170,37 @@ def undone_by(ledger_dir: Path | str, commit: str) -> str | None:
     return None
 
 
+def _refuse_signed_off(booked, locked, label: str) -> None:
+    """Refuse an import with an entry dated in a signed-off year: the year is frozen."""
+    for year in sorted({e.date.year for e in booked.entries}):
+        if year in locked:
+            sign_off = locked[year]
+            raise UndoRefused(f"{label} cannot be undone: {year} is signed off (auditor {sign_off.auditor}, "
+                              f"opinion {sign_off.opinion_date}); book a correction in the open year")
+
+
+def _as_in_the_books(booked, entries: list, label: str) -> list:
+    """The import's entries as the books hold them now; refused when one is
+    gone or a receipt was changed since (a review decision would be lost)."""
+    current: dict[tuple, Any] = {}
+    for entry in entries:
+        key = _key(entry)
+        if key is not None:
+            current.setdefault(key, entry)
+    found, changed = [], []
+    for entry in booked.entries:
+        now = current.get(_key(entry))
+        if now is None:
+            raise UndoRefused(f"{label} cannot be undone: its entry dated {entry.date} is not in the books any more")
+        if isinstance(entry, data.Transaction) and _as_booked(now) != _as_booked(entry):
+            changed.append(_describe(now))
+        found.append(now)
+    if changed:
+        raise UndoRefused(f"{label} cannot be undone: review decisions were made on its receipts since: "
+                          f"{'; '.join(changed)}")
+    return found
+
+
 def undo_import(
     ledger_dir: Path | str,
     commit: str,
@@ -198,32 +229,12 @@ def undo_import(
     books = load_books(ledger_dir)
     if books.errors:
         raise UndoRefused(f"{ledger_dir}: the ledger has {len(books.errors)} error(s) (first: {books.errors[0]}); run check")
-    locked = locked_years(books.entries)
-    for year in sorted({e.date.year for e in booked.entries}):
-        if year in locked:
-            sign_off = locked[year]
-            raise UndoRefused(f"{label} cannot be undone: {year} is signed off (auditor {sign_off.auditor}, "
-                              f"opinion {sign_off.opinion_date}); book a correction in the open year")
+    _refuse_signed_off(booked, locked_years(books.entries), label)
     later = _later_imports(ledger_dir, booked)
     if later:
         names = ", ".join(f"{name_of(other.commit)} ({other.files})" for other in later)
         raise UndoRefused(f"{label} cannot be undone: {names} continues from its closing balance; undo that first")
-    current: dict[tuple, Any] = {}
-    for entry in books.entries:
-        key = _key(entry)
-        if key is not None:
-            current.setdefault(key, entry)
-    found, changed = [], []
-    for entry in booked.entries:
-        now = current.get(_key(entry))
-        if now is None:
-            raise UndoRefused(f"{label} cannot be undone: its entry dated {entry.date} is not in the books any more")
-        if isinstance(entry, data.Transaction) and _as_booked(now) != _as_booked(entry):
-            changed.append(_describe(now))
-        found.append(now)
-    if changed:
-        raise UndoRefused(f"{label} cannot be undone: review decisions were made on its receipts since: "
-                          f"{'; '.join(changed)}")
+    found = _as_in_the_books(booked, books.entries, label)
     with LedgerWriter(ledger_dir, user, UNDO_ACTION + commit, dry_run=dry_run) as writer:
         for entry in found:
             writer.remove_entry(entry)

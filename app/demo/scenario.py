@@ -523,14 +523,20 @@ class _Story:
             if r.state in SCHEDULES or r.group in ("advance", "late") or not chance(self.rng, 65):
                 continue
             plan.pledges.append(self._announced(year, r))
-        unpaid = sorted(s for s in DONORS if s in self.payers and s not in {r.state for r in receipts})
-        chosen = [next(s for s in unpaid if self.payers[s].language == lang) for lang in ("en", "fr", "es")
-                  if any(self.payers[s].language == lang for s in unpaid)]
-        for s in chosen or unpaid[:2]:
+        for s in self._unpaid(receipts):
             day = _weekday(datetime.date(year, 3, 20))
             plan.pledges.append(PledgeSpec(s, year, Decimal(10000), "CHF", datetime.date(year, 9, 30),
                                            conventions.DEFAULT_WORK_PLAN, day, None, None, "Pledged at the intersessional meetings"))
         plan.pledges = [p for p in plan.pledges if p.date <= self.today]
+
+    def _unpaid(self, receipts: list[Receipt]) -> list[str]:
+        """The donors that pledge and pay nothing this year: the first of each
+        working language among those who sent nothing, else the first two."""
+        unpaid = sorted(s for s in DONORS if s in self.payers and s not in {r.state for r in receipts})
+        first = {}
+        for s in unpaid:
+            first.setdefault(self.payers[s].language, s)
+        return [first[lang] for lang in ("en", "fr", "es") if lang in first] or unpaid[:2]
 
     def _schedules(self, start: int, plan: YearPlan) -> None:
         """The five-year schedules of the work plan starting in ``start``: one pledge per State and year."""

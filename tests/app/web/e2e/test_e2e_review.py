@@ -67,7 +67,7 @@ def test_the_queue_fits_the_screen(books, browser, password, axe, width):
 
     page.get_by_role("button", name="Accept: France, work plan 2025").click()
     page.wait_for_selector("section.recent")
-    spain = items["EMBAJADA"]["id"]
+    spain = items["TESORO"]["id"]
     page.fill(f"input[name=sp-{spain}]", "Atlantis")
     page.locator(f"#item-{spain}").get_by_role("button", name="Resolve").click()
     page.wait_for_selector("#problem")
@@ -87,7 +87,7 @@ def fits(page, width: int) -> None:
 def test_pick_accept_and_undo(books, browser, password, axe):
     base, items = books
     page = signed_in(browser, base, password, 1366)
-    acme, france, spain = items["ACME"], items["MINISTERE"], items["EMBAJADA"]
+    acme, france, spain = items["ACME"], items["MINISTERE"], items["TESORO"]
 
     # The State by its Spanish name, as you type: the list offers Germany.
     field = page.locator(f"input[name=sp-{acme['id']}]")
