@@ -126,6 +126,10 @@ def test_the_preview_is_the_exact_booking(august_statement, csrf, logged_in, app
     assert "✓ 108,500.00 + 9,377.10 = 117,877.10" in text
     assert 'class="date"' in page and "style=" not in page.split("<main", 1)[1]
     assert "Confirm and book" in page
+    # why each receipt was identified: plain facts, the importer's own line one click away
+    facts = re.findall(r'<ul class="facts">(.*?)</ul>', page, re.S)
+    assert facts and "Germany" in facts[0] and "->" not in " ".join(facts) and "score" not in " ".join(facts)
+    assert '<details class="why"><summary>Full reasoning</summary>' in page
 
 
 def test_a_preview_the_books_would_refuse_says_so_and_offers_no_confirm(csrf, logged_in, app, ledger, head):
