@@ -18,6 +18,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
+
+from importers.identify import STRONG_MATCH
 
 # Kinds of fact, in the order a reader needs them.
 PROBLEM = "problem"  # why the receipt waits for a person
@@ -31,7 +34,6 @@ _END = r"(?=; |$)"
 _CODE = r"[A-Z0-9]{3}"
 _SOURCES = {"name": "", "alias": "a known alias", "ministry": "a ministry", "demonym": "a nationality word"}
 _FIELDS = {"payer": "Payer name", "ultimate payer": "Ultimate payer name", "remittance": "Remittance text"}
-WEAK = 0.5  # a registry match below this is a hint (see identify.STRONG_MATCH)
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,7 @@ _FAR_YEAR = _p(r"year (?P<year>\d{4}) is far from the booking year (?P<booking>\
 _NO_PLAN = _p(r"work plan '(?P<plan>.*?)' has no account in the chart")
 _NAME = _p(
     rf"(?P<prefix>against: |explained by the rule: )?(?P<field>payer|ultimate payer|remittance) '(?P<text>.*?)' -> "
-    rf"(?P<code>{_CODE}) \((?P<source>name|alias|demonym|ministry) '(?P<matched>.*?)', (?P<score>[0-9.]+)\)"
+    rf"(?P<code>{_CODE}) \((?P<source>name|alias|demonym|ministry) '(?P<matched>.*?)', (?P<score>[0-9]+(?:\.[0-9]+)?)\)"
 )
 _RULE_ACCOUNT = _p(rf"(?P<prefix>against: |explained by the rule: )?rule: payer account (?P<account>\S*) -> (?P<code>{_CODE})")
 _RULE_GENERIC = _p(
@@ -178,7 +180,7 @@ def _name_fact(m: re.Match, name_of) -> Fact:
         text = f"{what} matches {state}"
     else:
         text = f"{what} matches '{matched}'" + (f" ({source})" if source else "") + f" of {state}"
-    if float(m.group("score")) < WEAK:
+    if Decimal(m.group("score")) < STRONG_MATCH:
         text += " - a weak match (a common word, or a name several States share)"
     return Fact(FOR, text)
 
