@@ -13,7 +13,7 @@ import re
 import weakref
 from dataclasses import dataclass
 
-from ledger.names import normalise, tokens
+from ledger.names import canonical, tokens
 from ledger.registry import Registry
 
 MAX_HITS = 10
@@ -57,7 +57,7 @@ def _names(registry: Registry) -> list[tuple[str, str, str, bool]]:
                 if code in registry:
                     found.append((" ".join(key), code, text, source == "demonym"))
         for c in registry.contributors():
-            found.append((normalise(c.name), c.iso3, c.name, False))
+            found.append((" ".join(canonical(tokens(c.name))), c.iso3, c.name, False))
         _entries[registry] = found
     return found
 
@@ -70,7 +70,7 @@ def search(registry: Registry, query: str, limit: int = MAX_HITS) -> list[Hit]:
     picked = _PICKED.match(text)
     if picked and picked.group("code").upper() in registry:
         text = picked.group("code")
-    q = normalise(text)
+    q = " ".join(canonical(tokens(text)))  # spelled as the registry's name index is
     if not q:
         return []
     best: dict[str, tuple[tuple, list[str]]] = {}
@@ -113,7 +113,7 @@ def resolve(registry: Registry, typed: str) -> str:
     if picked and picked.group("code").upper() in registry:
         code = picked.group("code").upper()
         named = picked.group("name")
-        if named and _exact(registry, named) not in (None, code) and normalise(named) != normalise(registry.get(code).name):
+        if named and _exact(registry, named) not in (None, code) and _key(named) != _key(registry.get(code).name):
             raise StateNotFound(f"'{text}' names two different States; pick one from the list.")
         return code
     if _CODE.match(text) and text.upper() in registry:
@@ -133,8 +133,15 @@ def resolve(registry: Registry, typed: str) -> str:
 
 
 def _key(text: str) -> tuple[str, ...]:
-    key = tokens(text)
+    """``text`` as the registry's name index spells its keys (``ledger.names.canonical``)."""
+    key = canonical(tokens(text))
     return key[1:] if len(key) > 1 and key[0] == "the" else key
+
+
+def _named(registry: Registry, text: str) -> set[str]:
+    """The contributors with exactly this name, in any language."""
+    q = " ".join(_key(text))
+    return {c for key, c, _, _ in _names(registry) if key == q}
 
 
 def _exact(registry: Registry, text: str) -> str | None:
@@ -142,12 +149,10 @@ def _exact(registry: Registry, text: str) -> str | None:
     code = registry.lookup(text)
     if code:
         return code
-    q = " ".join(_key(text))
-    codes = {c for key, c, _, _ in _names(registry) if key == q}
+    codes = _named(registry, text)
     return codes.pop() if len(codes) == 1 else None
 
 
 def _exact_several(registry: Registry, text: str) -> set[str]:
-    q = " ".join(_key(text))
-    codes = {c for key, c, _, _ in _names(registry) if key == q}
+    codes = _named(registry, text)
     return codes if len(codes) > 1 else set()

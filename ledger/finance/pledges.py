@@ -156,7 +156,8 @@ def pledges(entries: Iterable, year: int | None = None) -> list[Pledge]:
     return found
 
 
-def _instructed(meta: dict) -> tuple[Decimal, str] | None:
+def instructed(meta: dict) -> tuple[Decimal, str] | None:
+    """(amount, currency) a posting's ``instructed`` metadata records ("100000.00 EUR"), or None."""
     match = _INSTRUCTED.match(str(meta.get(conventions.META_INSTRUCTED) or ""))
     return (Decimal(match.group(1)), match.group(2)) if match else None
 
@@ -182,9 +183,9 @@ def receipts_by_state(entries: Iterable, year: int, as_of: datetime.date | None 
         state = paid.setdefault(state_party, _Paid())
         chf = -posting.units.number
         state.chf += chf
-        instructed = None if recognition else _instructed(meta)
-        if instructed is not None and instructed[1] != conventions.CURRENCY:
-            number, currency = instructed
+        sent = None if recognition else instructed(meta)
+        if sent is not None and sent[1] != conventions.CURRENCY:
+            number, currency = sent
             sign = 1 if chf >= 0 else -1
             old = state.by_currency.get(currency, (ZERO, ZERO))
             state.by_currency[currency] = (old[0] + sign * abs(number), old[1] + chf)

@@ -25,7 +25,7 @@ from decimal import Decimal
 from beancount.core import data
 
 from ledger import conventions
-from ledger.finance.pledges import Pledge, pledge_status, pledges, receipts_by_state
+from ledger.finance.pledges import Pledge, instructed, pledge_status, pledges, receipts_by_state
 from ledger.money import ZERO, cents
 from ledger.registry import DEFAULT_LANGUAGE, Registry
 
@@ -74,13 +74,9 @@ def language_of(registry: Registry, iso3: str) -> str:
 
 
 def _instructed(meta: dict) -> tuple[Decimal, str] | None:
-    parts = str(meta.get(conventions.META_INSTRUCTED) or "").split()
-    if len(parts) != 2 or parts[1] == conventions.CURRENCY:
-        return None
-    try:
-        return Decimal(parts[0]), parts[1]
-    except ArithmeticError:
-        return None
+    """The amount and currency the State instructed, when not CHF."""
+    found = instructed(meta)
+    return found if found and found[1] != conventions.CURRENCY else None
 
 
 def _reversed_refs(entries: list) -> set[str]:

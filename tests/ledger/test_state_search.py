@@ -51,3 +51,13 @@ def test_resolve_refuses_fragments_and_shared_names(registry, typed, message):
     with pytest.raises(StateNotFound) as refused:
         resolve(registry, typed)
     assert message in str(refused.value)
+
+
+@pytest.mark.parametrize("typed, code", [
+    ("República Dominicana", "DOM"), ("Rep. Dominicana", "DOM"), ("St. Lucia", "LCA"), ("st luc", "LCA"),
+])
+def test_names_are_read_as_the_registry_spells_them(registry, typed, code):
+    """Institution words and their abbreviations ("República", "Rep.", "St.") are one word on both sides."""
+    assert search(registry, typed)[0].code == code
+    if "luc" not in typed:
+        assert resolve(registry, typed) == code
