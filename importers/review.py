@@ -141,10 +141,7 @@ def explained(item: ReviewItem, registry) -> dict:
     conflict is never accepted in one click."""
     from importers.explain import conflict, facts
 
-    def name_of(code: str) -> str:
-        found = registry.get(code)
-        return found.name if found else code
-
+    name_of = registry.display_name
     out = item.to_json()
     why = (item.posting.meta or {}).get(conventions.META_WHY)
     out["label"] = item.label
@@ -155,7 +152,7 @@ def explained(item: ReviewItem, registry) -> dict:
         suggestion["name"] = name_of(suggestion["state_party"])
         # The conflict its reasoning states, in State names ("Evidence points to Germany and Spain");
         # else the importer's own flag (the payer's account contradicts the suggestion), in its words.
-        given = suggestion.get("conflict") or out.get("conflict")
+        given = suggestion.get("conflict")
         if given and not isinstance(given, str):
             given = "the evidence points to more than one State"
         suggestion["conflict"] = conflict(suggestion.get("why") or why, name_of) or given

@@ -75,18 +75,14 @@ def preview(storages) -> ImportBatch:
     return batch
 
 
-def why_facts(why: str | None) -> list:
-    """The importer's reasoning for one receipt as short facts, States by name (``importers.explain``)."""
+def why_facts():
+    """A function giving the importer's reasoning for one receipt as short
+    facts, States by name (``importers.explain``); the registry read once per page."""
     from importers.explain import facts
     from ledger.registry import Registry
 
     registry = Registry.load(ledger_dir())
-
-    def name_of(code: str) -> str:
-        found = registry.get(code)
-        return found.name if found else code
-
-    return facts(why, name_of)
+    return lambda why: facts(why, registry.display_name)
 
 
 def get_batch(batch_id: int) -> ImportBatch:
@@ -266,7 +262,7 @@ def upload():
 @bp.get("/<int:batch_id>")
 @require("import")
 def show(batch_id: int):
-    return render_template("import_preview.html", batch=get_batch(batch_id), why_facts=why_facts)
+    return render_template("import_preview.html", batch=get_batch(batch_id), why_facts=why_facts())
 
 
 @bp.post("/<int:batch_id>/confirm")
@@ -276,7 +272,7 @@ def confirm_page(batch_id: int):
         batch = confirm(batch_id)
     except Refused as exc:
         flash(str(exc), "error")
-        return render_template("import_preview.html", batch=get_batch(batch_id), why_facts=why_facts), exc.status
+        return render_template("import_preview.html", batch=get_batch(batch_id), why_facts=why_facts()), exc.status
     # The batch page says what was booked (once), with the way to the review queue.
     return redirect(url_for("imports.show", batch_id=batch.id))
 
