@@ -430,7 +430,7 @@ def test_a_failed_login_keeps_the_name_only_when_it_is_an_account(app, password,
     assert login(client, typed, "x").status_code == 429
     assert login(client, "finance", "not the password").status_code == 401
     with app.extensions["isu_db"]() as s:
-        events = s.scalars(select(AuditEvent).where(AuditEvent.action == "login")).all()
+        events = s.scalars(select(AuditEvent).where(AuditEvent.action == "login").order_by(AuditEvent.id)).all()
         attempts = s.scalars(select(LoginAttempt)).all()
     stored = " ".join(f"{e.user_name} {e.detail}" for e in events) + " ".join(a.name for a in attempts)
     assert "Tr0ub4dor" not in stored

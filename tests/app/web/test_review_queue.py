@@ -197,7 +197,7 @@ def test_undo_a_decision(app, logged_in, csrf, queue, ledger):
     assert r.status_code == 400 and problem(r.get_data(as_text=True)) == f"{FRANCE}: the receipt is already back in the review queue"
     assert client.post("/review/undo/999", data=form(client, csrf)).status_code == 404
     with app.extensions["isu_db"]() as s:
-        events = s.scalars(select(AuditEvent).where(AuditEvent.action == "review.undo")).all()
+        events = s.scalars(select(AuditEvent).where(AuditEvent.action == "review.undo").order_by(AuditEvent.id)).all()
     # the auditor's 403, the undo, the second undo, the unknown decision
     assert [e.outcome for e in events] == ["refused", "ok", "refused", "refused"] and events[1].commit
 

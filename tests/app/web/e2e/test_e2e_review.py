@@ -112,7 +112,8 @@ def test_pick_accept_and_undo(books, browser, password, axe):
     # The conflict offers no one-click accept; the clear suggestion does.
     assert page.locator(f"#item-{spain['id']} button[name=accept]").count() == 0
     page.get_by_role("button", name="Accept: France, work plan 2025").click()
-    page.wait_for_selector(".flash.ok")
+    # the page still shows the last decision's message until the new one replaces it
+    page.wait_for_selector(".flash.ok:has-text('is booked to France')")
     assert "is booked to France, work plan 2025." in page.inner_text(".flash.ok")
     assert page.locator(f"#item-{france['id']}").count() == 0
     shot(page, "review-accepted.png")
@@ -121,7 +122,7 @@ def test_pick_accept_and_undo(books, browser, password, axe):
     # Undo: the receipt is back in the queue as the importer left it.
     label = "2025-07-11, 3,000.00 CHF from MINISTERE DES AFFAIRES ETRANGERES FRANCE"
     page.get_by_role("button", name=f"Undo: {label}").click()
-    page.wait_for_selector(".flash.ok")
+    page.wait_for_selector(".flash.ok:has-text('Undone')")
     assert page.inner_text(".flash.ok") == f"Undone: {label} is back in the review queue."
     assert page.locator(f"#item-{france['id']} button[name=accept]").count() == 1
     shot(page, "review-undone.png")
