@@ -140,6 +140,7 @@ def axe(axe_source):
     holds while it runs."""
 
     def check(page) -> list[str]:
+        page.wait_for_load_state("load")  # colours and sizes as the style sheets make them
         if not page.evaluate("typeof window.axe !== 'undefined'"):
             page.evaluate(axe_source)
         result = page.evaluate(

@@ -33,6 +33,7 @@ def shot(page, name: str) -> None:
 
 
 def fits(page, width: int) -> None:
+    page.wait_for_load_state("load")  # measured with the style sheets applied, not before
     scroll = page.evaluate("document.documentElement.scrollWidth")
     assert scroll <= width, f"{page.url}: {scroll} px wide in a {width} px window"
 

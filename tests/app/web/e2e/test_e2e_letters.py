@@ -45,6 +45,7 @@ def test_letters_page(demo_server, browser, width):
     assert download.suggested_filename.startswith("reminder-2026-BEL-") and download.suggested_filename.endswith("-fr.pdf")
     assert content.startswith(b"%PDF-") and hashlib.sha256(content).hexdigest() == sha
 
+    page.wait_for_load_state("load")
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 1, f"the page is {overflow} px wider than the {width} px window"
     shot = SHOTS / f"letters-page-{width}.png"

@@ -30,6 +30,7 @@ def test_outlook_page(demo_server, browser, width):
                      "Each State pays as in the previous three years", "Cumulative 2025"):
         assert expected in text
     assert page.locator("svg").count() >= 1
+    page.wait_for_load_state("load")
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 1, f"the page is {overflow} px wider than the {width} px window"
     shot = SHOTS / f"outlook-{width}.png"

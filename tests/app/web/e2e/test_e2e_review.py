@@ -80,6 +80,7 @@ def test_the_queue_fits_the_screen(books, browser, password, axe, width):
 
 
 def fits(page, width: int) -> None:
+    page.wait_for_load_state("load")  # measured with the style sheets applied, not before
     wide = page.evaluate("document.documentElement.scrollWidth")
     assert wide <= width, f"the review page is {wide} px wide in a {width} px window"
 

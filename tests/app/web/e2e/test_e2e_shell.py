@@ -43,6 +43,7 @@ def open_page(browser, base: str, width: int, account: str | None = None, passwo
 
 def fits(page, width: int) -> str | None:
     """None when the page has no horizontal scroll at ``width`` px, else what is wider."""
+    page.wait_for_load_state("load")  # measured with the style sheets applied, not before
     scroll = page.evaluate("document.documentElement.scrollWidth")
     if scroll <= width:
         return None
