@@ -26,7 +26,8 @@ Figures (commands: median of ``--runs``; web: p95 of 30 requests after warm-up):
 * ISU scale, each beside a bare ``bean-check --no-cache`` of the same books (a
   true parse, plugins included) with the goal <= 1.5x bean-check + 0.3 s:
   ``import`` of one new month (a generated camt.053 continuing the books,
-  imported into a fresh copy each run), ``check``, ``report annual --format
+  imported into a fresh copy each run) and its ``--dry-run`` before it (the
+  preview: the writer's full check on a scratch copy), ``check``, ``report annual --format
   pdf``, and the first page after ``serve`` starts (process start until the
   dashboard answers 200 after login). Warm p95 of the web pages and main API
   endpoints: goal <= 100 ms.
@@ -133,6 +134,7 @@ def rows(profile: Profile) -> list[tuple[str, list[Row]]]:
     isu = [
         Row("isu.bean-check", "bean-check --no-cache (yardstick)", "median"),
         Row("isu.import", f"import of one month ({profile.month_entries} entries)", "median", "command"),
+        Row("isu.preview", "  its --dry-run first (the preview: the writer's check on a scratch copy)", "median", "command"),
         Row("isu.check", "check", "median", "command"),
         Row("isu.report-pdf", "report annual --format pdf", "median", "command"),
         Row("isu.first-page", "first page after serve starts", "median", "command"),
@@ -505,6 +507,7 @@ def measure_commands(v: Version, profile: Profile, work: Path, run_no: int) -> N
     shutil.rmtree(copy, ignore_errors=True)
     shutil.copytree(v.isu, copy, symlinks=True)
     statement = next_statement(v.isu, work / f"month-{v.label}.camt053.xml", days=30, n=profile.month_entries, seed=7)
+    v.add("isu.preview", run(v.cli(copy, "import", "--dry-run", "--json", statement))[0])
     took, out = run(v.cli(copy, "import", "--json", statement))
     booked = json.loads(out)
     if not booked.get("imported"):

@@ -164,8 +164,14 @@ def _later_imports(ledger_dir: Path, booked: ImportCommit) -> list[ImportCommit]
 
 def undone_by(ledger_dir: Path | str, commit: str) -> str | None:
     """The commit that undid the import ``commit``, if any."""
-    for sha, subject in _log(Path(ledger_dir).resolve(), f"{commit}..HEAD", "--"):
-        if subject == UNDO_ACTION + commit:
+    return committed_as(ledger_dir, commit, UNDO_ACTION + commit)
+
+
+def committed_as(ledger_dir: Path | str, since: str | None, subject: str) -> str | None:
+    """The commit after ``since`` (or in the whole history) whose subject is
+    exactly ``subject``, if any; the newest when several."""
+    for sha, found in _log(Path(ledger_dir).resolve(), f"{since}..HEAD" if since else "HEAD", "--"):
+        if found == subject:
             return sha
     return None
 

@@ -126,8 +126,12 @@ def import_files(
     dry_run: bool = False,
     user: str,
     progress: Progress | None = None,
+    label: str | None = None,
 ) -> ImportReport:
     """Import bank files into the ledger; see the module docstring.
+
+    ``label`` ends the commit's subject in brackets ("web batch 12"), so the
+    booking can be found again by who asked for it.
 
     Raises ``BadFile`` (one line naming the file and the problem) for any
     file that cannot be imported, ``ImportRefused`` when the ledger cannot
@@ -142,7 +146,7 @@ def import_files(
     paths = list(paths)
     for _ in range(3):
         try:
-            return _import_once(ledger_dir, paths, dry_run=dry_run, user=user, progress=progress)
+            return _import_once(ledger_dir, paths, dry_run=dry_run, user=user, progress=progress, label=label)
         except _BooksMoved:
             continue
     raise ImportRefused(f"{ledger_dir}: the books kept changing while this import was prepared; run it again")
@@ -155,6 +159,7 @@ def _import_once(
     dry_run: bool,
     user: str,
     progress: Progress | None,
+    label: str | None,
 ) -> ImportReport:
     from ledger.store import gitrepo
     from ledger.store.writer import LedgerWriter
@@ -182,8 +187,7 @@ def _import_once(
         return report
     # A dry run stages the very same write and runs the very same check, on a
     # scratch copy of the books: a preview is refused exactly when the booking would be.
-    names = " ".join(Path(f.path).name for f in files)
-    with LedgerWriter(ledger_dir, user=user, action=f"import {names}", dry_run=dry_run) as writer:
+    with LedgerWriter(ledger_dir, user=user, action=import_action([Path(f.path).name for f in files], label), dry_run=dry_run) as writer:
         if gitrepo.head(ledger_dir) != seen_head:  # under the lock HEAD cannot move
             raise _BooksMoved()
         for b in booked:
@@ -192,6 +196,11 @@ def _import_once(
         writer.add_entries(sorted(report.entries, key=data.entry_sortkey))
     report.commit = writer.commit
     return report
+
+
+def import_action(names: list[str], label: str | None = None) -> str:
+    """The commit subject of an import of the files ``names``."""
+    return f"import {' '.join(names)}" + (f" ({label})" if label else "")
 
 
 def _book_files(importer: IsuBankImporter, files: list, existing: list, ticker: _Ticker) -> list[BookedFile]:

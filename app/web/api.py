@@ -149,6 +149,7 @@ def import_preview():
 @bp.get("/imports/<int:batch_id>")
 @require("import")
 def import_get(batch_id: int):
+    imports.settle_stuck()
     return jsonify(imports.batch_json(imports.get_batch(batch_id)))
 
 

@@ -118,6 +118,9 @@ class ImportBatch(Base):
     decided_at: Mapped[datetime.datetime | None]
     undo_commit: Mapped[sha_str]
     undone_at: Mapped[datetime.datetime | None]
+    # when a request took the batch to ``confirming`` or ``undoing``: a batch
+    # still there long after is one whose request died (``batch_recovery``)
+    claimed_at: Mapped[datetime.datetime | None]
 
     user: Mapped[User] = relationship()
 

@@ -1,6 +1,7 @@
 """Import batches as the undo sees them, for the web app and the command line
 alike: a batch number or a ledger commit to the import's commit, a commit to
-the batch that booked it, and the batch marked undone once the ledger is."""
+the batch that booked it, and the batch marked undone once the ledger is;
+and the one way a batch changes state (``transition``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,21 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.web.db import ImportBatch, utcnow
+
+
+def transition(session: Session, batch_id: int, before: str, after: str, **values) -> bool:
+    """Move a batch from state ``before`` to ``after`` (and set ``values``) in
+    one conditional UPDATE, committed at once: of two requests racing to
+    move the same batch (a confirm and a discard), exactly one wins - the
+    database decides, not a read followed by a write."""
+    done = session.execute(
+        update(ImportBatch)
+        .where(ImportBatch.id == batch_id, ImportBatch.status == before)
+        .values(status=after, **values)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return done.rowcount == 1
 
 
 class Batches:

@@ -15,14 +15,14 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from app.web import upload_files
 from app.web.audit import record
 from app.web.auth import current_user, db, require
+from app.web.batch_recovery import WEB_BATCH, recover
 from app.web.db import ImportBatch, utcnow
-from app.web.import_batches import Batches
+from app.web.import_batches import Batches, transition
 from app.web.views import Refused, acting_user, ledger_dir, ledger_errors, ledger_refusal
 from ledger.store import gitrepo
 
@@ -34,11 +34,11 @@ def _plain(value):
     return json.loads(json.dumps(value, default=lambda o: getattr(o, "__dict__", str(o))))
 
 
-def _run(files: list[dict], *, dry_run: bool):
+def _run(files: list[dict], *, dry_run: bool, label: str | None = None):
     from importers.importing import ImportRefused, import_files
 
     try:
-        return import_files(ledger_dir(), [f["path"] for f in files], dry_run=dry_run, user=acting_user())
+        return import_files(ledger_dir(), [f["path"] for f in files], dry_run=dry_run, user=acting_user(), label=label)
     except ImportRefused as exc:
         raise Refused(upload_files.rename_paths(str(exc), files), 409) from None
     except ledger_errors() as exc:
@@ -85,26 +85,18 @@ def why_facts():
     return lambda why: facts(why, registry.display_name)
 
 
+def settle_stuck() -> None:
+    """Batches whose request died are set to what the ledger shows, audited
+    (``app.web.batch_recovery``); run where batches are listed or shown."""
+    for batch, found in recover(db(), ledger_dir()):
+        record("import.recover", "ok", f"batch {batch.id}: {found}", commit=batch.undo_commit or batch.commit)
+
+
 def get_batch(batch_id: int) -> ImportBatch:
     batch = db().get(ImportBatch, batch_id) if 0 < batch_id < 2**31 else None
     if batch is None:
         abort(404, f"no import batch {batch_id}")
     return batch
-
-
-def transition(session: Session, batch_id: int, before: str, after: str, **values) -> bool:
-    """Move a batch from state ``before`` to ``after`` (and set ``values``) in
-    one conditional UPDATE, committed at once: of two requests racing to
-    move the same batch (a confirm and a discard), exactly one wins - the
-    database decides, not a read followed by a write."""
-    done = session.execute(
-        update(ImportBatch)
-        .where(ImportBatch.id == batch_id, ImportBatch.status == before)
-        .values(status=after, **values)
-        .execution_options(synchronize_session=False)
-    )
-    session.commit()
-    return done.rowcount == 1
 
 
 def _claim(batch: ImportBatch, after: str, action: str, **values) -> None:
@@ -126,7 +118,7 @@ def confirm(batch_id: int) -> ImportBatch:
     ``failed`` - or back at ``previewed`` when the books moved since the
     preview (nothing was tried)."""
     batch = get_batch(batch_id)
-    _claim(batch, "confirming", "import.confirm")
+    _claim(batch, "confirming", "import.confirm", claimed_at=utcnow())
     if gitrepo.head(ledger_dir()) != batch.preview.get("head"):
         transition(db(), batch.id, "confirming", "previewed")
         db().refresh(batch)
@@ -135,7 +127,7 @@ def confirm(batch_id: int) -> ImportBatch:
         raise Refused(message, 409)
     files = [{**f, "path": str(upload_files.Path(batch.upload_dir) / f["name"])} for f in batch.files]
     try:
-        report = _run(files, dry_run=False)
+        report = _run(files, dry_run=False, label=WEB_BATCH.format(batch.id))
     except Refused as exc:
         transition(db(), batch.id, "confirming", "failed", error=str(exc), decided_at=utcnow())
         db().refresh(batch)
@@ -201,7 +193,7 @@ def undo(batch_id: int) -> ImportBatch:
     mark it undone. The batch is claimed first (``booked`` -> ``undoing``), so
     two undos of one batch cannot both run; a refusal puts it back."""
     batch = get_batch(batch_id)
-    won = transition(db(), batch.id, "booked", "undoing")
+    won = transition(db(), batch.id, "booked", "undoing", claimed_at=utcnow())
     db().refresh(batch)
     try:
         _undoable(batch, "undoing" if won else "booked")  # lost: says what the batch is (undone, ...)
@@ -242,6 +234,7 @@ def batch_json(batch: ImportBatch) -> dict:
 @bp.get("/")
 @require("import")
 def index():
+    settle_stuck()
     recent = db().scalars(select(ImportBatch).order_by(ImportBatch.id.desc()).limit(20)).all()
     return render_template("import.html", recent=recent)
 
@@ -262,6 +255,7 @@ def upload():
 @bp.get("/<int:batch_id>")
 @require("import")
 def show(batch_id: int):
+    settle_stuck()
     return render_template("import_preview.html", batch=get_batch(batch_id), why_facts=why_facts())
 
 

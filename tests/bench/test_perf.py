@@ -38,7 +38,7 @@ def test_quick_profile_measures_every_figure(tmp_path):
         assert fig["seconds"] > 0, key
         assert ("goal" in fig) == ("passed" in fig), key
     goals = [f for f in version["figures"].values() if "goal" in f]
-    assert len(goals) == 4 + 11 + 4 + 1  # commands, warm pages, report API against Fava, import-to-visible
+    assert len(goals) == 5 + 11 + 4 + 1  # commands (the preview included), warm pages, report API against Fava, import-to-visible
 
     table = _perf_module().render(result)
     for key in keys:

@@ -252,7 +252,7 @@ def _race(factory, batch_id: int) -> dict[str, bool]:
     'previewed' at the same moment: to 'confirming' and to 'discarded'."""
     import threading
 
-    from app.web.imports import transition
+    from app.web.import_batches import transition
 
     start = threading.Barrier(2)
     won: dict[str, bool] = {}
