@@ -32,6 +32,7 @@ from beancount.core import data
 from beancount.parser import parser
 
 from importers.booking import money_text
+from importers.importing import imported_files
 from ledger import conventions
 from ledger.loader import load_books
 from ledger.plugins.year_lock import locked_years
@@ -99,7 +100,7 @@ def resolve_commit(ledger_dir: Path | str, ref: str) -> str:
 def read_import(ledger_dir: Path, commit: str) -> ImportCommit:
     """The entries and files one import commit added (see the module docstring)."""
     subject = _log(ledger_dir, "-1", commit, "--")[0][1]
-    found = ImportCommit(commit, subject.removeprefix(IMPORT_ACTION))
+    found = ImportCommit(commit, imported_files(subject))
     for line in gitrepo.run(ledger_dir, "diff", "--name-status", "--no-renames", f"{commit}^", commit, "--").splitlines():
         status, rel = line.split("\t", 1)
         if rel.startswith(conventions.DOCUMENTS_DIR + "/") and status == "A":

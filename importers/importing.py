@@ -16,6 +16,7 @@ name is there already).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -201,6 +202,14 @@ def _import_once(
 def import_action(names: list[str], label: str | None = None) -> str:
     """The commit subject of an import of the files ``names``."""
     return f"import {' '.join(names)}" + (f" ({label})" if label else "")
+
+
+_LABEL = re.compile(r" \([a-z]+(?: [a-z]+)* [0-9]+\)$")  # " (web batch 12)"
+
+
+def imported_files(subject: str) -> str:
+    """The file names in an import commit's subject, without its label."""
+    return _LABEL.sub("", subject.removeprefix("import "))
 
 
 def _book_files(importer: IsuBankImporter, files: list, existing: list, ticker: _Ticker) -> list[BookedFile]:

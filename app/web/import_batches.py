@@ -48,6 +48,9 @@ class Batches:
             raise UndoRefused(f"{text}: no import batch {text}")
         if found.status == "undone":
             raise UndoRefused(f"batch {found.id} was undone already (commit {(found.undo_commit or '')[:12]})")
+        if found.status in ("confirming", "undoing"):
+            raise UndoRefused(f"batch {found.id} is {found.status} in the web app: wait for it to finish "
+                              f"(one cut short is settled when the web app's import page is next opened)")
         if found.status != "booked" or not found.commit:
             raise UndoRefused(f"batch {found.id} is {found.status} and booked nothing: there is nothing to undo")
         return found.commit, f"batch {found.id}"

@@ -212,11 +212,11 @@ def test_a_discard_during_a_confirm_is_refused(august_statement, csrf, logged_in
     booking, discarded = threading.Event(), threading.Event()
     real_run = imports._run
 
-    def run_once_the_discard_is_answered(files, *, dry_run):
+    def run_once_the_discard_is_answered(files, *, dry_run, **label):
         if not dry_run:
             booking.set()
             assert discarded.wait(60)
-        return real_run(files, dry_run=dry_run)
+        return real_run(files, dry_run=dry_run, **label)
 
     monkeypatch.setattr(imports, "_run", run_once_the_discard_is_answered)
     token = csrf(first)

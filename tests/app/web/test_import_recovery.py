@@ -140,3 +140,18 @@ def test_an_undo_interrupted_before_the_commit_leaves_the_batch_booked(app, logg
     # ... and it can be undone as any booked batch.
     assert client.post(f"/import/{batch_id}/undo", data={"csrf_token": csrf(client)}).status_code == 302
     assert batch(app, batch_id).status == "undone" and head(ledger) != booked
+
+
+def test_the_command_line_does_not_undo_a_batch_in_flight(app, logged_in, csrf, ledger, head, cli, database_url,
+                                                         monkeypatch, august_statement):
+    client = logged_in(app, "finance")
+    batch_id = preview(client, csrf, "aug.xml", august_statement)
+    confirm(client, csrf, batch_id)
+    booked = head(ledger)
+    crash(app, batch_id, "undoing")
+    monkeypatch.setenv("ISU_DATABASE_URL", database_url)
+    code, _out, err = cli(ledger, "import-undo", str(batch_id))
+    assert code == 2 and err.strip() == (
+        f"isu-ledger: batch {batch_id} is undoing in the web app: wait for it to finish "
+        "(one cut short is settled when the web app's import page is next opened)")
+    assert head(ledger) == booked
