@@ -14,6 +14,7 @@ and the audit log says so.
 from __future__ import annotations
 
 import datetime
+import logging
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -21,6 +22,9 @@ from sqlalchemy.orm import Session
 from app.web import upload_files
 from app.web.db import ImportBatch, utcnow
 from app.web.import_batches import transition
+from ledger.store.gitrepo import GitError
+
+log = logging.getLogger(__name__)
 
 # Longer than any request lives: gunicorn replaces a silent worker after
 # 120 s (app.web.serving), and a booking takes seconds.
@@ -47,7 +51,11 @@ def recover(session: Session, ledger_dir) -> list[tuple[ImportBatch, str]]:
     a batch another request settles meanwhile is left to it."""
     settled = []
     for batch in stuck(session):
-        found = _settle(session, ledger_dir, batch)
+        try:
+            found = _settle(session, ledger_dir, batch)
+        except GitError as exc:  # the preview's commit is not in these books (restored from elsewhere?)
+            log.warning("import batch %s is %s and cannot be settled from the ledger's history: %s", batch.id, batch.status, exc)
+            continue
         if found:
             session.refresh(batch)
             settled.append((batch, found))

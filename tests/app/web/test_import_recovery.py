@@ -155,3 +155,16 @@ def test_the_command_line_does_not_undo_a_batch_in_flight(app, logged_in, csrf, 
         f"isu-ledger: batch {batch_id} is undoing in the web app: wait for it to finish "
         "(one cut short is settled when the web app's import page is next opened)")
     assert head(ledger) == booked
+
+
+def test_a_batch_the_history_cannot_settle_is_left_and_the_page_still_opens(app, logged_in, csrf, august_statement):
+    """Books restored from elsewhere: the preview's commit is not in them. Nothing is guessed."""
+    client = logged_in(app, "finance")
+    batch_id = preview(client, csrf, "aug.xml", august_statement)
+    with app.extensions["isu_db"]() as s:
+        row = s.get(ImportBatch, batch_id)
+        row.preview = {**row.preview, "head": "0" * 40}
+        s.commit()
+    crash(app, batch_id, "confirming")
+    assert client.get("/import/").status_code == 200
+    assert batch(app, batch_id).status == "confirming" and recoveries(app) == []
