@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from app.cli.base import YEAR, Environment, echo_json, pass_env
+from app.cli.base import YEAR, Environment, Refused, echo_json, pass_env
 
 
 @click.group()
@@ -37,7 +37,8 @@ def list_(env: Environment, as_json: bool) -> None:
 
 @review.command()
 @click.argument("item_id", metavar="ID")
-@click.option("--state-party", metavar="ISO3", required=True)
+@click.option("--state-party", metavar="ISO3", required=True,
+              help="the State's three-letter code, or its whole name in any language (\"Alemania\")")
 @click.option("--year", type=YEAR, required=True, help="work-plan year")
 @click.option("--work-plan", metavar="WP", default="core", show_default=True)
 @click.option("--remember", is_flag=True, help="learn a matching rule from this decision")
@@ -46,7 +47,23 @@ def resolve(env: Environment, item_id: str, state_party: str, year: int, work_pl
     """Attribute a receipt to a State Party."""
     from importers.review import resolve as resolve_item
 
-    done = resolve_item(env.ledger_dir, item_id, state_party=state_party, year=year, work_plan=work_plan,
+    done = resolve_item(env.ledger_dir, item_id, state_party=_code(env, state_party), year=year, work_plan=work_plan,
                         remember=remember, user=env.user)
     learned = " (rule remembered)" if done.rule else ""
     click.echo(f"{done.id}: {done.bank_ref} -> {done.state_party} {done.wp_year} ({done.account}){learned}")
+
+
+def _code(env: Environment, typed: str) -> str:
+    """A three-letter code as typed (the review checks it), else the code of
+    the State that name means exactly, as the web queue reads it
+    (``ledger.state_search``); a name of several States, or of none, is refused."""
+    from ledger.registry import Registry
+    from ledger.state_search import StateNotFound, resolve as state_of
+
+    text = typed.strip()
+    if len(text) == 3 and text.isascii() and text.isalpha():
+        return text
+    try:
+        return state_of(Registry.load(env.ledger_dir), text)
+    except StateNotFound as exc:
+        raise Refused(str(exc)) from None

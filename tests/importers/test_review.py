@@ -73,6 +73,14 @@ def test_resolve_rewrites_only_the_contribution_side(books):
     assert cli(books, "check")[0] == 0
 
 
+@pytest.mark.parametrize("name", ["Slovakia", "Eslovaquia", "slovaquie", "Slovakia (SVK)"])
+def test_resolve_by_the_states_name_in_any_language(books, name):
+    (item,) = queue(books)
+    code, out, err = cli(books, "review", "resolve", item["id"], "--state-party", name, "--year", "2025")
+    assert code == 0, err
+    assert "-> SVK 2025" in out and queue(books) == []
+
+
 def test_resolve_for_a_later_year_is_an_advance(books):
     (item,) = queue(books)
     assert cli(books, "review", "resolve", item["id"], "--state-party", "SVK", "--year", "2026")[0] == 0
@@ -132,6 +140,10 @@ def test_remember_by_generic_name_only_suggests(books, tmp_path):
     [
         (["deadbeef", "--state-party", "SVK", "--year", "2025"], "no such review item"),
         (["{id}", "--state-party", "XXX", "--year", "2025"], "XXX"),
+        (["{id}", "--state-party", "Atlantis", "--year", "2025"], "No State Party or contributor is called 'Atlantis'."),
+        (["{id}", "--state-party", "Congo", "--year", "2025"],
+         "'Congo' is the name of several: Democratic Republic of the Congo (COD), Congo (COG). Pick one."),
+        (["{id}", "--state-party", "Slovaki", "--year", "2025"], "Did you mean Slovakia (SVK)"),
         (["{id}", "--state-party", "SVK", "--year", "1990"], "1990"),
         (["{id}", "--state-party", "SVK", "--year", "2031"], "2031"),
         (["{id}", "--state-party", "SVK", "--year", "2025", "--work-plan", "nope"], "nope"),
