@@ -32,13 +32,12 @@ from beancount.core import data
 from beancount.parser import parser
 
 from importers.booking import money_text
-from importers.importing import imported_files
+from importers.importing import IMPORT_ACTION, imported_files
 from ledger import conventions
 from ledger.loader import load_books
 from ledger.plugins.year_lock import locked_years
 from ledger.store import gitrepo
 
-IMPORT_ACTION = "import "
 UNDO_ACTION = "undo import "
 
 
@@ -227,7 +226,7 @@ def undo_import(
 
     ledger_dir = Path(ledger_dir).resolve()
     commit = resolve_commit(ledger_dir, commit)
-    label = label or f"the import {commit[:12]} ({_log(ledger_dir, '-1', commit, '--')[0][1].removeprefix(IMPORT_ACTION)})"
+    label = label or f"the import {commit[:12]} ({imported_files(_log(ledger_dir, '-1', commit, '--')[0][1])})"
     name_of = name_of or (lambda sha: f"the import {sha[:12]}")
     done = undone_by(ledger_dir, commit)
     if done:

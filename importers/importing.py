@@ -199,9 +199,12 @@ def _import_once(
     return report
 
 
+IMPORT_ACTION = "import "  # how an import's commit subject begins
+
+
 def import_action(names: list[str], label: str | None = None) -> str:
     """The commit subject of an import of the files ``names``."""
-    return f"import {' '.join(names)}" + (f" ({label})" if label else "")
+    return IMPORT_ACTION + " ".join(names) + (f" ({label})" if label else "")
 
 
 _LABEL = re.compile(r" \([a-z]+(?: [a-z]+)* [0-9]+\)$")  # " (web batch 12)"
@@ -209,7 +212,7 @@ _LABEL = re.compile(r" \([a-z]+(?: [a-z]+)* [0-9]+\)$")  # " (web batch 12)"
 
 def imported_files(subject: str) -> str:
     """The file names in an import commit's subject, without its label."""
-    return _LABEL.sub("", subject.removeprefix("import "))
+    return _LABEL.sub("", subject.removeprefix(IMPORT_ACTION))
 
 
 def _book_files(importer: IsuBankImporter, files: list, existing: list, ticker: _Ticker) -> list[BookedFile]:

@@ -93,6 +93,12 @@ def test_undo_is_refused_in_plain_words_with_no_button(august_statement, csrf, l
     with app.extensions["isu_db"]() as s:
         event = s.scalars(select(AuditEvent).where(AuditEvent.action == "import.undo")).one()
     assert event.outcome == "refused"
+    # By its commit on the command line (no web database here): named by its files, not its label.
+    from common.cli import cli
+
+    booked = batch(app, august).commit
+    code, _, err = cli(ledger, "import-undo", booked)
+    assert code == 2 and err.startswith(f"isu-ledger: the import {booked[:12]} (aug.xml) cannot be undone: "), err
 
     # After September is undone, a review decision on August's receipt still stops it.
     assert client.post(f"/api/imports/{september}/undo", headers={"X-CSRFToken": csrf(client)}).status_code == 200
