@@ -57,7 +57,7 @@ def _names(registry: Registry) -> list[tuple[str, str, str, bool]]:
                 if code in registry:
                     found.append((" ".join(key), code, text, source == "demonym"))
         for c in registry.contributors():
-            found.append((" ".join(canonical(tokens(c.name))), c.iso3, c.name, False))
+            found.append((_spelled(c.name), c.iso3, c.name, False))
         _entries[registry] = found
     return found
 
@@ -70,7 +70,7 @@ def search(registry: Registry, query: str, limit: int = MAX_HITS) -> list[Hit]:
     picked = _PICKED.match(text)
     if picked and picked.group("code").upper() in registry:
         text = picked.group("code")
-    q = " ".join(canonical(tokens(text)))  # spelled as the registry's name index is
+    q = _spelled(text)
     if not q:
         return []
     best: dict[str, tuple[tuple, list[str]]] = {}
@@ -130,6 +130,11 @@ def resolve(registry: Registry, typed: str) -> str:
         listed = ", ".join(h.label for h in near)
         raise StateNotFound(f"No State Party is called '{text}'. Did you mean {listed}?")
     raise StateNotFound(f"No State Party or contributor is called '{text}'.")
+
+
+def _spelled(text: str) -> str:
+    """``text`` spelled as the registry's name index spells its keys (``ledger.names.canonical``)."""
+    return " ".join(canonical(tokens(text)))
 
 
 def _key(text: str) -> tuple[str, ...]:
